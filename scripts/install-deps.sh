@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# Installs the Debian packages that rentport's build, tests and benchmarks
+# need.  Idempotent and fast when everything is present: it asks dpkg first
+# and calls apt-get only for what is missing (running `apt-get update` once
+# before installing).  Uses sudo when not root.  Never prompts.
+set -eu
+
+PKGS="build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
+libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libjansson-dev
+libcurl4-openssl-dev curl wrk nginx-light hyperfine"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root or sudo to install:$missing" >&2; exit 1; }
+	SUDO="sudo"
+fi
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq </dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing </dev/null >/dev/null

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conf.h — rentport configuration.
+ *
+ * Sources, later ones winning: built-in defaults; the file rentport.conf
+ * (`key = value` lines, `#` comments; path from --config or
+ * RENTPORT_CONFIG, else ./rentport.conf if present); environment variables
+ * RENTPORT_<KEY> (key upper-cased); command-line flags --key=value or
+ * --key value.  Every key is documented in rentport.conf.example and listed
+ * by `rentport <command> --help`.
+ *
+ * A bad key or value is an error naming the key and the accepted range; the
+ * caller prints it and exits non-zero.  The file and flags are read by the
+ * parent at start-up (trusted operator input, but parsed with the same
+ * bounds checks as anything else: it has a fuzz target).
+ */
+#ifndef RP_CONF_H
+#define RP_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/buf.h"
+#include "util/str.h"
+
+#define RP_CONF_PATH_MAX	1024
+#define RP_CONF_MAX_FILE	(256 * 1024)
+
+struct rp_conf {
+	char data_dir[RP_CONF_PATH_MAX];	/* databases, keys, logs */
+	char listen_addr[64];			/* IPv4/IPv6 literal */
+	uint32_t port;
+	char public_url[256];			/* printed and used in links */
+	uint32_t workers;			/* web worker processes */
+	uint32_t http_threads;			/* threads per web worker */
+	uint32_t max_connections;		/* per worker */
+	uint32_t connection_timeout;		/* seconds */
+	uint32_t max_header_bytes;		/* all request headers → 431 */
+	uint32_t max_url_bytes;			/* request target → 414 */
+	uint64_t max_body_bytes;		/* authenticated requests → 413 */
+	uint64_t max_body_preauth_bytes;	/* before authentication → 413 */
+	uint32_t log_level;			/* enum rp_log_level */
+	uint32_t restart_backoff_ms;		/* pause before restarting a child */
+};
+
+/* Built-in defaults (data_dir "./var", port 8080, ...). */
+void rp_conf_defaults(struct rp_conf *c);
+
+/*
+ * Sets one key from text.  0, or RP_E_NOTFOUND (unknown key) / RP_E_RANGE /
+ * RP_E_INVAL, with a one-line message naming the key and the accepted range
+ * appended to err.
+ */
+int rp_conf_set(struct rp_conf *c, struct rp_str key, struct rp_str value,
+    struct rp_buf *err) RP_WARN_UNUSED;
+
+/*
+ * Parses a whole configuration file's text (origin names it in messages,
+ * with the line number).  Stops at the first error.
+ */
+int rp_conf_parse(struct rp_conf *c, struct rp_str text, const char *origin,
+    struct rp_buf *err) RP_WARN_UNUSED;
+
+/*
+ * Loads defaults, the file, the environment, then the flags in argv[*argi..]
+ * (stops at the first non-flag argument, leaving *argi there).  "--help" is
+ * reported as RP_E_STATE with nothing in err so the caller prints usage.
+ */
+int rp_conf_load(struct rp_conf *c, int argc, char **argv, int *argi,
+    struct rp_buf *err) RP_WARN_UNUSED;
+
+/* Prints every key, its default, range and meaning. */
+void rp_conf_usage(FILE *f);
+
+#endif

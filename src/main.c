@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: ISC */
+#include "util/common.h"
+int main(void) { return 0; }

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * msg.c — message framing and bounds-checked field readers (see msg.h).
+ * Runs in every process; trusts nothing a peer sends.
+ */
+#include "util/common.h"
+#include "proc/msg.h"
+
+#include <sys/socket.h>
+
+static void
+le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+void
+rp_msgw_begin(struct rp_msgw *w, enum rp_msg_type type)
+{
+	le32(w->buf, (uint32_t)type);
+	le32(w->buf + 4, 0);
+	w->len = RP_MSG_HEADER;
+	w->err = 0;
+}
+
+static uint8_t *
+room(struct rp_msgw *w, size_t n)
+{
+	uint8_t *p;
+
+	if (w->err || n > sizeof(w->buf) - w->len) {
+		w->err = RP_E_TOOBIG;
+		return NULL;
+	}
+	p = w->buf + w->len;
+	w->len += n;
+	return p;
+}
+
+void
+rp_msgw_put_u32(struct rp_msgw *w, uint32_t v)
+{
+	uint8_t *p = room(w, 4);
+
+	if (p)
+		le32(p, v);
+}
+
+void
+rp_msgw_put_u64(struct rp_msgw *w, uint64_t v)
+{
+	uint8_t *p = room(w, 8);
+
+	if (p) {
+		le32(p, (uint32_t)v);
+		le32(p + 4, (uint32_t)(v >> 32));
+	}
+}
+
+void
+rp_msgw_put_str(struct rp_msgw *w, struct rp_str s)
+{
+	uint8_t *p;
+
+	if (s.n > RP_MSG_MAX_PAYLOAD) {
+		w->err = RP_E_TOOBIG;
+		return;
+	}
+	if ((p = room(w, 4 + s.n)) == NULL)
+		return;
+	le32(p, (uint32_t)s.n);
+	if (s.n)
+		memcpy(p + 4, s.p, s.n);
+}
+
+int
+rp_msgw_send(int fd, struct rp_msgw *w, int flags)
+{
+	ssize_t r;
+
+	if (w->err)
+		return w->err;
+	le32(w->buf + 4, (uint32_t)(w->len - RP_MSG_HEADER));
+	do {
+		r = send(fd, w->buf, w->len, flags | MSG_NOSIGNAL);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return RP_E_AGAIN;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return RP_E_CLOSED;
+		return RP_E_IO;
+	}
+	return (size_t)r == w->len ? 0 : RP_E_IO;
+}
+
+int
+rp_msg_parse(const uint8_t *buf, size_t n, struct rp_msg *m)
+{
+	uint32_t type, len;
+
+	memset(m, 0, sizeof(*m));
+	if (n < RP_MSG_HEADER)
+		return RP_E_PROTO;		/* short */
+	type = rd32(buf);
+	len = rd32(buf + 4);
+	if (len > RP_MSG_MAX_PAYLOAD || (size_t)len != n - RP_MSG_HEADER)
+		return RP_E_PROTO;		/* oversized or inconsistent */
+	if (type == 0 || type >= RP_MSG_TYPE_MAX)
+		return RP_E_PROTO;		/* unknown */
+	m->type = type;
+	m->p = buf + RP_MSG_HEADER;
+	m->n = len;
+	m->off = 0;
+	return 0;
+}
+
+int
+rp_msg_recv(int fd, uint8_t *buf, struct rp_msg *m)
+{
+	ssize_t r;
+
+	memset(m, 0, sizeof(*m));
+	do {
+		/* One byte more than a frame may hold, to see oversize. */
+		r = recv(fd, buf, RP_MSG_MAX_FRAME, MSG_TRUNC | MSG_DONTWAIT);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return RP_E_AGAIN;
+		return RP_E_CLOSED;
+	}
+	if (r == 0)
+		return RP_E_CLOSED;
+	if ((size_t)r > RP_MSG_MAX_FRAME)
+		return RP_E_PROTO;		/* truncated: oversized */
+	return rp_msg_parse(buf, (size_t)r, m);
+}
+
+int
+rp_msg_get_u32(struct rp_msg *m, uint32_t *v)
+{
+	*v = 0;
+	if (m->n - m->off < 4)
+		return RP_E_PROTO;
+	*v = rd32(m->p + m->off);
+	m->off += 4;
+	return 0;
+}
+
+int
+rp_msg_get_u64(struct rp_msg *m, uint64_t *v)
+{
+	*v = 0;
+	if (m->n - m->off < 8)
+		return RP_E_PROTO;
+	*v = (uint64_t)rd32(m->p + m->off) |
+	    (uint64_t)rd32(m->p + m->off + 4) << 32;
+	m->off += 8;
+	return 0;
+}
+
+int
+rp_msg_get_str(struct rp_msg *m, struct rp_str *s, size_t max)
+{
+	uint32_t len;
+
+	*s = RP_STR_NULL;
+	if (m->n - m->off < 4)
+		return RP_E_PROTO;
+	len = rd32(m->p + m->off);
+	if (len > max || len > m->n - m->off - 4)
+		return RP_E_PROTO;
+	s->p = (const char *)m->p + m->off + 4;
+	s->n = len;
+	m->off += 4 + (size_t)len;
+	return 0;
+}
+
+int
+rp_msg_end(const struct rp_msg *m)
+{
+	return m->off == m->n ? 0 : RP_E_PROTO;
+}
