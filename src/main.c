@@ -1,3 +1,156 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * main.c — the rentport binary: subcommand dispatch.
+ *
+ *   rentport serve     the parent of the web workers (src/proc/proc.c)
+ *   rentport seed      synthetic data (src/seed/)
+ *   rentport version   prints the version
+ *
+ * Every subcommand takes the configuration flags (src/conf/conf.h) and
+ * --help.  The command line is the operator's: trusted, but still checked.
+ */
 #include "util/common.h"
-int main(void) { return 0; }
+#include "conf/conf.h"
+#include "proc/proc.h"
+#include "seed/seed.h"
+#include "util/log.h"
+
+#include <unistd.h>
+
+#ifndef RP_VERSION
+#define RP_VERSION "0.0.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(struct rp_conf *, int, char **);
+	const char *summary;
+	const char *usage;
+};
+
+static void
+public_url(const struct rp_conf *c, char *out, size_t n)
+{
+	if (c->public_url[0])
+		snprintf(out, n, "%s", c->public_url);
+	else
+		snprintf(out, n, "http://localhost:%u", c->port);
+}
+
+static int
+cmd_serve(struct rp_conf *conf, int argc, char **argv)
+{
+	char url[sizeof(conf->public_url)];
+
+	if (argc > 0) {
+		fprintf(stderr, "rentport serve: unknown argument \"%s\" "
+		    "(try rentport serve --help)\n", argv[0]);
+		return 2;
+	}
+	public_url(conf, url, sizeof(url));
+	memcpy(conf->public_url, url, sizeof(url));
+	printf("rentport %s: data in %s\n", RP_VERSION, conf->data_dir);
+	printf("  public site       %s/\n", url);
+	printf("  health            %s/healthz\n", url);
+	printf("  metrics           %s/metrics\n", url);
+	printf("Press Ctrl-C to stop.\n");
+	fflush(stdout);
+	return rp_proc_serve(conf);
+}
+
+static int
+cmd_seed(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_seed_cmd(conf, argc, argv);
+}
+
+static int
+cmd_version(struct rp_conf *conf, int argc, char **argv)
+{
+	(void)conf;
+	(void)argv;
+	if (argc > 0) {
+		fprintf(stderr, "rentport version: takes no arguments\n");
+		return 2;
+	}
+	printf("rentport %s\n", RP_VERSION);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "serve", cmd_serve, "run the sites (parent + web workers)",
+	  "usage: rentport serve [--key=value ...]\n\n"
+	  "Starts the parent process, which spawns the web workers and\n"
+	  "restarts any that die.  SIGTERM or Ctrl-C stops every process.\n" },
+	{ "seed", cmd_seed, "create demo or bulk synthetic data",
+	  "usage: rentport seed --demo [--if-empty]\n"
+	  "       rentport seed --orders N [--since YYYY-MM-DD] [--seed S]\n\n"
+	  "--demo creates corporate clients, plans, counters, devices, about\n"
+	  "2,000 orders and demo staff logins (printed).  --orders N adds N\n"
+	  "synthetic orders dated from --since (default: a year ago),\n"
+	  "deterministically for a given --seed (default 1).  --if-empty does\n"
+	  "nothing when the store already holds orders.\n" },
+	{ "version", cmd_version, "print the version",
+	  "usage: rentport version\n" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: rentport COMMAND [--key=value ...] [--help]\n\n"
+	    "Commands:\n");
+	for (i = 0; i < RP_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n");
+	rp_conf_usage(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	struct rp_conf conf;
+	struct rp_buf err;
+	char **rest;
+	int nrest, i, r;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		argv[1] = (char *)"version";
+	for (i = 0; i < (int)RP_ARRAY_LEN(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "rentport: unknown command \"%s\" "
+		    "(try rentport --help)\n", argv[1]);
+		return 2;
+	}
+	for (i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(cmd->usage, stdout);
+			fputc('\n', stdout);
+			rp_conf_usage(stdout);
+			return 0;
+		}
+	if ((rest = calloc((size_t)argc, sizeof(*rest))) == NULL)
+		return 1;
+	rp_buf_init(&err, 1024);
+	if (rp_conf_load(&conf, argc - 2, argv + 2, rest, &nrest, &err) != 0) {
+		fprintf(stderr, "rentport %s: %s\n", cmd->name,
+		    err.d ? err.d : "bad configuration");
+		rp_buf_release(&err);
+		free(rest);
+		return 2;
+	}
+	rp_buf_release(&err);
+	rp_log_set_level((enum rp_log_level)conf.log_level);
+	r = cmd->run(&conf, nrest, rest);
+	free(rest);
+	return r;
+}

@@ -1,4 +1,372 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * conf.c — configuration keys, the rentport.conf parser, environment and
+ * flag overrides.  Runs in the parent (and in each command) at start-up.
+ * The file is operator input: trusted in intent, but parsed with bounds
+ * checks and a fuzz target like everything else.
+ */
 #include "util/common.h"
 #include "conf/conf.h"
-void rp_conf_defaults(struct rp_conf *c) { memset(c, 0, sizeof(*c)); }
+#include "util/log.h"
+
+#include <sys/stat.h>
+
+enum ktype { K_STR, K_U32, K_U64, K_LEVEL };
+
+struct key {
+	const char *name;
+	enum ktype type;
+	size_t off;		/* offset in struct rp_conf */
+	size_t size;		/* K_STR: buffer size */
+	uint64_t min, max;	/* K_U32/K_U64 */
+	const char *def;	/* default, as text */
+	const char *help;
+};
+
+#define S(f) offsetof(struct rp_conf, f), sizeof(((struct rp_conf *)0)->f)
+#define N(f) offsetof(struct rp_conf, f), 0
+
+static const struct key keys[] = {
+	{ "data_dir", K_STR, S(data_dir), 0, 0, "./var",
+	  "directory for databases, keys and logs" },
+	{ "listen_addr", K_STR, S(listen_addr), 0, 0, "127.0.0.1",
+	  "address the web workers listen on (IPv4 or IPv6 literal)" },
+	{ "port", K_U32, N(port), 1, 65535, "8080",
+	  "TCP port of the sites" },
+	{ "public_url", K_STR, S(public_url), 0, 0, "",
+	  "base URL printed and used in links (default http://localhost:PORT)" },
+	{ "workers", K_U32, N(workers), 1, 64, "2",
+	  "web worker processes" },
+	{ "http_threads", K_U32, N(http_threads), 1, 256, "4",
+	  "HTTP threads in each web worker" },
+	{ "max_connections", K_U32, N(max_connections), 1, 100000, "1024",
+	  "open connections per web worker" },
+	{ "connection_timeout", K_U32, N(connection_timeout), 1, 3600, "30",
+	  "seconds an idle connection is kept" },
+	{ "max_header_bytes", K_U32, N(max_header_bytes), 1024, 65536, "8192",
+	  "total size of request headers (answer 431 above)" },
+	{ "max_url_bytes", K_U32, N(max_url_bytes), 256, 16384, "2048",
+	  "length of the request target (answer 414 above)" },
+	{ "max_body_bytes", K_U64, N(max_body_bytes), 1024, 64u << 20, "1048576",
+	  "request body of an authenticated request (answer 413 above)" },
+	{ "max_body_preauth_bytes", K_U64, N(max_body_preauth_bytes), 1024,
+	  64u << 20, "65536",
+	  "request body before authentication (answer 413 above)" },
+	{ "log_level", K_LEVEL, N(log_level), 0, 3, "info",
+	  "operational log level: debug, info, warn or error" },
+	{ "restart_backoff_ms", K_U32, N(restart_backoff_ms), 0, 60000, "200",
+	  "pause before the parent restarts a crashed child" },
+};
+
+static const char *levels[] = { "debug", "info", "warn", "error" };
+
+/* Key names compare with '-' and '_' as the same byte, ASCII case-blind. */
+static const struct key *
+find_key(struct rp_str name)
+{
+	size_t i, j;
+
+	for (i = 0; i < RP_ARRAY_LEN(keys); i++) {
+		const char *k = keys[i].name;
+
+		if (strlen(k) != name.n)
+			continue;
+		for (j = 0; j < name.n; j++) {
+			char a = name.p[j], b = k[j];
+
+			if (a == '-')
+				a = '_';
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a + 32);
+			if (a != b)
+				break;
+		}
+		if (j == name.n)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+static void
+range_text(const struct key *k, char *out, size_t n)
+{
+	switch (k->type) {
+	case K_STR:
+		snprintf(out, n, "text of at most %zu bytes", k->size - 1);
+		break;
+	case K_U32:
+	case K_U64:
+		snprintf(out, n, "an integer from %" PRIu64 " to %" PRIu64,
+		    k->min, k->max);
+		break;
+	case K_LEVEL:
+		snprintf(out, n, "debug, info, warn or error");
+		break;
+	}
+}
+
+static int
+set_key(struct rp_conf *c, const struct key *k, struct rp_str v,
+    struct rp_buf *err)
+{
+	char *base = (char *)c + k->off;
+	char range[96];
+	uint64_t u;
+	size_t i;
+
+	switch (k->type) {
+	case K_STR:
+		if (v.n >= k->size || memchr(v.p, '\0', v.n) != NULL ||
+		    !rp_utf8_valid(v))
+			goto bad;
+		memcpy(base, v.p, v.n);
+		base[v.n] = '\0';
+		return 0;
+	case K_U32:
+	case K_U64:
+		if (rp_str_to_u64(v, k->max, &u) != 0 || u < k->min)
+			goto bad;
+		if (k->type == K_U32)
+			*(uint32_t *)(void *)base = (uint32_t)u;
+		else
+			*(uint64_t *)(void *)base = u;
+		return 0;
+	case K_LEVEL:
+		for (i = 0; i < RP_ARRAY_LEN(levels); i++)
+			if (rp_str_eq_c(v, levels[i])) {
+				*(uint32_t *)(void *)base = (uint32_t)i;
+				return 0;
+			}
+		goto bad;
+	}
+ bad:
+	range_text(k, range, sizeof(range));
+	rp_buf_printf(err, "bad value for %s: expected %s", k->name, range);
+	return RP_E_RANGE;
+}
+
+void
+rp_conf_defaults(struct rp_conf *c)
+{
+	struct rp_buf err;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	rp_buf_init(&err, 256);
+	for (i = 0; i < RP_ARRAY_LEN(keys); i++)
+		if (set_key(c, &keys[i], rp_str_c(keys[i].def), &err) != 0)
+			rp_fatal("built-in default of %s is invalid", keys[i].name);
+	rp_buf_release(&err);
+}
+
+int
+rp_conf_set(struct rp_conf *c, struct rp_str key, struct rp_str value,
+    struct rp_buf *err)
+{
+	const struct key *k;
+
+	if ((k = find_key(key)) == NULL) {
+		rp_buf_add_c(err, "unknown configuration key \"");
+		/* Echo only a bounded, printable prefix of the unknown key. */
+		for (size_t i = 0; i < key.n && i < 64; i++) {
+			unsigned char ch = (unsigned char)key.p[i];
+			rp_buf_add_ch(err, (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?');
+		}
+		rp_buf_add_c(err, "\" (see rentport --help for the list)");
+		return RP_E_NOTFOUND;
+	}
+	return set_key(c, k, value, err);
+}
+
+int
+rp_conf_parse(struct rp_conf *c, struct rp_str text, const char *origin,
+    struct rp_buf *err)
+{
+	struct rp_str line, key;
+	unsigned lineno = 0;
+	int r;
+
+	if (text.n > RP_CONF_MAX_FILE) {
+		rp_buf_printf(err, "%s: larger than %d bytes", origin,
+		    RP_CONF_MAX_FILE);
+		return RP_E_TOOBIG;
+	}
+	while (text.n > 0) {
+		lineno++;
+		if (!rp_str_split(&text, '\n', &line)) {
+			line = text;
+			text.n = 0;
+		}
+		if (line.n > 0 && line.p[line.n - 1] == '\r')
+			line.n--;
+		line = rp_str_trim(line);
+		if (line.n == 0 || line.p[0] == '#')
+			continue;
+		if (!rp_str_split(&line, '=', &key)) {
+			rp_buf_printf(err, "%s:%u: expected \"key = value\"",
+			    origin, lineno);
+			return RP_E_INVAL;
+		}
+		key = rp_str_trim(key);
+		line = rp_str_trim(line);
+		/* Optional double quotes around a value. */
+		if (line.n >= 2 && line.p[0] == '"' && line.p[line.n - 1] == '"') {
+			line.p++;
+			line.n -= 2;
+		}
+		rp_buf_printf(err, "%s:%u: ", origin, lineno);
+		if ((r = rp_conf_set(c, key, line, err)) != 0)
+			return r;
+		rp_buf_reset(err);
+	}
+	return 0;
+}
+
+static int
+load_file(struct rp_conf *c, const char *path, bool must_exist,
+    struct rp_buf *err)
+{
+	struct rp_buf text;
+	char chunk[4096];
+	FILE *f;
+	size_t n;
+	int r;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		rp_buf_printf(err, "cannot open configuration file %s: %s",
+		    path, strerror(errno));
+		return RP_E_IO;
+	}
+	rp_buf_init(&text, RP_CONF_MAX_FILE);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (rp_buf_add(&text, chunk, n) != 0)
+			break;
+	fclose(f);
+	if (text.err) {
+		rp_buf_printf(err, "%s: larger than %d bytes", path,
+		    RP_CONF_MAX_FILE);
+		rp_buf_release(&text);
+		return RP_E_TOOBIG;
+	}
+	r = rp_conf_parse(c, rp_buf_str(&text), path, err);
+	rp_buf_release(&text);
+	return r;
+}
+
+static int
+load_env(struct rp_conf *c, struct rp_buf *err)
+{
+	char name[80];
+	size_t i, j;
+	const char *v;
+	int r;
+
+	for (i = 0; i < RP_ARRAY_LEN(keys); i++) {
+		snprintf(name, sizeof(name), "RENTPORT_%s", keys[i].name);
+		for (j = 9; name[j]; j++)
+			if (name[j] >= 'a' && name[j] <= 'z')
+				name[j] = (char)(name[j] - 32);
+		if ((v = getenv(name)) == NULL)
+			continue;
+		rp_buf_printf(err, "environment %s: ", name);
+		if ((r = set_key(c, &keys[i], rp_str_c(v), err)) != 0)
+			return r;
+		rp_buf_reset(err);
+	}
+	return 0;
+}
+
+/* Splits "--name=value" / "--name" into its parts; false if not a flag. */
+static bool
+flag_parts(const char *arg, struct rp_str *name, struct rp_str *value,
+    bool *has_value)
+{
+	struct rp_str s;
+
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+		return false;
+	s = rp_str_c(arg + 2);
+	*has_value = rp_str_split(&s, '=', name);
+	if (*has_value)
+		*value = s;
+	else {
+		*name = s;
+		*value = RP_STR_NULL;
+	}
+	return true;
+}
+
+int
+rp_conf_load(struct rp_conf *c, int argc, char **argv, char **rest,
+    int *nrest, struct rp_buf *err)
+{
+	const char *path = getenv("RENTPORT_CONFIG");
+	bool explicit = path != NULL, hv;
+	struct rp_str name, value;
+	const struct key *k;
+	int i, r;
+
+	*nrest = 0;
+	rp_conf_defaults(c);
+	/* --config first: the file comes before the environment and flags. */
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			path = argv[i + 1];
+			explicit = true;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			path = argv[i] + 9;
+			explicit = true;
+		}
+	}
+	if ((r = load_file(c, path ? path : "rentport.conf", explicit, err)) != 0)
+		return r;
+	if ((r = load_env(c, err)) != 0)
+		return r;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			continue;
+		if (!flag_parts(argv[i], &name, &value, &hv) ||
+		    (k = find_key(name)) == NULL) {
+			rest[(*nrest)++] = argv[i];
+			continue;
+		}
+		if (!hv) {
+			if (i + 1 >= argc) {
+				rp_buf_printf(err, "flag --%.*s needs a value",
+				    (int)name.n, name.p);
+				return RP_E_INVAL;
+			}
+			value = rp_str_c(argv[++i]);
+		}
+		rp_buf_add_c(err, "flag: ");
+		if ((r = set_key(c, k, value, err)) != 0)
+			return r;
+		rp_buf_reset(err);
+	}
+	return 0;
+}
+
+void
+rp_conf_usage(FILE *f)
+{
+	char range[96], flag[64];
+	size_t i, j;
+
+	fprintf(f, "Configuration (rentport.conf \"key = value\", environment "
+	    "RENTPORT_KEY, or flag --key=value):\n");
+	for (i = 0; i < RP_ARRAY_LEN(keys); i++) {
+		snprintf(flag, sizeof(flag), "--%s", keys[i].name);
+		for (j = 2; flag[j]; j++)
+			if (flag[j] == '_')
+				flag[j] = '-';
+		range_text(&keys[i], range, sizeof(range));
+		fprintf(f, "  %-26s %s\n  %-26s default \"%s\"; %s\n", flag,
+		    keys[i].help, "", keys[i].def, range);
+	}
+}

@@ -62,12 +62,15 @@ int rp_conf_parse(struct rp_conf *c, struct rp_str text, const char *origin,
     struct rp_buf *err) RP_WARN_UNUSED;
 
 /*
- * Loads defaults, the file, the environment, then the flags in argv[*argi..]
- * (stops at the first non-flag argument, leaving *argi there).  "--help" is
- * reported as RP_E_STATE with nothing in err so the caller prints usage.
+ * Loads defaults, the file, the environment, then every flag in argv[0..argc)
+ * that names a configuration key (--key=value or --key value; '-' and '_'
+ * are the same in key names; --config=PATH picks the file).  Every other
+ * argument (the subcommand's own flags, --help, operands) is copied in order
+ * to rest[0..*nrest), which must have room for argc pointers (borrowed from
+ * argv).
  */
-int rp_conf_load(struct rp_conf *c, int argc, char **argv, int *argi,
-    struct rp_buf *err) RP_WARN_UNUSED;
+int rp_conf_load(struct rp_conf *c, int argc, char **argv, char **rest,
+    int *nrest, struct rp_buf *err) RP_WARN_UNUSED;
 
 /* Prints every key, its default, range and meaning. */
 void rp_conf_usage(FILE *f);

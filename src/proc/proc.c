@@ -1,11 +1,502 @@
 /* SPDX-License-Identifier: ISC */
-/* proc.c — the parent process (skeleton). */
+/*
+ * proc.c — the parent process of `rentport serve`.
+ *
+ * The parent holds no request data.  It prepares the data directory and the
+ * log files, creates the listening socket and the shared metrics area, then
+ * forks the children, each with one end of a SOCK_SEQPACKET socket pair.
+ * It writes the access log from RP_MSG_ACCESS messages (so workers need no
+ * log file of their own), restarts a child that dies — recording the
+ * restart in the operational log and in /metrics — and on SIGTERM/SIGINT
+ * sends RP_MSG_STOP to every child, waits for them, and exits.
+ *
+ * Children are peers that may be compromised: every message is checked by
+ * the bounds-checked readers of msg.h, and a child that sends a malformed
+ * or unexpected message is cut off (SIGKILL) and the event recorded.
+ */
 #include "util/common.h"
 #include "proc/proc.h"
+#include "proc/msg.h"
+#include "util/log.h"
+#include "web/web.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_CHILDREN		64
+#define STOP_GRACE_MS		10000
+#define CRASH_WINDOW_MS		10000	/* restarts counted over this window */
+#define CRASH_LIMIT		5	/* ... beyond which backoff grows */
+#define MAX_BACKOFF_MS		5000
+
+enum child_kind { CHILD_WEB };
+
+static const char *kind_names[] = { "web" };
+
+struct child {
+	enum child_kind kind;
+	unsigned index;
+	pid_t pid;		/* 0 when not running */
+	int fd;			/* parent end; -1 when closed */
+	uint64_t restart_at;	/* monotonic ms; 0 = not pending */
+	uint64_t window_start;	/* crash accounting */
+	unsigned window_restarts;
+};
+
+struct parent {
+	const struct rp_conf *conf;
+	struct child children[MAX_CHILDREN];
+	unsigned nchildren;
+	int listen_fd, sig_fd, access_fd, oplog_fd;
+	struct rp_metrics *metrics;
+	bool stopping;
+	uint8_t rbuf[RP_MSG_MAX_FRAME];
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	return RP_E_IO;
+}
+
+static int
+open_log(const char *dir, const char *name)
+{
+	char path[RP_CONF_PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/log/%s", dir, name);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+/*
+ * Child side of a fork: keep only our socket, the listening socket and the
+ * operational log; restore signals; never return.
+ */
+RP_NORETURN static void
+child_main(struct parent *pp, struct child *c, int fd)
+{
+	char name[32];
+	sigset_t all;
+	unsigned i;
+	int status = 1;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	close(pp->sig_fd);
+	close(pp->access_fd);
+	for (i = 0; i < pp->nchildren; i++)
+		if (pp->children[i].fd >= 0)
+			close(pp->children[i].fd);
+	snprintf(name, sizeof(name), "%s/%u", kind_names[c->kind], c->index);
+	rp_log_set_proc(name);
+	rp_log_set_tee(-1);
+	switch (c->kind) {
+	case CHILD_WEB:
+		status = rp_web_run(pp->conf, pp->listen_fd, fd, c->index,
+		    pp->metrics);
+		break;
+	}
+	_exit(status);
+}
+
+static int
+spawn(struct parent *pp, struct child *c)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		rp_log_error("socketpair: %s", strerror(errno));
+		return RP_E_IO;
+	}
+	if ((pid = fork()) < 0) {
+		rp_log_error("fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return RP_E_IO;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(pp, c, sv[1]);
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0)
+		rp_log_warn("fcntl O_NONBLOCK: %s", strerror(errno));
+	c->pid = pid;
+	c->fd = sv[0];
+	c->restart_at = 0;
+	rp_log_info("started %s/%u as pid %ld", kind_names[c->kind], c->index,
+	    (long)pid);
+	return 0;
+}
+
+/* Cuts off a child that broke the protocol: it is treated as hostile. */
+static void
+reject_peer(struct parent *pp, struct child *c, const char *why)
+{
+	(void)pp;
+	rp_log_error("dropping peer %s/%u (pid %ld): %s", kind_names[c->kind],
+	    c->index, (long)c->pid, why);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+}
+
+/* True if every byte is printable ASCII other than space. */
+static bool
+printable_token(struct rp_str s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (s.p[i] <= 0x20 || s.p[i] >= 0x7f)
+			return false;
+	return s.n > 0;
+}
+
+static int
+handle_access(struct parent *pp, struct rp_msg *m)
+{
+	struct rp_str method, route, reqid;
+	uint32_t status;
+	uint64_t bytes, usec;
+	char line[512], ts[32];
+	struct timespec now;
+	struct tm tm;
+	int n;
+
+	if (rp_msg_get_str(m, &method, 16) != 0 ||
+	    rp_msg_get_str(m, &route, 256) != 0 ||
+	    rp_msg_get_u32(m, &status) != 0 ||
+	    rp_msg_get_u64(m, &bytes) != 0 ||
+	    rp_msg_get_u64(m, &usec) != 0 ||
+	    rp_msg_get_str(m, &reqid, 64) != 0 || rp_msg_end(m) != 0)
+		return RP_E_PROTO;
+	/* The line format must not be forgeable: tokens only, no spaces. */
+	if (!printable_token(method) || !printable_token(route) ||
+	    !printable_token(reqid) || status < 100 || status > 999)
+		return RP_E_PROTO;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line),
+	    "%s.%03ldZ %.*s %.*s %u %" PRIu64 " %" PRIu64 " %.*s\n", ts,
+	    now.tv_nsec / 1000000, (int)method.n, method.p, (int)route.n,
+	    route.p, status, bytes, usec, (int)reqid.n, reqid.p);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(pp->access_fd, line, (size_t)n) < 0)
+		rp_log_warn("access log write: %s", strerror(errno));
+	return 0;
+}
+
+static void
+handle_child_input(struct parent *pp, struct child *c)
+{
+	struct rp_msg m;
+	uint32_t kind, index;
+	int r;
+
+	/* Bounded drain so one chatty child cannot starve the others. */
+	for (int k = 0; k < 256 && c->fd >= 0; k++) {
+		r = rp_msg_recv(c->fd, pp->rbuf, &m);
+		if (r == RP_E_AGAIN)
+			return;
+		if (r == RP_E_CLOSED) {
+			close(c->fd);
+			c->fd = -1;
+			return;
+		}
+		if (r != 0) {
+			reject_peer(pp, c, "malformed message");
+			return;
+		}
+		switch (m.type) {
+		case RP_MSG_ACCESS:
+			if (c->kind != CHILD_WEB || handle_access(pp, &m) != 0) {
+				reject_peer(pp, c, "malformed ACCESS");
+				return;
+			}
+			break;
+		case RP_MSG_READY:
+			if (rp_msg_get_u32(&m, &kind) != 0 ||
+			    rp_msg_get_u32(&m, &index) != 0 ||
+			    rp_msg_end(&m) != 0 || kind != c->kind ||
+			    index != c->index) {
+				reject_peer(pp, c, "malformed READY");
+				return;
+			}
+			rp_log_info("%s/%u ready", kind_names[c->kind], c->index);
+			break;
+		default:
+			reject_peer(pp, c, "unexpected message type");
+			return;
+		}
+	}
+}
+
+static void
+describe_exit(int status, char *buf, size_t n)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, n, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
+}
+
+static void
+reap(struct parent *pp)
+{
+	char how[64];
+	pid_t pid;
+	int status;
+	unsigned i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < pp->nchildren; i++) {
+			struct child *c = &pp->children[i];
+			uint64_t now = now_ms(), backoff;
+
+			if (c->pid != pid)
+				continue;
+			c->pid = 0;
+			if (c->fd >= 0) {
+				/* Read what it sent before dying. */
+				handle_child_input(pp, c);
+				if (c->fd >= 0)
+					close(c->fd);
+				c->fd = -1;
+			}
+			describe_exit(status, how, sizeof(how));
+			if (pp->stopping) {
+				rp_log_info("%s/%u (pid %ld) %s",
+				    kind_names[c->kind], c->index, (long)pid, how);
+				break;
+			}
+			if (now - c->window_start > CRASH_WINDOW_MS) {
+				c->window_start = now;
+				c->window_restarts = 0;
+			}
+			c->window_restarts++;
+			backoff = pp->conf->restart_backoff_ms;
+			if (c->window_restarts > CRASH_LIMIT)
+				backoff = MAX_BACKOFF_MS;
+			c->restart_at = now + backoff;
+			rp_metrics_child_restart(pp->metrics, kind_names[c->kind]);
+			rp_log_warn("child %s/%u (pid %ld) %s; restarting in %"
+			    PRIu64 " ms (restart recorded)", kind_names[c->kind],
+			    c->index, (long)pid, how, backoff);
+			break;
+		}
+	}
+}
+
+static void
+restart_due(struct parent *pp)
+{
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < pp->nchildren; i++) {
+		struct child *c = &pp->children[i];
+
+		if (c->pid == 0 && c->restart_at != 0 && now >= c->restart_at &&
+		    spawn(pp, c) != 0)
+			c->restart_at = now + MAX_BACKOFF_MS;
+	}
+}
+
+static int
+poll_timeout(struct parent *pp)
+{
+	uint64_t now = now_ms(), soonest = UINT64_MAX;
+
+	for (unsigned i = 0; i < pp->nchildren; i++)
+		if (pp->children[i].restart_at != 0 &&
+		    pp->children[i].restart_at < soonest)
+			soonest = pp->children[i].restart_at;
+	if (soonest == UINT64_MAX)
+		return 1000;
+	return soonest <= now ? 0 : (int)(soonest - now);
+}
+
+static void
+handle_signals(struct parent *pp)
+{
+	struct signalfd_siginfo si;
+
+	while (read(pp->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(pp);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!pp->stopping)
+				rp_log_info("signal %u: stopping", si.ssi_signo);
+			pp->stopping = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static unsigned
+running(const struct parent *pp)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pp->nchildren; i++)
+		if (pp->children[i].pid > 0)
+			n++;
+	return n;
+}
+
+static void
+loop(struct parent *pp)
+{
+	struct pollfd pfd[MAX_CHILDREN + 1];
+	struct child *who[MAX_CHILDREN + 1];
+	uint64_t stop_deadline = 0;
+	bool stop_sent = false;
+	unsigned n, i;
+
+	for (;;) {
+		if (pp->stopping && !stop_sent) {
+			struct rp_msgw *w = malloc(sizeof(*w));
+
+			for (i = 0; w && i < pp->nchildren; i++) {
+				struct child *c = &pp->children[i];
+
+				c->restart_at = 0;
+				if (c->fd < 0)
+					continue;
+				rp_msgw_begin(w, RP_MSG_STOP);
+				if (rp_msgw_send(c->fd, w, MSG_DONTWAIT) != 0 &&
+				    c->pid > 0)
+					kill(c->pid, SIGTERM);
+			}
+			free(w);
+			stop_sent = true;
+			stop_deadline = now_ms() + STOP_GRACE_MS;
+		}
+		if (pp->stopping && running(pp) == 0)
+			return;
+		if (stop_sent && now_ms() > stop_deadline) {
+			for (i = 0; i < pp->nchildren; i++)
+				if (pp->children[i].pid > 0) {
+					rp_log_warn("%s/%u did not stop; killing",
+					    kind_names[pp->children[i].kind],
+					    pp->children[i].index);
+					kill(pp->children[i].pid, SIGKILL);
+				}
+			stop_deadline = UINT64_MAX;
+		}
+		n = 0;
+		pfd[n].fd = pp->sig_fd;
+		pfd[n].events = POLLIN;
+		who[n++] = NULL;
+		for (i = 0; i < pp->nchildren; i++)
+			if (pp->children[i].fd >= 0) {
+				pfd[n].fd = pp->children[i].fd;
+				pfd[n].events = POLLIN;
+				who[n++] = &pp->children[i];
+			}
+		if (poll(pfd, n, stop_sent ? 100 : poll_timeout(pp)) < 0 &&
+		    errno != EINTR)
+			rp_fatal("poll: %s", strerror(errno));
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				handle_child_input(pp, who[i]);
+		if (pfd[0].revents & POLLIN)
+			handle_signals(pp);
+		if (!pp->stopping)
+			restart_due(pp);
+	}
+}
 
 int
 rp_proc_serve(const struct rp_conf *conf)
 {
-	(void)conf;
-	return 1;
+	struct parent *pp;
+	char path[RP_CONF_PATH_MAX + 16];
+	struct rp_buf err;
+	sigset_t set;
+	unsigned i;
+
+	if ((pp = calloc(1, sizeof(*pp))) == NULL)
+		rp_fatal("out of memory");
+	pp->conf = conf;
+	pp->listen_fd = pp->sig_fd = pp->access_fd = pp->oplog_fd = -1;
+	snprintf(path, sizeof(path), "%s/log", conf->data_dir);
+	if (make_dir(conf->data_dir, 0750) != 0 || make_dir(path, 0750) != 0)
+		rp_fatal("cannot create %s: %s", path, strerror(errno));
+	if ((pp->oplog_fd = open_log(conf->data_dir, "rentport.log")) < 0 ||
+	    (pp->access_fd = open_log(conf->data_dir, "access.log")) < 0)
+		rp_fatal("cannot open logs in %s: %s", path, strerror(errno));
+	/* The operational log goes to its file; a person at a terminal sees it too. */
+	rp_log_set_fd(pp->oplog_fd);
+	rp_log_set_tee(isatty(2) ? 2 : -1);
+	rp_log_set_proc("parent");
+	rp_log_set_level((enum rp_log_level)conf->log_level);
+
+	rp_buf_init(&err, 512);
+	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
+		rp_fatal("listen on %s port %u: %s", conf->listen_addr,
+		    conf->port, err.d ? err.d : "failed");
+	rp_buf_release(&err);
+	if ((pp->metrics = rp_metrics_create()) == NULL)
+		rp_fatal("cannot create the metrics area");
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (pp->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		rp_fatal("signalfd: %s", strerror(errno));
+
+	for (i = 0; i < conf->workers && i < MAX_CHILDREN; i++) {
+		struct child *c = &pp->children[pp->nchildren++];
+
+		c->kind = CHILD_WEB;
+		c->index = i + 1;
+		c->fd = -1;
+	}
+	for (i = 0; i < pp->nchildren; i++)
+		if (spawn(pp, &pp->children[i]) != 0)
+			pp->children[i].restart_at = now_ms() + MAX_BACKOFF_MS;
+	rp_log_info("serving on %s port %u with %u web workers",
+	    conf->listen_addr, conf->port, pp->nchildren);
+
+	loop(pp);
+
+	rp_log_info("stopped");
+	close(pp->listen_fd);
+	close(pp->sig_fd);
+	close(pp->access_fd);
+	close(pp->oplog_fd);
+	free(pp);
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 static char proc_name[32] = "rentport";
 static int log_fd = 2;
+static int tee_fd = -1;
 static enum rp_log_level log_level = RP_LOG_INFO;
 
 void
@@ -23,6 +24,12 @@ void
 rp_log_set_fd(int fd)
 {
 	log_fd = fd;
+}
+
+void
+rp_log_set_tee(int fd)
+{
+	tee_fd = fd;
 }
 
 void
@@ -58,6 +65,8 @@ vlog(enum rp_log_level lvl, const char *fmt, va_list ap)
 	line[n++] = '\n';
 	/* One write per line; a short write to a log is not worth retrying. */
 	if (write(log_fd, line, (size_t)n) < 0)
+		return;
+	if (tee_fd >= 0 && write(tee_fd, line, (size_t)n) < 0)
 		return;
 }
 

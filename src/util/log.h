@@ -16,6 +16,8 @@ enum rp_log_level { RP_LOG_DEBUG, RP_LOG_INFO, RP_LOG_WARN, RP_LOG_ERROR };
 void rp_log_set_proc(const char *name);
 /* Sends lines to fd (default 2, stderr); the fd is not owned. */
 void rp_log_set_fd(int fd);
+/* Also copies every line to a second fd (-1: none, the default). */
+void rp_log_set_tee(int fd);
 void rp_log_set_level(enum rp_log_level lvl);
 
 void rp_log(enum rp_log_level lvl, const char *fmt, ...) RP_PRINTF(2, 3);
