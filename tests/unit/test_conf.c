@@ -100,6 +100,14 @@ main(void)
 		    "explicit missing config file is an error");
 		unlink(tmpl);
 	}
+	/* The documented example must load as it is (tests run in the source root). */
+	{
+		char *argv[1] = { (char *)"--config=rentport.conf.example" };
+		rp_buf_reset(&err);
+		is_int(rp_conf_load(&c, 1, argv, rest, &nrest, &err), 0,
+		    "rentport.conf.example loads");
+		is_int(c.port, 8080, "example keeps the default port");
+	}
 	rp_buf_release(&err);
 	return tap_done();
 }

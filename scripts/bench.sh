@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# `make bench`: rentport's figures beside a baseline measured in the same
+# run on the same machine.
+#   1. GET /healthz and GET of a static file: req/s and p99 under wrk, for
+#      rentport and for nginx serving the same file (ratio printed).
+#   2. `rentport seed --orders 1000000`: seconds and database sizes.
+# Environment: BENCH_SECONDS (default 10), BENCH_CONNS (default 64),
+# BENCH_ORDERS (default 1000000).
+set -eu
+cd "$(dirname "$0")/.."
+
+BIN=${RENTPORT_BIN:-./build/rentport}
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-64}
+tmp=$(mktemp -d /tmp/rentport-bench.XXXXXX)
+rp_pid="" ng_pid=""
+cleanup() {
+	[ -n "$rp_pid" ] && kill "$rp_pid" 2>/dev/null && wait "$rp_pid" 2>/dev/null
+	[ -n "$ng_pid" ] && kill "$ng_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_up() {
+	i=0
+	until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: $1 did not come up" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+# wrk URL → "req/s p99_ms"
+measure() {
+	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$1" >"$tmp/wrk.out" 2>&1
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+		return v
+	}
+	/Requests\/sec/ { rps = $2 }
+	$1 == "99%" { p99 = ms($2) }
+	/Non-2xx/ { bad = $NF }
+	END { printf "%.0f %.3f %s\n", rps, p99, (bad == "" ? 0 : bad) }' "$tmp/wrk.out"
+}
+
+STATIC=src/web/static/style.css
+[ -f "$STATIC" ] || STATIC=src/web/static/robots.txt
+name=$(basename "$STATIC")
+
+rp_port=$(free_port)
+"$BIN" serve --data-dir="$tmp/var" --port="$rp_port" --workers=2 >"$tmp/rp.out" 2>&1 &
+rp_pid=$!
+wait_up "http://127.0.0.1:$rp_port/healthz"
+
+mkdir -p "$tmp/nginx/html/static" "$tmp/nginx/logs"
+cp "$STATIC" "$tmp/nginx/html/static/$name"
+ng_port=$(free_port)
+cat >"$tmp/nginx/nginx.conf" <<NGX
+worker_processes 2;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+	access_log $tmp/nginx/logs/access.log;
+	include /etc/nginx/mime.types;
+	etag on;
+	server {
+		listen 127.0.0.1:$ng_port;
+		root $tmp/nginx/html;
+		location = /healthz { default_type text/plain; return 200 "ok\n"; }
+		location /static/ { add_header Cache-Control "public, max-age=3600"; }
+	}
+}
+NGX
+nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+ng_pid=$!
+wait_up "http://127.0.0.1:$ng_port/healthz"
+
+echo "== HTTP: wrk -t2 -c$CONNS -d${SECS}s, loopback, 2 workers each =="
+printf '%-22s %12s %10s %12s %10s %10s\n' "request" "rentport r/s" "p99 ms" "nginx r/s" "p99 ms" "ratio"
+for path in /healthz "/static/$name"; do
+	set -- $(measure "http://127.0.0.1:$rp_port$path")
+	r_rps=$1 r_p99=$2 r_bad=$3
+	set -- $(measure "http://127.0.0.1:$ng_port$path")
+	n_rps=$1 n_p99=$2 n_bad=$3
+	ratio=$(awk -v a="$r_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+	printf '%-22s %12s %10s %12s %10s %9sx\n' "GET $path" "$r_rps" "$r_p99" "$n_rps" "$n_p99" "$ratio"
+	[ "$r_bad" = 0 ] || echo "  warning: rentport answered $r_bad non-2xx responses"
+done
+echo "(ratio = rentport req/s ÷ nginx req/s, both measured above in this run)"
+
+kill "$rp_pid"; wait "$rp_pid" 2>/dev/null || true; rp_pid=""
+kill "$ng_pid"; ng_pid=""
+
+if [ -x scripts/bench-seed.sh ]; then
+	echo
+	echo "== seed =="
+	sh scripts/bench-seed.sh "$BIN"
+fi
