@@ -461,8 +461,7 @@ rp_proc_serve(const struct rp_conf *conf)
 
 	rp_buf_init(&err, 512);
 	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
-		rp_fatal("listen on %s port %u: %s", conf->listen_addr,
-		    conf->port, err.d ? err.d : "failed");
+		rp_fatal("%s", err.d ? err.d : "cannot listen");
 	rp_buf_release(&err);
 	if ((pp->metrics = rp_metrics_create()) == NULL)
 		rp_fatal("cannot create the metrics area");
