@@ -25,7 +25,7 @@ struct command {
 	const char *name;
 	int (*run)(struct rp_conf *, int, char **);
 	const char *summary;
-	const char *usage;
+	const char *usage;	/* NULL: the command handles --help itself */
 };
 
 static void
@@ -83,13 +83,7 @@ static const struct command commands[] = {
 	  "Starts the parent process, which spawns the web workers and\n"
 	  "restarts any that die.  SIGTERM or Ctrl-C stops every process.\n" },
 	{ "seed", cmd_seed, "create demo or bulk synthetic data",
-	  "usage: rentport seed --demo [--if-empty]\n"
-	  "       rentport seed --orders N [--since YYYY-MM-DD] [--seed S]\n\n"
-	  "--demo creates corporate clients, plans, counters, devices, about\n"
-	  "2,000 orders and demo staff logins (printed).  --orders N adds N\n"
-	  "synthetic orders dated from --since (default: a year ago),\n"
-	  "deterministically for a given --seed (default 1).  --if-empty does\n"
-	  "nothing when the store already holds orders.\n" },
+	  NULL },		/* src/seed/ prints its own --help */
 	{ "version", cmd_version, "print the version",
 	  "usage: rentport version\n" },
 };
@@ -131,7 +125,7 @@ main(int argc, char **argv)
 		    "(try rentport --help)\n", argv[1]);
 		return 2;
 	}
-	for (i = 2; i < argc; i++)
+	for (i = 2; cmd->usage != NULL && i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(cmd->usage, stdout);
 			fputc('\n', stdout);

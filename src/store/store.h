@@ -1,27 +1,388 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * store.h — the core store: orders, plans, options, tenants, counters,
- * devices, order events.  No readable personal data: orders hold a person
- * id (see person/person.h).
+ * store.h — the core store: tenants (corporate clients) and their price
+ * lists, plans, options, airport counters, devices, policies, staff logins,
+ * orders and order events.  No readable personal data: orders hold a person
+ * id (see person/person.h); card data never exists here, only the payment
+ * agent's token id, brand, last 4 digits and authorization id.
  *
  * One interface, several backends: SQLite (embedded default, sqlite.c) now,
- * PostgreSQL later; callers never see which.  (Skeleton — the store owner
- * extends this header.)
+ * PostgreSQL later; callers never see which (store_impl.h is the backend
+ * contract).  Used by the parent (migrations at start), web workers and the
+ * seed command.  Callers pass values they have already validated for their
+ * meaning; the store still checks every text field's length, every enum and
+ * every date, and refuses what does not fit (RP_E_TOOBIG / RP_E_INVAL).
+ *
+ * Conventions:
+ *   - money is integer yen (int64_t, never negative here);
+ *   - tax rates are basis points (1000 = 10 %);
+ *   - dates are Japan calendar dates as 'YYYY-MM-DD' text;
+ *   - timestamps are unix seconds;
+ *   - ids are positive int64; 0 means "none" in optional references;
+ *   - records are plain structs with fixed-size, NUL-terminated text fields
+ *     (so they can be copied and freed with free() when returned as arrays).
+ *
+ * Order numbers are "RP-" followed by 8 Crockford base32 characters
+ * (0-9, A-Z without I, L, O, U), a fixed invertible 40-bit scramble of the
+ * order id: unique, short enough to read over the phone, not sequential to
+ * the eye.  (They are not secret: never use one as an authenticator.)
  */
 #ifndef RP_STORE_H
 #define RP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "util/errors.h"
 
 struct rp_store;
 
+#define RP_STORE_CODE_MAX	32	/* slugs, codes, serials, usernames */
+#define RP_STORE_NAME_MAX	160	/* display names (UTF-8 bytes) */
+#define RP_STORE_TEXT_MAX	255	/* notes, tiers, models, actors */
+#define RP_STORE_JSON_MAX	4096	/* tenant site settings (JSON text) */
+#define RP_STORE_DATE_LEN	10	/* YYYY-MM-DD */
+#define RP_STORE_LIST_MAX	100000	/* most rows one list call returns */
+#define RP_ORDER_MAX_OPTIONS	8
+#define RP_ORDER_NUMBER_LEN	11	/* "RP-" + 8 */
+#define RP_POLICY_MAX		(256 * 1024)	/* policy JSON document */
+
+typedef char rp_code_t[RP_STORE_CODE_MAX + 1];
+typedef char rp_date_t[RP_STORE_DATE_LEN + 1];
+
+/* ---- enumerations (stored as text so the set can grow) ---------------- */
+
+enum rp_billing { RP_BILLING_CARD, RP_BILLING_INVOICE, RP_BILLING_COUNT };
+enum rp_device_kind {
+	RP_DEVICE_ROUTER, RP_DEVICE_SIM, RP_DEVICE_PHONE, RP_DEVICE_KIND_COUNT
+};
+enum rp_device_status {
+	RP_DEVSTAT_IN_STOCK, RP_DEVSTAT_RENTED, RP_DEVSTAT_MAINTENANCE,
+	RP_DEVSTAT_LOST, RP_DEVSTAT_RETIRED, RP_DEVSTAT_COUNT
+};
+enum rp_channel {
+	RP_CHANNEL_PUBLIC, RP_CHANNEL_CORPORATE, RP_CHANNEL_COUNTER,
+	RP_CHANNEL_COUNT
+};
+/* Handover: how the device goes out and comes back. */
+enum rp_handover {
+	RP_HANDOVER_COUNTER, RP_HANDOVER_COURIER, RP_HANDOVER_POST,
+	RP_HANDOVER_COUNT
+};
 /*
- * Opens (creating if needed) the core store in data_dir and applies pending
- * migrations.  0 and *out (owned: rp_store_free), or RP_E_DB / RP_E_IO.
+ * Order lifecycle.  Allowed transitions (rp_order_transition_ok):
+ *   reserved → confirmed → picked_up → returned → settled
+ *   reserved | confirmed → cancelled
+ *   reserved → awaiting_payment → confirmed | cancelled   (payment agent)
+ */
+enum rp_order_status {
+	RP_ORDER_RESERVED, RP_ORDER_CONFIRMED, RP_ORDER_PICKED_UP,
+	RP_ORDER_RETURNED, RP_ORDER_SETTLED, RP_ORDER_CANCELLED,
+	RP_ORDER_AWAITING_PAYMENT, RP_ORDER_STATUS_COUNT
+};
+enum rp_option_kind {
+	RP_OPTION_INSURANCE, RP_OPTION_ACCESSORY, RP_OPTION_DEVICE,
+	RP_OPTION_KIND_COUNT
+};
+enum rp_staff_role {
+	RP_ROLE_BACKOFFICE, RP_ROLE_COUNTER, RP_ROLE_SECURITY,
+	RP_ROLE_INCIDENT, RP_ROLE_CLIENT_ADMIN, RP_ROLE_COUNT
+};
+
+/*
+ * Names of enum values as stored ("router", "picked_up", ...); NULL for a
+ * value out of range.  rp_*_parse: 0 and *out, or RP_E_INVAL.
+ */
+const char *rp_billing_name(int v);
+const char *rp_device_kind_name(int v);
+const char *rp_device_status_name(int v);
+const char *rp_channel_name(int v);
+const char *rp_handover_name(int v);
+const char *rp_order_status_name(int v);
+const char *rp_option_kind_name(int v);
+const char *rp_staff_role_name(int v);
+int rp_billing_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_device_kind_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_device_status_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_channel_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_handover_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_order_status_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_option_kind_parse(const char *s, int *out) RP_WARN_UNUSED;
+int rp_staff_role_parse(const char *s, int *out) RP_WARN_UNUSED;
+
+/* True if an order may move from `from` to `to` (see enum rp_order_status). */
+bool rp_order_transition_ok(int from, int to);
+
+/* True if s is exactly YYYY-MM-DD and a real Gregorian date (1900..9999). */
+bool rp_store_date_valid(const char *s);
+
+/*
+ * Order number of an order id (1 .. 2^40-1): writes RP_ORDER_NUMBER_LEN
+ * characters and a NUL to out.  RP_E_RANGE outside that range.
+ * rp_order_number_id inverts it (RP_E_INVAL for anything malformed).
+ */
+int rp_order_number(int64_t id, char out[RP_ORDER_NUMBER_LEN + 1]) RP_WARN_UNUSED;
+int rp_order_number_id(const char *number, int64_t *id) RP_WARN_UNUSED;
+
+/* ---- records ----------------------------------------------------------- */
+
+struct rp_tenant {
+	int64_t id;			/* set by insert */
+	rp_code_t slug;			/* [a-z0-9-], URL of the client's site */
+	char name[RP_STORE_NAME_MAX + 1];
+	int billing;			/* enum rp_billing */
+	char settings[RP_STORE_JSON_MAX + 1];	/* site settings JSON ("" = {}) */
+	int64_t created_at;		/* 0 on insert = now */
+};
+
+struct rp_plan {
+	int64_t id;
+	rp_code_t code;			/* e.g. "KR-R-1G" */
+	rp_code_t destination;		/* ISO 3166 alpha-2 or region ("EU") */
+	char destination_name[RP_STORE_NAME_MAX + 1];
+	int device;			/* enum rp_device_kind */
+	char tier[RP_STORE_CODE_MAX + 1];	/* "500MB/day", "unlimited" */
+	int64_t daily_yen;		/* tax exclusive */
+	int32_t tax_bp;			/* basis points */
+	bool active;
+};
+
+struct rp_option {
+	int64_t id;
+	rp_code_t code;			/* "insurance_light", "battery" */
+	char name[RP_STORE_NAME_MAX + 1];
+	int kind;			/* enum rp_option_kind */
+	int64_t daily_yen;		/* tax exclusive */
+	int32_t tax_bp;
+};
+
+struct rp_counter {
+	int64_t id;
+	rp_code_t code;			/* "NRT1" */
+	char airport[4];		/* IATA "NRT" */
+	char terminal[9];		/* "T1", "" if one terminal */
+	char name[RP_STORE_NAME_MAX + 1];
+	char opens[6], closes[6];	/* "HH:MM" */
+	/* Orders for pickup here close at deadline_hour:00 JST,
+	 * deadline_days days before departure. */
+	int32_t deadline_days;		/* 0..30 */
+	int32_t deadline_hour;		/* 0..23 */
+};
+
+struct rp_device {
+	int64_t id;
+	rp_code_t serial;
+	char model[RP_STORE_CODE_MAX * 2 + 1];
+	int kind;			/* enum rp_device_kind */
+	int status;			/* enum rp_device_status */
+	int64_t counter_id;		/* where it is; 0 = warehouse */
+};
+
+struct rp_staff {
+	int64_t id;
+	rp_code_t username;		/* not personal data: a login handle */
+	int role;			/* enum rp_staff_role */
+	int64_t tenant_id;		/* client_admin only, else 0 */
+	char pw_hash[128];		/* crypto_pwhash_str output */
+};
+
+struct rp_order_option {
+	int64_t option_id;
+	int32_t qty;			/* 1..99 */
+};
+
+struct rp_order {
+	int64_t id;				/* set by insert */
+	char number[RP_ORDER_NUMBER_LEN + 1];	/* set by insert */
+	int64_t tenant_id;			/* 0 = public site / counter */
+	int channel;				/* enum rp_channel */
+	int64_t person_id;			/* person/person.h; > 0 */
+	int64_t plan_id;
+	int32_t qty;				/* devices, 1..99 */
+	rp_date_t order_date;			/* when it was ordered (JST) */
+	rp_date_t depart_date;			/* rental days: depart..return */
+	rp_date_t return_date;			/*   inclusive, return >= depart */
+	int pickup;				/* enum rp_handover */
+	int64_t pickup_counter_id;		/* required when pickup = counter */
+	int ret;				/* enum rp_handover */
+	int64_t return_counter_id;		/* required when ret = counter */
+	int status;				/* enum rp_order_status */
+	int64_t subtotal_yen, tax_yen, total_yen;	/* total = sub + tax */
+	int64_t policy_id;			/* policy priced under; 0 = none */
+	/* Payment agent references; never a card number (last4 is 4 digits
+	 * or empty, brand a short word). */
+	char pay_token[65];
+	char pay_brand[17];
+	char pay_last4[5];
+	char pay_auth_id[65];
+	int64_t created_at, updated_at;		/* 0 on insert = now */
+	size_t noptions;
+	struct rp_order_option options[RP_ORDER_MAX_OPTIONS];
+};
+
+struct rp_order_event {
+	int64_t id;
+	int64_t order_id;
+	int from;			/* enum rp_order_status, -1 = created */
+	int to;
+	char actor[RP_STORE_CODE_MAX * 2 + 1];	/* "web", "counter:NRT1" ... */
+	int64_t at;			/* unix seconds; 0 on insert = now */
+	char note[RP_STORE_TEXT_MAX + 1];
+};
+
+/*
+ * Which orders rp_store_order_count counts.  Dates compare the order date
+ * (when the customer ordered) or the departure date, per `by`; since is
+ * inclusive, until exclusive, "" means unbounded.  -1 / 0 mean "any" for
+ * the other fields; tenant_id RP_TENANT_NONE selects orders with no tenant.
+ */
+enum rp_order_date_field { RP_BY_ORDER_DATE, RP_BY_DEPART_DATE };
+#define RP_TENANT_NONE	(-1)
+struct rp_order_filter {
+	int by;				/* enum rp_order_date_field */
+	rp_date_t since, until;
+	int channel;			/* -1 = any */
+	int status;			/* -1 = any */
+	int64_t tenant_id;		/* 0 = any */
+};
+void rp_order_filter_init(struct rp_order_filter *f);	/* everything */
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+/*
+ * Opens (creating if needed) the core store <data_dir>/core.db (WAL,
+ * foreign keys, busy timeout 5 s, synchronous NORMAL) and applies pending
+ * migrations in one transaction each, recorded in schema_migrations.
+ * 0 and *out (owned: rp_store_free), or RP_E_DB / RP_E_IO / RP_E_NOMEM,
+ * RP_E_STATE when the database is newer than this binary (logged).
  */
 int rp_store_open(const char *data_dir, struct rp_store **out) RP_WARN_UNUSED;
 void rp_store_free(struct rp_store *st);	/* NULL-safe */
 /* Cheap liveness check for /readyz: 0 when the store answers. */
 int rp_store_ping(struct rp_store *st) RP_WARN_UNUSED;
+/* Highest migration applied (for `rentport version` and tests). */
+int rp_store_schema_version(struct rp_store *st, int *version) RP_WARN_UNUSED;
+
+/*
+ * Bulk-load mode for the seed command: one write transaction around every
+ * later call, relaxed durability, bigger cache.  rp_store_bulk_end commits
+ * (commit true) or rolls back, and restores normal settings.  Nothing else
+ * may write to the store meanwhile (it holds the write lock).  A failed
+ * call inside bulk mode may leave part of its rows in the transaction: the
+ * caller must then end with commit false.
+ */
+int rp_store_bulk_begin(struct rp_store *st) RP_WARN_UNUSED;
+int rp_store_bulk_end(struct rp_store *st, bool commit) RP_WARN_UNUSED;
+
+/* ---- catalogue ----------------------------------------------------------- */
+
+/*
+ * Inserts set ->id (and created_at when 0).  RP_E_EXISTS if the slug,
+ * code, serial or username is taken; RP_E_INVAL / RP_E_TOOBIG for a bad
+ * field; RP_E_NOTFOUND for a reference to a missing row.
+ * Gets: 0, or RP_E_NOTFOUND (the record is then zeroed).
+ * Lists: *out (owned: caller frees with free()) holding *n records, ordered
+ * by id; at most RP_STORE_LIST_MAX (RP_E_TOOBIG past that); *out may be
+ * NULL when *n is 0.
+ */
+int rp_store_tenant_insert(struct rp_store *st, struct rp_tenant *t) RP_WARN_UNUSED;
+int rp_store_tenant_get(struct rp_store *st, const char *slug,
+    struct rp_tenant *t) RP_WARN_UNUSED;
+int rp_store_tenant_get_id(struct rp_store *st, int64_t id,
+    struct rp_tenant *t) RP_WARN_UNUSED;
+int rp_store_tenant_list(struct rp_store *st, struct rp_tenant **out,
+    size_t *n) RP_WARN_UNUSED;
+
+/* Tenant price list: a daily price overriding plan->daily_yen. */
+int rp_store_price_set(struct rp_store *st, int64_t tenant_id,
+    int64_t plan_id, int64_t daily_yen) RP_WARN_UNUSED;
+/* 0 and *daily_yen, or RP_E_NOTFOUND when the tenant has no override. */
+int rp_store_price_get(struct rp_store *st, int64_t tenant_id,
+    int64_t plan_id, int64_t *daily_yen) RP_WARN_UNUSED;
+
+int rp_store_plan_insert(struct rp_store *st, struct rp_plan *p) RP_WARN_UNUSED;
+int rp_store_plan_get(struct rp_store *st, const char *code,
+    struct rp_plan *p) RP_WARN_UNUSED;
+/* destination NULL = any, device -1 = any; active plans only if only_active. */
+int rp_store_plan_list(struct rp_store *st, const char *destination,
+    int device, bool only_active, struct rp_plan **out, size_t *n) RP_WARN_UNUSED;
+
+int rp_store_option_insert(struct rp_store *st, struct rp_option *o) RP_WARN_UNUSED;
+int rp_store_option_get(struct rp_store *st, const char *code,
+    struct rp_option *o) RP_WARN_UNUSED;
+int rp_store_option_list(struct rp_store *st, struct rp_option **out,
+    size_t *n) RP_WARN_UNUSED;
+
+int rp_store_counter_insert(struct rp_store *st, struct rp_counter *c) RP_WARN_UNUSED;
+int rp_store_counter_get(struct rp_store *st, const char *code,
+    struct rp_counter *c) RP_WARN_UNUSED;
+int rp_store_counter_list(struct rp_store *st, struct rp_counter **out,
+    size_t *n) RP_WARN_UNUSED;
+
+int rp_store_device_insert(struct rp_store *st, struct rp_device *d) RP_WARN_UNUSED;
+int rp_store_device_get(struct rp_store *st, const char *serial,
+    struct rp_device *d) RP_WARN_UNUSED;
+/* status -1 = any, counter_id -1 = any (0 = warehouse). */
+int rp_store_device_list(struct rp_store *st, int status, int64_t counter_id,
+    struct rp_device **out, size_t *n) RP_WARN_UNUSED;
+/* Moves a device: new status and location.  RP_E_NOTFOUND if unknown. */
+int rp_store_device_update(struct rp_store *st, int64_t id, int status,
+    int64_t counter_id) RP_WARN_UNUSED;
+
+/*
+ * Policies (pricing/cancellation/late-fee documents, src/domain/): a JSON
+ * text under (name, version).  Insert sets *id; RP_E_EXISTS if that name
+ * and version exist.  Latest: the highest version of a name.
+ */
+int rp_store_policy_insert(struct rp_store *st, const char *name,
+    int32_t version, const char *json, size_t json_len, int64_t *id) RP_WARN_UNUSED;
+/* *json (owned: caller frees) NUL-terminated. */
+int rp_store_policy_latest(struct rp_store *st, const char *name,
+    int64_t *id, int32_t *version, char **json) RP_WARN_UNUSED;
+
+int rp_store_staff_insert(struct rp_store *st, struct rp_staff *s) RP_WARN_UNUSED;
+int rp_store_staff_get(struct rp_store *st, const char *username,
+    struct rp_staff *s) RP_WARN_UNUSED;
+
+/* ---- orders -------------------------------------------------------------- */
+
+/*
+ * Inserts an order with its status history, atomically.  The store assigns
+ * o->id and o->number.  hist[0] must be the creation event (from -1, to
+ * reserved) and each later event a transition allowed by
+ * rp_order_transition_ok from the previous one; the last event's `to` must
+ * equal o->status; times must not go backwards.  (Most callers pass one
+ * event; the seed passes whole histories.)  Event ids and order ids in
+ * hist are ignored.  RP_E_INVAL / RP_E_STATE for a bad order or history,
+ * RP_E_NOTFOUND for a missing tenant, plan, counter or option.
+ */
+int rp_store_order_insert(struct rp_store *st, struct rp_order *o,
+    const struct rp_order_event *hist, size_t nhist) RP_WARN_UNUSED;
+/* By number ("RP-...") or id; options included.  RP_E_NOTFOUND. */
+int rp_store_order_get(struct rp_store *st, const char *number,
+    struct rp_order *o) RP_WARN_UNUSED;
+int rp_store_order_get_id(struct rp_store *st, int64_t id,
+    struct rp_order *o) RP_WARN_UNUSED;
+/*
+ * A tenant's orders, newest id first, ids below before_id (0 = from the
+ * newest), at most limit (1..1000).  *out owned: caller frees.
+ */
+int rp_store_order_list_tenant(struct rp_store *st, int64_t tenant_id,
+    int64_t before_id, size_t limit, struct rp_order **out, size_t *n) RP_WARN_UNUSED;
+/*
+ * Moves an order to status `to`, recording an event with actor, note and
+ * time `at` (0 = now), atomically.  RP_E_NOTFOUND for an unknown order,
+ * RP_E_STATE if the transition is not allowed from its current status
+ * (nothing changes then).
+ */
+int rp_store_order_transition(struct rp_store *st, int64_t order_id, int to,
+    const char *actor, const char *note, int64_t at) RP_WARN_UNUSED;
+/* The order's events, oldest first.  *out owned: caller frees. */
+int rp_store_order_events(struct rp_store *st, int64_t order_id,
+    struct rp_order_event **out, size_t *n) RP_WARN_UNUSED;
+/* Number of orders matching f (see struct rp_order_filter). */
+int rp_store_order_count(struct rp_store *st, const struct rp_order_filter *f,
+    uint64_t *count) RP_WARN_UNUSED;
 
 #endif

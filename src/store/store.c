@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * store.c — the backend-independent front of the core store: enum names,
+ * order numbers, argument checks, then a call through the backend's ops
+ * table (store_impl.h).  Runs in whichever process opened the store; its
+ * inputs come from our own code but may carry user-typed text, so every
+ * field is checked for length, encoding and range before it reaches SQL.
+ */
+#include "util/common.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "store/store_impl.h"
+
+/* ---- enum names -------------------------------------------------------- */
+
+static const char *const billing_names[] = { "card", "invoice" };
+static const char *const device_kind_names[] = { "router", "sim", "phone" };
+static const char *const device_status_names[] = {
+	"in_stock", "rented", "maintenance", "lost", "retired"
+};
+static const char *const channel_names[] = { "public", "corporate", "counter" };
+static const char *const handover_names[] = { "counter", "courier", "post" };
+static const char *const order_status_names[] = {
+	"reserved", "confirmed", "picked_up", "returned", "settled",
+	"cancelled", "awaiting_payment"
+};
+static const char *const option_kind_names[] = {
+	"insurance", "accessory", "device"
+};
+static const char *const staff_role_names[] = {
+	"backoffice", "counter", "security", "incident", "client_admin"
+};
+
+static const char *
+name_of(const char *const *names, int n, int v)
+{
+	return v >= 0 && v < n ? names[v] : NULL;
+}
+
+static int
+parse_of(const char *const *names, int n, const char *s, int *out)
+{
+	int i;
+
+	*out = -1;
+	if (s == NULL)
+		return RP_E_INVAL;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0) {
+			*out = i;
+			return 0;
+		}
+	return RP_E_INVAL;
+}
+
+#define ENUM_FUNCS(fn, arr, count)					\
+const char *								\
+rp_##fn##_name(int v)							\
+{									\
+	return name_of(arr, (int)RP_ARRAY_LEN(arr), v);			\
+}									\
+int									\
+rp_##fn##_parse(const char *s, int *out)				\
+{									\
+	return parse_of(arr, (int)RP_ARRAY_LEN(arr), s, out);		\
+}									\
+_Static_assert(RP_ARRAY_LEN(arr) == count, #arr " matches its enum");
+
+ENUM_FUNCS(billing, billing_names, RP_BILLING_COUNT)
+ENUM_FUNCS(device_kind, device_kind_names, RP_DEVICE_KIND_COUNT)
+ENUM_FUNCS(device_status, device_status_names, RP_DEVSTAT_COUNT)
+ENUM_FUNCS(channel, channel_names, RP_CHANNEL_COUNT)
+ENUM_FUNCS(handover, handover_names, RP_HANDOVER_COUNT)
+ENUM_FUNCS(order_status, order_status_names, RP_ORDER_STATUS_COUNT)
+ENUM_FUNCS(option_kind, option_kind_names, RP_OPTION_KIND_COUNT)
+ENUM_FUNCS(staff_role, staff_role_names, RP_ROLE_COUNT)
+
+bool
+rp_order_transition_ok(int from, int to)
+{
+	switch (from) {
+	case RP_ORDER_RESERVED:
+		return to == RP_ORDER_CONFIRMED || to == RP_ORDER_CANCELLED ||
+		    to == RP_ORDER_AWAITING_PAYMENT;
+	case RP_ORDER_AWAITING_PAYMENT:
+		return to == RP_ORDER_CONFIRMED || to == RP_ORDER_CANCELLED;
+	case RP_ORDER_CONFIRMED:
+		return to == RP_ORDER_PICKED_UP || to == RP_ORDER_CANCELLED;
+	case RP_ORDER_PICKED_UP:
+		return to == RP_ORDER_RETURNED;
+	case RP_ORDER_RETURNED:
+		return to == RP_ORDER_SETTLED;
+	default:
+		return false;		/* settled and cancelled are final */
+	}
+}
+
+/* ---- dates and order numbers ------------------------------------------- */
+
+static int
+digits(const char *s, int n)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+bool
+rp_store_date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, dim;
+
+	if (s == NULL || strnlen(s, RP_STORE_DATE_LEN + 1) != RP_STORE_DATE_LEN ||
+	    s[4] != '-' || s[7] != '-')
+		return false;
+	y = digits(s, 4);
+	m = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 1900 || m < 1 || m > 12 || d < 1)
+		return false;
+	dim = mdays[m - 1];
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		dim = 29;
+	return d <= dim;
+}
+
+/*
+ * The order number scramble: an invertible map on 40-bit integers (odd
+ * multipliers are invertible mod 2^40; x ^= x >> s with s >= 20 is its own
+ * inverse on 40 bits).  Not cryptographic: it only makes neighbouring
+ * orders look unrelated.
+ */
+#define NUM_BITS	40
+#define NUM_MASK	((UINT64_C(1) << NUM_BITS) - 1)
+#define NUM_MUL1	UINT64_C(0x9E3779B97F)	/* odd */
+#define NUM_MUL2	UINT64_C(0xC2B2AE3D27)	/* odd */
+static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static uint64_t
+inv_mul(uint64_t a)
+{
+	uint64_t x = a;
+	int i;
+
+	for (i = 0; i < 6; i++)		/* Newton: doubles the correct bits */
+		x *= 2 - a * x;
+	return x & NUM_MASK;
+}
+
+static uint64_t
+scramble(uint64_t x)
+{
+	x = (x * NUM_MUL1) & NUM_MASK;
+	x ^= x >> 21;
+	x = (x * NUM_MUL2) & NUM_MASK;
+	x ^= x >> 20;
+	return x;
+}
+
+static uint64_t
+unscramble(uint64_t x)
+{
+	x ^= x >> 20;
+	x = (x * inv_mul(NUM_MUL2)) & NUM_MASK;
+	x ^= x >> 21;
+	x = (x * inv_mul(NUM_MUL1)) & NUM_MASK;
+	return x;
+}
+
+int
+rp_order_number(int64_t id, char out[RP_ORDER_NUMBER_LEN + 1])
+{
+	uint64_t x;
+	int i;
+
+	out[0] = '\0';
+	if (id <= 0 || (uint64_t)id > NUM_MASK)
+		return RP_E_RANGE;
+	x = scramble((uint64_t)id);
+	out[0] = 'R';
+	out[1] = 'P';
+	out[2] = '-';
+	for (i = 7; i >= 0; i--) {
+		out[3 + i] = b32[x & 31];
+		x >>= 5;
+	}
+	out[RP_ORDER_NUMBER_LEN] = '\0';
+	return 0;
+}
+
+int
+rp_order_number_id(const char *number, int64_t *id)
+{
+	uint64_t x = 0;
+	const char *p;
+	int i;
+
+	*id = 0;
+	if (number == NULL ||
+	    strnlen(number, RP_ORDER_NUMBER_LEN + 1) != RP_ORDER_NUMBER_LEN ||
+	    memcmp(number, "RP-", 3) != 0)
+		return RP_E_INVAL;
+	for (i = 3; i < RP_ORDER_NUMBER_LEN; i++) {
+		if (number[i] == '\0' || (p = strchr(b32, number[i])) == NULL)
+			return RP_E_INVAL;
+		x = (x << 5) | (uint64_t)(p - b32);
+	}
+	x = unscramble(x);
+	if (x == 0)
+		return RP_E_INVAL;
+	*id = (int64_t)x;
+	return 0;
+}
+
+void
+rp_order_filter_init(struct rp_order_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->by = RP_BY_ORDER_DATE;
+	f->channel = -1;
+	f->status = -1;
+}
+
+/* ---- field checks ------------------------------------------------------ */
+
+/* NUL within max+1 bytes, valid UTF-8, no control characters. */
+static int
+text_ok(const char *s, size_t max, bool may_be_empty)
+{
+	size_t n, i;
+
+	if (s == NULL)
+		return RP_E_INVAL;
+	if ((n = strnlen(s, max + 1)) > max)
+		return RP_E_TOOBIG;
+	if (n == 0 && !may_be_empty)
+		return RP_E_INVAL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return RP_E_INVAL;
+	return rp_utf8_valid((struct rp_str){ s, n }) ? 0 : RP_E_INVAL;
+}
+
+/* JSON text: like text_ok, but tab, CR and LF are allowed (whitespace). */
+static int
+json_ok(const char *s, size_t max)
+{
+	size_t n, i;
+
+	if (s == NULL)
+		return RP_E_INVAL;
+	if ((n = strnlen(s, max + 1)) > max)
+		return RP_E_TOOBIG;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			return RP_E_INVAL;
+	}
+	return rp_utf8_valid((struct rp_str){ s, n }) ? 0 : RP_E_INVAL;
+}
+
+/* Codes, serials, usernames: [A-Za-z0-9._:/-], 1..max bytes. */
+static int
+code_ok(const char *s, size_t max)
+{
+	size_t n, i;
+
+	if (s == NULL)
+		return RP_E_INVAL;
+	if ((n = strnlen(s, max + 1)) > max)
+		return RP_E_TOOBIG;
+	if (n == 0)
+		return RP_E_INVAL;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-' || c == ':' || c == '/'))
+			return RP_E_INVAL;
+	}
+	return 0;
+}
+
+static int
+slug_ok(const char *s)
+{
+	size_t n, i;
+	int r;
+
+	if ((r = code_ok(s, RP_STORE_CODE_MAX)) != 0)
+		return r;
+	n = strlen(s);
+	if (s[0] == '-' || s[n - 1] == '-')
+		return RP_E_INVAL;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return RP_E_INVAL;
+	return 0;
+}
+
+static int
+hhmm_ok(const char *s)
+{
+	if (strnlen(s, 6) != 5 || s[2] != ':')
+		return RP_E_INVAL;
+	if (digits(s, 2) < 0 || digits(s, 2) > 23 || digits(s + 3, 2) < 0 ||
+	    digits(s + 3, 2) > 59)
+		return RP_E_INVAL;
+	return 0;
+}
+
+static bool
+money_ok(int64_t yen)
+{
+	return yen >= 0 && yen <= INT64_C(1000000000000);	/* ¥1T cap */
+}
+
+/*
+ * A payment reference must never be able to hold a card number: refuse
+ * any run of 12 or more digits (PANs are 12..19).
+ */
+static int
+no_pan(const char *s)
+{
+	int run = 0;
+
+	for (; *s != '\0'; s++) {
+		run = (*s >= '0' && *s <= '9') ? run + 1 : 0;
+		if (run >= 12)
+			return RP_E_DENIED;
+	}
+	return 0;
+}
+
+#define CHECK(expr) do { if ((r = (expr)) != 0) return r; } while (0)
+#define REQUIRE(cond) do { if (!(cond)) return RP_E_INVAL; } while (0)
+
+static int
+order_ok(const struct rp_order *o)
+{
+	int64_t sum;
+	size_t i, j;
+	int r;
+
+	REQUIRE(rp_channel_name(o->channel) != NULL);
+	REQUIRE(rp_handover_name(o->pickup) != NULL);
+	REQUIRE(rp_handover_name(o->ret) != NULL);
+	REQUIRE(rp_order_status_name(o->status) != NULL);
+	REQUIRE(o->tenant_id >= 0 && o->person_id > 0 && o->plan_id > 0);
+	REQUIRE(o->channel != RP_CHANNEL_CORPORATE || o->tenant_id > 0);
+	REQUIRE(o->qty >= 1 && o->qty <= 99);
+	REQUIRE(rp_store_date_valid(o->order_date) &&
+	    rp_store_date_valid(o->depart_date) &&
+	    rp_store_date_valid(o->return_date));
+	REQUIRE(strcmp(o->order_date, o->depart_date) <= 0);
+	REQUIRE(strcmp(o->depart_date, o->return_date) <= 0);
+	REQUIRE((o->pickup == RP_HANDOVER_COUNTER) == (o->pickup_counter_id > 0));
+	REQUIRE((o->ret == RP_HANDOVER_COUNTER) == (o->return_counter_id > 0));
+	REQUIRE(o->pickup_counter_id >= 0 && o->return_counter_id >= 0);
+	REQUIRE(o->policy_id >= 0);
+	REQUIRE(money_ok(o->subtotal_yen) && money_ok(o->tax_yen) &&
+	    money_ok(o->total_yen));
+	CHECK(rp_yen_add(o->subtotal_yen, o->tax_yen, &sum));
+	REQUIRE(sum == o->total_yen);
+	CHECK(text_ok(o->pay_token, sizeof(o->pay_token) - 1, true));
+	CHECK(text_ok(o->pay_brand, sizeof(o->pay_brand) - 1, true));
+	CHECK(text_ok(o->pay_auth_id, sizeof(o->pay_auth_id) - 1, true));
+	CHECK(no_pan(o->pay_token));
+	CHECK(no_pan(o->pay_brand));
+	CHECK(no_pan(o->pay_auth_id));
+	if (o->pay_last4[0] != '\0')
+		REQUIRE(strnlen(o->pay_last4, 5) == 4 && digits(o->pay_last4, 4) >= 0);
+	REQUIRE(o->noptions <= RP_ORDER_MAX_OPTIONS);
+	for (i = 0; i < o->noptions; i++) {
+		REQUIRE(o->options[i].option_id > 0);
+		REQUIRE(o->options[i].qty >= 1 && o->options[i].qty <= 99);
+		for (j = 0; j < i; j++)
+			REQUIRE(o->options[j].option_id != o->options[i].option_id);
+	}
+	REQUIRE(o->created_at >= 0 && o->updated_at >= 0);
+	return 0;
+}
+
+static int
+event_text_ok(const struct rp_order_event *e)
+{
+	int r;
+
+	CHECK(text_ok(e->actor, sizeof(e->actor) - 1, false));
+	CHECK(text_ok(e->note, sizeof(e->note) - 1, true));
+	return e->at >= 0 ? 0 : RP_E_INVAL;
+}
+
+static int
+history_ok(const struct rp_order *o, const struct rp_order_event *h, size_t n)
+{
+	size_t i;
+	int r;
+
+	if (h == NULL || n == 0 || n > 16)
+		return RP_E_INVAL;
+	if (h[0].from != -1 || h[0].to != RP_ORDER_RESERVED)
+		return RP_E_STATE;
+	for (i = 0; i < n; i++) {
+		CHECK(event_text_ok(&h[i]));
+		if (i > 0 && (h[i].from != h[i - 1].to ||
+		    !rp_order_transition_ok(h[i].from, h[i].to)))
+			return RP_E_STATE;
+		if (i > 0 && h[i].at != 0 && h[i].at < h[i - 1].at)
+			return RP_E_INVAL;
+	}
+	return h[n - 1].to == o->status ? 0 : RP_E_STATE;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+int
+rp_store_open(const char *data_dir, struct rp_store **out)
+{
+	struct rp_store *st = NULL;
+	int r;
+
+	*out = NULL;
+	if (data_dir == NULL || data_dir[0] == '\0')
+		return RP_E_INVAL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return RP_E_NOMEM;
+	if ((r = rp_store_sqlite_open(data_dir, &st->ops, &st->be)) != 0)
+		goto out;
+	*out = st;
+	st = NULL;			/* transferred */
+ out:
+	free(st);
+	return r;
+}
+
+void
+rp_store_free(struct rp_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->ops != NULL)
+		st->ops->close(st->be);
+	free(st);
+}
+
+int
+rp_store_ping(struct rp_store *st)
+{
+	return st->ops->ping(st->be);
+}
+
+int
+rp_store_schema_version(struct rp_store *st, int *version)
+{
+	return st->ops->schema_version(st->be, version);
+}
+
+int
+rp_store_bulk_begin(struct rp_store *st)
+{
+	return st->ops->bulk_begin(st->be);
+}
+
+int
+rp_store_bulk_end(struct rp_store *st, bool commit)
+{
+	return st->ops->bulk_end(st->be, commit);
+}
+
+/* ---- catalogue --------------------------------------------------------- */
+
+int
+rp_store_tenant_insert(struct rp_store *st, struct rp_tenant *t)
+{
+	int r;
+
+	CHECK(slug_ok(t->slug));
+	CHECK(text_ok(t->name, RP_STORE_NAME_MAX, false));
+	CHECK(json_ok(t->settings, RP_STORE_JSON_MAX));
+	REQUIRE(rp_billing_name(t->billing) != NULL && t->created_at >= 0);
+	return st->ops->tenant_insert(st->be, t);
+}
+
+int
+rp_store_tenant_get(struct rp_store *st, const char *slug, struct rp_tenant *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (slug_ok(slug) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->tenant_get(st->be, slug, 0, t);
+}
+
+int
+rp_store_tenant_get_id(struct rp_store *st, int64_t id, struct rp_tenant *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (id <= 0)
+		return RP_E_NOTFOUND;
+	return st->ops->tenant_get(st->be, NULL, id, t);
+}
+
+int
+rp_store_tenant_list(struct rp_store *st, struct rp_tenant **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return st->ops->tenant_list(st->be, out, n);
+}
+
+int
+rp_store_price_set(struct rp_store *st, int64_t tenant_id, int64_t plan_id,
+    int64_t daily_yen)
+{
+	REQUIRE(tenant_id > 0 && plan_id > 0 && money_ok(daily_yen));
+	return st->ops->price_set(st->be, tenant_id, plan_id, daily_yen);
+}
+
+int
+rp_store_price_get(struct rp_store *st, int64_t tenant_id, int64_t plan_id,
+    int64_t *daily_yen)
+{
+	*daily_yen = 0;
+	if (tenant_id <= 0 || plan_id <= 0)
+		return RP_E_NOTFOUND;
+	return st->ops->price_get(st->be, tenant_id, plan_id, daily_yen);
+}
+
+int
+rp_store_plan_insert(struct rp_store *st, struct rp_plan *p)
+{
+	int r;
+
+	CHECK(code_ok(p->code, RP_STORE_CODE_MAX));
+	CHECK(code_ok(p->destination, RP_STORE_CODE_MAX));
+	CHECK(text_ok(p->destination_name, RP_STORE_NAME_MAX, false));
+	CHECK(text_ok(p->tier, RP_STORE_CODE_MAX, false));
+	REQUIRE(rp_device_kind_name(p->device) != NULL);
+	REQUIRE(money_ok(p->daily_yen) && p->tax_bp >= 0 && p->tax_bp <= 10000);
+	return st->ops->plan_insert(st->be, p);
+}
+
+int
+rp_store_plan_get(struct rp_store *st, const char *code, struct rp_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (code_ok(code, RP_STORE_CODE_MAX) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->plan_get(st->be, code, p);
+}
+
+int
+rp_store_plan_list(struct rp_store *st, const char *destination, int device,
+    bool only_active, struct rp_plan **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (destination != NULL && code_ok(destination, RP_STORE_CODE_MAX) != 0)
+		return RP_E_INVAL;
+	REQUIRE(device == -1 || rp_device_kind_name(device) != NULL);
+	return st->ops->plan_list(st->be, destination, device, only_active, out, n);
+}
+
+int
+rp_store_option_insert(struct rp_store *st, struct rp_option *o)
+{
+	int r;
+
+	CHECK(code_ok(o->code, RP_STORE_CODE_MAX));
+	CHECK(text_ok(o->name, RP_STORE_NAME_MAX, false));
+	REQUIRE(rp_option_kind_name(o->kind) != NULL);
+	REQUIRE(money_ok(o->daily_yen) && o->tax_bp >= 0 && o->tax_bp <= 10000);
+	return st->ops->option_insert(st->be, o);
+}
+
+int
+rp_store_option_get(struct rp_store *st, const char *code, struct rp_option *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (code_ok(code, RP_STORE_CODE_MAX) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->option_get(st->be, code, o);
+}
+
+int
+rp_store_option_list(struct rp_store *st, struct rp_option **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return st->ops->option_list(st->be, out, n);
+}
+
+int
+rp_store_counter_insert(struct rp_store *st, struct rp_counter *c)
+{
+	size_t n;
+	int r;
+
+	CHECK(code_ok(c->code, RP_STORE_CODE_MAX));
+	n = strnlen(c->airport, sizeof(c->airport));
+	REQUIRE(n == 3 && c->airport[0] >= 'A' && c->airport[0] <= 'Z' &&
+	    c->airport[1] >= 'A' && c->airport[1] <= 'Z' &&
+	    c->airport[2] >= 'A' && c->airport[2] <= 'Z');
+	CHECK(text_ok(c->terminal, sizeof(c->terminal) - 1, true));
+	CHECK(text_ok(c->name, RP_STORE_NAME_MAX, false));
+	CHECK(hhmm_ok(c->opens));
+	CHECK(hhmm_ok(c->closes));
+	REQUIRE(c->deadline_days >= 0 && c->deadline_days <= 30);
+	REQUIRE(c->deadline_hour >= 0 && c->deadline_hour <= 23);
+	return st->ops->counter_insert(st->be, c);
+}
+
+int
+rp_store_counter_get(struct rp_store *st, const char *code, struct rp_counter *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (code_ok(code, RP_STORE_CODE_MAX) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->counter_get(st->be, code, c);
+}
+
+int
+rp_store_counter_list(struct rp_store *st, struct rp_counter **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return st->ops->counter_list(st->be, out, n);
+}
+
+int
+rp_store_device_insert(struct rp_store *st, struct rp_device *d)
+{
+	int r;
+
+	CHECK(code_ok(d->serial, RP_STORE_CODE_MAX));
+	CHECK(text_ok(d->model, sizeof(d->model) - 1, false));
+	REQUIRE(rp_device_kind_name(d->kind) != NULL);
+	REQUIRE(rp_device_status_name(d->status) != NULL && d->counter_id >= 0);
+	return st->ops->device_insert(st->be, d);
+}
+
+int
+rp_store_device_get(struct rp_store *st, const char *serial, struct rp_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (code_ok(serial, RP_STORE_CODE_MAX) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->device_get(st->be, serial, d);
+}
+
+int
+rp_store_device_list(struct rp_store *st, int status, int64_t counter_id,
+    struct rp_device **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(status == -1 || rp_device_status_name(status) != NULL);
+	REQUIRE(counter_id >= -1);
+	return st->ops->device_list(st->be, status, counter_id, out, n);
+}
+
+int
+rp_store_device_update(struct rp_store *st, int64_t id, int status,
+    int64_t counter_id)
+{
+	REQUIRE(id > 0 && rp_device_status_name(status) != NULL && counter_id >= 0);
+	return st->ops->device_update(st->be, id, status, counter_id);
+}
+
+int
+rp_store_policy_insert(struct rp_store *st, const char *name, int32_t version,
+    const char *json, size_t json_len, int64_t *id)
+{
+	int r;
+
+	*id = 0;
+	CHECK(code_ok(name, RP_STORE_CODE_MAX));
+	REQUIRE(version > 0 && json != NULL);
+	if (json_len == 0 || json_len > RP_POLICY_MAX)
+		return json_len == 0 ? RP_E_INVAL : RP_E_TOOBIG;
+	REQUIRE(memchr(json, '\0', json_len) == NULL &&
+	    rp_utf8_valid((struct rp_str){ json, json_len }));
+	return st->ops->policy_insert(st->be, name, version, json, json_len, id);
+}
+
+int
+rp_store_policy_latest(struct rp_store *st, const char *name, int64_t *id,
+    int32_t *version, char **json)
+{
+	*id = 0;
+	*version = 0;
+	*json = NULL;
+	if (code_ok(name, RP_STORE_CODE_MAX) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->policy_latest(st->be, name, id, version, json);
+}
+
+int
+rp_store_staff_insert(struct rp_store *st, struct rp_staff *s)
+{
+	int r;
+
+	CHECK(code_ok(s->username, RP_STORE_CODE_MAX));
+	REQUIRE(rp_staff_role_name(s->role) != NULL);
+	REQUIRE((s->role == RP_ROLE_CLIENT_ADMIN) == (s->tenant_id > 0));
+	REQUIRE(s->tenant_id >= 0);
+	CHECK(text_ok(s->pw_hash, sizeof(s->pw_hash) - 1, false));
+	return st->ops->staff_insert(st->be, s);
+}
+
+int
+rp_store_staff_get(struct rp_store *st, const char *username, struct rp_staff *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (code_ok(username, RP_STORE_CODE_MAX) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->staff_get(st->be, username, s);
+}
+
+/* ---- orders ------------------------------------------------------------ */
+
+int
+rp_store_order_insert(struct rp_store *st, struct rp_order *o,
+    const struct rp_order_event *hist, size_t nhist)
+{
+	int r;
+
+	o->id = 0;
+	o->number[0] = '\0';
+	CHECK(order_ok(o));
+	CHECK(history_ok(o, hist, nhist));
+	return st->ops->order_insert(st->be, o, hist, nhist);
+}
+
+int
+rp_store_order_get(struct rp_store *st, const char *number, struct rp_order *o)
+{
+	int64_t id;
+
+	memset(o, 0, sizeof(*o));
+	if (rp_order_number_id(number, &id) != 0)
+		return RP_E_NOTFOUND;
+	return st->ops->order_get(st->be, id, o);
+}
+
+int
+rp_store_order_get_id(struct rp_store *st, int64_t id, struct rp_order *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (id <= 0)
+		return RP_E_NOTFOUND;
+	return st->ops->order_get(st->be, id, o);
+}
+
+int
+rp_store_order_list_tenant(struct rp_store *st, int64_t tenant_id,
+    int64_t before_id, size_t limit, struct rp_order **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(tenant_id > 0 && before_id >= 0 && limit >= 1 && limit <= 1000);
+	return st->ops->order_list_tenant(st->be, tenant_id, before_id, limit,
+	    out, n);
+}
+
+int
+rp_store_order_transition(struct rp_store *st, int64_t order_id, int to,
+    const char *actor, const char *note, int64_t at)
+{
+	int r;
+
+	REQUIRE(order_id > 0 && rp_order_status_name(to) != NULL && at >= 0);
+	CHECK(text_ok(actor, RP_STORE_CODE_MAX * 2, false));
+	CHECK(text_ok(note == NULL ? "" : note, RP_STORE_TEXT_MAX, true));
+	return st->ops->order_transition(st->be, order_id, to, actor,
+	    note == NULL ? "" : note, at);
+}
+
+int
+rp_store_order_events(struct rp_store *st, int64_t order_id,
+    struct rp_order_event **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(order_id > 0);
+	return st->ops->order_events(st->be, order_id, out, n);
+}
+
+int
+rp_store_order_count(struct rp_store *st, const struct rp_order_filter *f,
+    uint64_t *count)
+{
+	*count = 0;
+	REQUIRE(f->by == RP_BY_ORDER_DATE || f->by == RP_BY_DEPART_DATE);
+	REQUIRE(f->since[0] == '\0' || rp_store_date_valid(f->since));
+	REQUIRE(f->until[0] == '\0' || rp_store_date_valid(f->until));
+	REQUIRE(f->channel == -1 || rp_channel_name(f->channel) != NULL);
+	REQUIRE(f->status == -1 || rp_order_status_name(f->status) != NULL);
+	REQUIRE(f->tenant_id >= 0 || f->tenant_id == RP_TENANT_NONE);
+	return st->ops->order_count(st->be, f, count);
+}

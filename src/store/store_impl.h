@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * store_impl.h — the contract between the store front (store.c) and a
+ * backend (sqlite.c now, a PostgreSQL one later).  Private to src/store/.
+ *
+ * store.c checks every argument (lengths, enums, dates, order histories)
+ * before calling a backend, so a backend only maps records to its tables.
+ * A backend must: run every write atomically (its own transaction unless
+ * bulk mode is on), use prepared statements with bound parameters only,
+ * map unique violations to RP_E_EXISTS and foreign-key violations to
+ * RP_E_NOTFOUND, and zero a record it does not find.
+ */
+#ifndef RP_STORE_IMPL_H
+#define RP_STORE_IMPL_H
+
+#include "store/store.h"
+
+struct rp_store_ops {
+	const char *name;
+	void (*close)(void *be);
+	int (*ping)(void *be);
+	int (*schema_version)(void *be, int *version);
+	int (*bulk_begin)(void *be);
+	int (*bulk_end)(void *be, bool commit);
+
+	int (*tenant_insert)(void *be, struct rp_tenant *t);
+	/* by slug when slug != NULL, else by id */
+	int (*tenant_get)(void *be, const char *slug, int64_t id, struct rp_tenant *t);
+	int (*tenant_list)(void *be, struct rp_tenant **out, size_t *n);
+	int (*price_set)(void *be, int64_t tenant_id, int64_t plan_id, int64_t yen);
+	int (*price_get)(void *be, int64_t tenant_id, int64_t plan_id, int64_t *yen);
+
+	int (*plan_insert)(void *be, struct rp_plan *p);
+	int (*plan_get)(void *be, const char *code, struct rp_plan *p);
+	int (*plan_list)(void *be, const char *dest, int device, bool only_active,
+	    struct rp_plan **out, size_t *n);
+	int (*option_insert)(void *be, struct rp_option *o);
+	int (*option_get)(void *be, const char *code, struct rp_option *o);
+	int (*option_list)(void *be, struct rp_option **out, size_t *n);
+	int (*counter_insert)(void *be, struct rp_counter *c);
+	int (*counter_get)(void *be, const char *code, struct rp_counter *c);
+	int (*counter_list)(void *be, struct rp_counter **out, size_t *n);
+	int (*device_insert)(void *be, struct rp_device *d);
+	int (*device_get)(void *be, const char *serial, struct rp_device *d);
+	int (*device_list)(void *be, int status, int64_t counter_id,
+	    struct rp_device **out, size_t *n);
+	int (*device_update)(void *be, int64_t id, int status, int64_t counter_id);
+	int (*policy_insert)(void *be, const char *name, int32_t version,
+	    const char *json, size_t len, int64_t *id);
+	int (*policy_latest)(void *be, const char *name, int64_t *id,
+	    int32_t *version, char **json);
+	int (*staff_insert)(void *be, struct rp_staff *s);
+	int (*staff_get)(void *be, const char *username, struct rp_staff *s);
+
+	/* Assigns o->id and o->number (rp_order_number of the id). */
+	int (*order_insert)(void *be, struct rp_order *o,
+	    const struct rp_order_event *hist, size_t nhist);
+	int (*order_get)(void *be, int64_t id, struct rp_order *o);
+	int (*order_list_tenant)(void *be, int64_t tenant_id, int64_t before_id,
+	    size_t limit, struct rp_order **out, size_t *n);
+	/* Reads the status, checks rp_order_transition_ok, updates, records. */
+	int (*order_transition)(void *be, int64_t order_id, int to,
+	    const char *actor, const char *note, int64_t at);
+	int (*order_events)(void *be, int64_t order_id,
+	    struct rp_order_event **out, size_t *n);
+	int (*order_count)(void *be, const struct rp_order_filter *f,
+	    uint64_t *count);
+};
+
+struct rp_store {
+	const struct rp_store_ops *ops;
+	void *be;			/* owned by the backend: ops->close */
+};
+
+/* SQLite backend: opens <data_dir>/core.db and migrates it. */
+int rp_store_sqlite_open(const char *data_dir, const struct rp_store_ops **ops,
+    void **be) RP_WARN_UNUSED;
+
+#endif

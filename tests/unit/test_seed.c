@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_seed.c — synthetic data: a seeded store (20,000 orders, fixed seed
+ * and dates) gives counts by date range, channel and status that add up
+ * and match independent SQL; distributions are plausible; the same seed
+ * gives the same data; generated personal data is in persons.db and not
+ * in core.db; bad `rentport seed` arguments exit 2.
+ */
+#include "util/common.h"
+#include "person/person.h"
+#include "seed/seed.h"
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "tap.h"
+#include "test_store_util.h"
+
+#define NORDERS	20000
+#define SINCE	"2023-07-01"
+#define UNTIL	"2024-06-30"
+
+static int64_t
+sql_int(sqlite3 *db, const char *q, const char *a1, const char *a2)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK) {
+		diag("prepare failed: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (a1)
+		sqlite3_bind_text(s, 1, a1, -1, SQLITE_STATIC);
+	if (a2)
+		sqlite3_bind_text(s, 2, a2, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* A digest of every order row and event, to compare two seeded stores. */
+static char *
+sql_digest(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	char *out = NULL;
+	const char *q = "SELECT group_concat(x, '|') FROM (SELECT number || ',' "
+	    "|| channel || ',' || status || ',' || order_date || ',' || "
+	    "depart_date || ',' || total_yen || ',' || person_id || ',' || "
+	    "pay_token || ',' || (SELECT group_concat(to_status || at) FROM "
+	    "order_events e WHERE e.order_id = o.id) AS x FROM orders o "
+	    "ORDER BY id)";
+
+	if (sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		out = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
+static int
+seed_into(const char *dir, uint64_t seed, uint64_t n, bool demo,
+    struct rp_seed_result *res)
+{
+	struct rp_seed_opts o;
+	struct rp_store *st = NULL;
+	struct rp_persons *ps = NULL;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.orders = n;
+	o.seed = seed;
+	o.demo = demo;
+	snprintf(o.since, sizeof(o.since), SINCE);
+	snprintf(o.until, sizeof(o.until), UNTIL);
+	if ((r = rp_store_open(dir, &st)) == 0 &&
+	    (r = rp_persons_open(dir, &ps)) == 0)
+		r = rp_seed_run(st, ps, &o, res);
+	rp_persons_free(ps);
+	rp_store_free(st);
+	return r;
+}
+
+/* Runs rp_seed_cmd with stdout silenced; returns its exit status. */
+static int
+run_cmd(const char *dir, int argc, char **argv)
+{
+	struct rp_conf conf;
+	int saved, null, rc;
+
+	rp_conf_defaults(&conf);
+	snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", dir);
+	fflush(stdout);
+	saved = dup(1);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, 1);
+	rc = rp_seed_cmd(&conf, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(null);
+	return rc;
+}
+
+static void
+test_store_counts(const char *dir)
+{
+	static const char *const months[][2] = {
+		{ "2023-07-01", "2023-08-01" }, { "2023-08-01", "2023-09-01" },
+		{ "2023-12-01", "2024-01-01" }, { "2024-02-01", "2024-03-01" },
+		{ "2024-06-01", "2024-07-01" },
+	};
+	struct rp_store *st = NULL;
+	struct rp_order_filter f;
+	uint64_t total = 0, sum, c, cancelled = 0, ch[RP_CHANNEL_COUNT];
+	char path[600];
+	sqlite3 *db = NULL;
+	size_t i;
+	int s, bad = 0;
+
+	snprintf(path, sizeof(path), "%s/core.db", dir);
+	if (rp_store_open(dir, &st) != 0 ||
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		ok(0, "open seeded store");
+		goto out;
+	}
+	rp_order_filter_init(&f);
+	is_int(rp_store_order_count(st, &f, &total), 0, "count all");
+	is_int((long long)total, NORDERS, "20000 orders");
+	is_int(sql_int(db, "SELECT count(*) FROM orders", NULL, NULL), NORDERS,
+	    "independent count");
+
+	/* by channel */
+	sum = 0;
+	for (i = 0; i < RP_CHANNEL_COUNT; i++) {
+		rp_order_filter_init(&f);
+		f.channel = (int)i;
+		if (rp_store_order_count(st, &f, &ch[i]) != 0 ||
+		    (int64_t)ch[i] != sql_int(db, "SELECT count(*) FROM orders "
+		    "WHERE channel = ?1", rp_channel_name((int)i), NULL))
+			bad++;
+		sum += ch[i];
+		ok(ch[i] > NORDERS / 20, rp_channel_name((int)i));
+	}
+	is_int(bad, 0, "channel counts match SQL");
+	is_int((long long)sum, NORDERS, "channels add up");
+	ok(ch[RP_CHANNEL_PUBLIC] > ch[RP_CHANNEL_CORPORATE] &&
+	    ch[RP_CHANNEL_CORPORATE] > ch[RP_CHANNEL_COUNTER],
+	    "public > corporate > counter");
+
+	/* by status */
+	sum = 0;
+	bad = 0;
+	for (s = 0; s < RP_ORDER_STATUS_COUNT; s++) {
+		rp_order_filter_init(&f);
+		f.status = s;
+		if (rp_store_order_count(st, &f, &c) != 0 ||
+		    (int64_t)c != sql_int(db, "SELECT count(*) FROM orders WHERE "
+		    "status = ?1", rp_order_status_name(s), NULL))
+			bad++;
+		if (s == RP_ORDER_CANCELLED)
+			cancelled = c;
+		if (s == RP_ORDER_SETTLED)
+			ok(c > NORDERS / 2, "most orders are settled");
+		if (s == RP_ORDER_CONFIRMED || s == RP_ORDER_PICKED_UP ||
+		    s == RP_ORDER_RESERVED)
+			ok(c > 0, rp_order_status_name(s));
+		sum += c;
+	}
+	is_int(bad, 0, "status counts match SQL");
+	is_int((long long)sum, NORDERS, "statuses add up");
+	diag("cancelled %" PRIu64 " of %d", cancelled, NORDERS);
+	ok(cancelled > NORDERS * 2 / 100 && cancelled < NORDERS * 12 / 100,
+	    "cancellations are 2..12 %");
+
+	/* by date range, both date fields, plus combined filters */
+	bad = 0;
+	sum = 0;
+	for (i = 0; i < RP_ARRAY_LEN(months); i++) {
+		rp_order_filter_init(&f);
+		snprintf(f.since, sizeof(f.since), "%s", months[i][0]);
+		snprintf(f.until, sizeof(f.until), "%s", months[i][1]);
+		if (rp_store_order_count(st, &f, &c) != 0 || c == 0 ||
+		    (int64_t)c != sql_int(db, "SELECT count(*) FROM orders WHERE "
+		    "order_date >= ?1 AND order_date < ?2", months[i][0],
+		    months[i][1]))
+			bad++;
+		f.by = RP_BY_DEPART_DATE;
+		if (rp_store_order_count(st, &f, &c) != 0 ||
+		    (int64_t)c != sql_int(db, "SELECT count(*) FROM orders WHERE "
+		    "depart_date >= ?1 AND depart_date < ?2", months[i][0],
+		    months[i][1]))
+			bad++;
+	}
+	is_int(bad, 0, "monthly counts by order and departure date match SQL");
+	rp_order_filter_init(&f);
+	snprintf(f.until, sizeof(f.until), "2024-01-01");
+	is_int(rp_store_order_count(st, &f, &c), 0, "count before 2024");
+	sum = c;
+	f.until[0] = '\0';
+	snprintf(f.since, sizeof(f.since), "2024-01-01");
+	is_int(rp_store_order_count(st, &f, &c), 0, "count from 2024");
+	is_int((long long)(sum + c), NORDERS, "date ranges add up");
+	snprintf(f.since, sizeof(f.since), "2024-07-01");
+	is_int(rp_store_order_count(st, &f, &c), 0, "count after until");
+	is_int((long long)c, 0, "no order after --until");
+	is_int(sql_int(db, "SELECT count(*) FROM orders WHERE order_date < ?1",
+	    SINCE, NULL), 0, "no order before --since");
+	ok(sql_int(db, "SELECT count(*) FROM orders WHERE substr(order_date, 1, 7)"
+	    " = '2023-08'", NULL, NULL) > sql_int(db, "SELECT count(*) FROM "
+	    "orders WHERE substr(order_date, 1, 7) = '2024-06'", NULL, NULL),
+	    "August busier than June");
+	rp_order_filter_init(&f);
+	f.channel = RP_CHANNEL_CORPORATE;
+	f.status = RP_ORDER_SETTLED;
+	snprintf(f.since, sizeof(f.since), "2023-10-01");
+	snprintf(f.until, sizeof(f.until), "2024-04-01");
+	is_int(rp_store_order_count(st, &f, &c), 0, "combined filter");
+	is_int((long long)c, sql_int(db, "SELECT count(*) FROM orders WHERE "
+	    "channel = 'corporate' AND status = 'settled' AND order_date >= "
+	    "'2023-10-01' AND order_date < '2024-04-01'", NULL, NULL),
+	    "combined filter matches SQL");
+
+	/* consistency of what was generated */
+	is_int(sql_int(db, "SELECT count(*) FROM orders o WHERE status != (SELECT "
+	    "to_status FROM order_events e WHERE e.order_id = o.id ORDER BY id "
+	    "DESC LIMIT 1)", NULL, NULL), 0, "status = last event");
+	is_int(sql_int(db, "SELECT count(*) FROM orders o JOIN counters c ON c.id "
+	    "= o.pickup_counter_id WHERE o.channel != 'counter' AND "
+	    "julianday(o.depart_date) - julianday(o.order_date) < c.deadline_days",
+	    NULL, NULL), 0, "web orders respect counter deadlines");
+	is_int(sql_int(db, "SELECT count(*) FROM orders WHERE channel = 'corporate'"
+	    " AND tenant_id IS NULL", NULL, NULL), 0, "corporate orders have a tenant");
+	is_int(sql_int(db, "SELECT count(*) FROM orders WHERE pay_token GLOB "
+	    "'*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*'",
+	    NULL, NULL), 0, "no digit run that could be a card number");
+	is_int(sql_int(db, "SELECT count(*) FROM orders o JOIN tenants t ON "
+	    "t.id = o.tenant_id WHERE t.billing = 'invoice' AND o.pay_token != ''",
+	    NULL, NULL), 0, "invoice-billed clients carry no card reference");
+	ok(sql_int(db, "SELECT count(DISTINCT plan_id) FROM orders", NULL, NULL)
+	    > 60, "many plans used");
+	ok(sql_int(db, "SELECT count(DISTINCT substr(p.code, 1, instr(p.code, '-')"
+	    ")) FROM orders o JOIN plans p ON p.id = o.plan_id", NULL, NULL) >= 30,
+	    "30+ destinations ordered");
+	is_int(sql_int(db, "SELECT count(*) FROM counters", NULL, NULL), 6,
+	    "6 airport counters");
+	is_int(sql_int(db, "SELECT count(*) FROM devices", NULL, NULL), 500,
+	    "500 devices");
+	ok(sql_int(db, "SELECT count(DISTINCT destination) FROM plans", NULL,
+	    NULL) >= 30, "plans for 30+ destinations");
+	ok(sql_int(db, "SELECT avg(julianday(return_date) - julianday(depart_date)"
+	    " + 1) FROM orders", NULL, NULL) >= 3, "average rental >= 3 days");
+ out:
+	sqlite3_close(db);
+	rp_store_free(st);
+}
+
+static void
+test_personal_data_split(const char *dir)
+{
+	struct rp_persons *ps = NULL;
+	struct rp_person p;
+	char path[600];
+	char *core = NULL, *pers = NULL;
+	size_t ncore = 0, npers = 0;
+	uint64_t ids[] = { 1, 2, 777, 5000, 12345 }, count = 0;
+	size_t i;
+	int in_core = 0, in_pers = 0, checked = 0;
+
+	is_int(rp_persons_open(dir, &ps), 0, "open persons");
+	is_int(rp_persons_count(ps, &count), 0, "count persons");
+	ok(count > NORDERS / 2 && count <= NORDERS, "about one person per order");
+	snprintf(path, sizeof(path), "%s/core.db", dir);
+	core = file_slurp(path, &ncore);
+	snprintf(path, sizeof(path), "%s/persons.db", dir);
+	pers = file_slurp(path, &npers);
+	ok(core != NULL && pers != NULL && ncore > 0 && npers > 0, "read both files");
+	for (i = 0; core && pers && i < RP_ARRAY_LEN(ids); i++) {
+		const char *vals[3];
+		size_t j;
+
+		if (rp_person_get(ps, ids[i], &p) != 0)
+			continue;
+		vals[0] = p.name;
+		vals[1] = p.email;
+		vals[2] = p.address;
+		for (j = 0; j < 3; j++) {
+			checked++;
+			if (memmem(core, ncore, vals[j], strlen(vals[j])) != NULL)
+				in_core++;
+			if (memmem(pers, npers, vals[j], strlen(vals[j])) != NULL)
+				in_pers++;
+		}
+		rp_person_release(&p);
+	}
+	is_int(checked, 15, "15 generated values checked");
+	is_int(in_core, 0, "no generated name, e-mail or address in core.db");
+	is_int(in_pers, checked, "all of them in persons.db");
+	ok(core && memmem(core, ncore, "@example", 8) == NULL, "no e-mail domain in core.db");
+	free(core);
+	free(pers);
+	rp_persons_free(ps);
+}
+
+int
+main(void)
+{
+	struct rp_seed_result res, res2;
+	char dir[512], dir2[512], dir3[512];
+	char *d1 = NULL, *d2 = NULL;
+	sqlite3 *db;
+	char path[600];
+	int rc;
+
+	ok(tmpdir_make(dir, sizeof(dir)) && tmpdir_make(dir2, sizeof(dir2)) &&
+	    tmpdir_make(dir3, sizeof(dir3)), "scratch dirs");
+	is_int(seed_into(dir, 42, NORDERS, false, &res), 0, "seed 20000 orders");
+	is_int((long long)res.orders, NORDERS, "orders reported");
+	ok(res.persons > 0 && res.first_order_id == 1, "persons and first id");
+	diag("seeded %d orders in %.2f s", NORDERS, res.seconds);
+	test_store_counts(dir);
+	test_personal_data_split(dir);
+
+	/* determinism: same seed into a fresh store → identical rows */
+	is_int(seed_into(dir2, 42, NORDERS, false, &res2), 0, "seed again");
+	is_int((long long)res2.persons, (long long)res.persons, "same persons");
+	snprintf(path, sizeof(path), "%s/core.db", dir);
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		d1 = sql_digest(db);
+	sqlite3_close(db);
+	snprintf(path, sizeof(path), "%s/core.db", dir2);
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		d2 = sql_digest(db);
+	sqlite3_close(db);
+	ok(d1 != NULL && d2 != NULL && strlen(d1) > NORDERS * 40, "digests");
+	ok(d1 && d2 && strcmp(d1, d2) == 0, "same seed, same orders, numbers, events");
+	free(d2);
+	d2 = NULL;
+	/* a different seed gives different data */
+	tmpdir_remove(dir2);
+	ok(tmpdir_make(dir2, sizeof(dir2)) != NULL, "scratch dir again");
+	is_int(seed_into(dir2, 43, NORDERS, false, &res2), 0, "seed 43");
+	snprintf(path, sizeof(path), "%s/core.db", dir2);
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		d2 = sql_digest(db);
+	sqlite3_close(db);
+	ok(d1 && d2 && strcmp(d1, d2) != 0, "another seed, other data");
+	free(d1);
+	free(d2);
+
+	/* the command: arguments */
+	{
+		char *a1[] = { "--orders", "0" };
+		char *a2[] = { "--orders", "abc" };
+		char *a3[] = { "--orders=50000001" };
+		char *a4[] = { "--demo", "--since", "2024-02-30" };
+		char *a5[] = { "--demo", "--seed", "-1" };
+		char *a6[] = { "--demo", "--frobnicate" };
+		char *a7[] = { "--orders" };
+		char *a8[] = { "--orders", "10", "--since", "2024-05-01",
+			"--until", "2024-04-01" };
+		char *ok1[] = { "--orders", "300", "--since=2024-01-01",
+			"--until", "2024-03-31", "--seed", "7" };
+		char *ok2[] = { "--demo", "--if-empty" };
+		char *help[] = { "--help" };
+		struct rp_store *st = NULL;
+		struct rp_order_filter f;
+		uint64_t n = 0;
+
+		is_int(run_cmd(dir3, 2, a1), 2, "--orders 0 → exit 2");
+		is_int(run_cmd(dir3, 2, a2), 2, "--orders abc → exit 2");
+		is_int(run_cmd(dir3, 1, a3), 2, "--orders too many → exit 2");
+		is_int(run_cmd(dir3, 3, a4), 2, "bad date → exit 2");
+		is_int(run_cmd(dir3, 3, a5), 2, "negative seed → exit 2");
+		is_int(run_cmd(dir3, 2, a6), 2, "unknown flag → exit 2");
+		is_int(run_cmd(dir3, 1, a7), 2, "missing value → exit 2");
+		is_int(run_cmd(dir3, 6, a8), 2, "since after until → exit 2");
+		is_int(run_cmd(dir3, 0, NULL), 2, "nothing to do → exit 2");
+		is_int(run_cmd(dir3, 1, help), 0, "--help → exit 0");
+		is_int(run_cmd(dir3, 7, ok1), 0, "seed --orders 300");
+		is_int(run_cmd(dir3, 2, ok2), 0, "--demo --if-empty on a full store");
+		if (rp_store_open(dir3, &st) == 0) {
+			rp_order_filter_init(&f);
+			if (rp_store_order_count(st, &f, &n) != 0)
+				n = 0;
+		}
+		is_int((long long)n, 300, "--if-empty added nothing");
+		rp_store_free(st);
+	}
+	tmpdir_remove(dir);
+	tmpdir_remove(dir2);
+	tmpdir_remove(dir3);
+
+	/* demo: staff logins are created and hashed */
+	ok(tmpdir_make(dir, sizeof(dir)) != NULL, "scratch dir for demo");
+	{
+		char *demo[] = { "--demo", "--until", "2024-06-30" };
+		struct rp_store *st = NULL;
+		struct rp_staff s;
+		size_t len = 0;
+		char *logins;
+
+		is_int(run_cmd(dir, 3, demo), 0, "seed --demo");
+		if (rp_store_open(dir, &st) == 0) {
+			is_int(rp_store_staff_get(st, "backoffice", &s), 0, "backoffice login");
+			ok(strncmp(s.pw_hash, "$argon2id$", 10) == 0, "argon2id hash");
+			is_int(rp_store_staff_get(st, "admin-shinonome-shoji", &s), 0,
+			    "client admin login");
+			ok(s.tenant_id > 0 && s.role == RP_ROLE_CLIENT_ADMIN, "bound to tenant");
+		}
+		rp_store_free(st);
+		snprintf(path, sizeof(path), "%s/demo-logins.txt", dir);
+		logins = file_slurp(path, &len);
+		ok(logins && strstr(logins, "backoffice ") != NULL, "logins file written");
+		free(logins);
+	}
+	tmpdir_remove(dir);
+	rc = tap_done();
+	return rc;
+}
