@@ -18,6 +18,7 @@
 #include "proc/proc.h"
 #include "proc/msg.h"
 #include "util/log.h"
+#include "store/store.h"
 #include "web/web.h"
 
 #include <fcntl.h>
@@ -458,6 +459,20 @@ rp_proc_serve(const struct rp_conf *conf)
 	rp_log_set_tee(isatty(2) ? 2 : -1);
 	rp_log_set_proc("parent");
 	rp_log_set_level((enum rp_log_level)conf->log_level);
+
+	/*
+	 * Open the core store once before forking, so its migrations are
+	 * applied here and the workers never race to apply them.
+	 */
+	{
+		struct rp_store *st;
+		int r;
+
+		if ((r = rp_store_open(conf->data_dir, &st)) != 0)
+			rp_fatal("cannot open the core store in %s: %s",
+			    conf->data_dir, rp_strerror(r));
+		rp_store_free(st);
+	}
 
 	rp_buf_init(&err, 512);
 	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
