@@ -41,6 +41,22 @@ struct rp_conf {
 	uint64_t max_body_preauth_bytes;	/* before authentication → 413 */
 	uint32_t log_level;			/* enum rp_log_level */
 	uint32_t restart_backoff_ms;		/* pause before restarting a child */
+
+	/* access log (src/alog) */
+	char alog_http_addr[64];		/* read-only tiles over HTTP */
+	uint32_t alog_http_port;
+	char alog_origin[128];			/* "" → DATA/alog/origin */
+	uint32_t checkpoint_interval_ms;
+	uint32_t alog_batch_max;		/* entries per group commit */
+
+	/* witness (src/witness) */
+	char witness_addr[64];
+	uint32_t witness_port;
+	char witness_url[256];			/* where the log writer sends checkpoints; "" → local */
+	char witness_name[128];			/* "" → DATA/witness/name */
+	char witness_vkey[256];			/* witness verifier key; "" → DATA/witness/vkey */
+	char witness_log_vkey[256];		/* log key the witness trusts; "" → DATA/alog/vkey */
+	uint32_t witness_local;			/* 1: serve starts a local witness */
 };
 
 /* Built-in defaults (data_dir "./var", port 8080, ...). */

@@ -102,6 +102,23 @@ rp_msgw_send(int fd, struct rp_msgw *w, int flags)
 	return (size_t)r == w->len ? 0 : RP_E_IO;
 }
 
+/* Only the types msg.h lists: the enum has gaps. */
+static bool
+known_type(uint32_t t)
+{
+	switch (t) {
+	case RP_MSG_READY: case RP_MSG_ACCESS: case RP_MSG_STOP:
+	case RP_MSG_PING: case RP_MSG_PONG:
+	case RP_MSG_PEER_REGISTER: case RP_MSG_PEER_FORGET:
+	case RP_MSG_LOG_APPEND: case RP_MSG_LOG_DURABLE: case RP_MSG_LOG_FAILED:
+	case RP_MSG_VAULT_HELLO: case RP_MSG_VAULT_PUT: case RP_MSG_VAULT_GET:
+	case RP_MSG_VAULT_FIND: case RP_MSG_VAULT_ERASE: case RP_MSG_VAULT_REPLY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int
 rp_msg_parse(const uint8_t *buf, size_t n, struct rp_msg *m)
 {
@@ -114,7 +131,7 @@ rp_msg_parse(const uint8_t *buf, size_t n, struct rp_msg *m)
 	len = rd32(buf + 4);
 	if (len > RP_MSG_MAX_PAYLOAD || (size_t)len != n - RP_MSG_HEADER)
 		return RP_E_PROTO;		/* oversized or inconsistent */
-	if (type == 0 || type >= RP_MSG_TYPE_MAX)
+	if (!known_type(type))
 		return RP_E_PROTO;		/* unknown */
 	m->type = type;
 	m->p = buf + RP_MSG_HEADER;

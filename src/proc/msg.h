@@ -33,6 +33,24 @@ enum rp_msg_type {
 	RP_MSG_STOP = 3,	/* parent → child: shut down cleanly */
 	RP_MSG_PING = 4,	/* either way: u64 nonce */
 	RP_MSG_PONG = 5,	/* reply: the same u64 nonce */
+
+	/* parent → a service (vault, log writer): who its clients are */
+	RP_MSG_PEER_REGISTER = 10,	/* u32 pid, u32 kind, u32 index */
+	RP_MSG_PEER_FORGET = 11,	/* u32 pid */
+
+	/* vault → log writer, and back (src/alog/writer.h) */
+	RP_MSG_LOG_APPEND = 16,		/* u64 cookie, str entry body */
+	RP_MSG_LOG_DURABLE = 17,	/* u64 cookie, u64 index, u64 time_ms */
+	RP_MSG_LOG_FAILED = 18,		/* u64 cookie, u32 -RP_E_* */
+
+	/* clients → vault, and back (src/vault/vault.h defines the fields) */
+	RP_MSG_VAULT_HELLO = 24,
+	RP_MSG_VAULT_PUT = 25,
+	RP_MSG_VAULT_GET = 26,
+	RP_MSG_VAULT_FIND = 27,
+	RP_MSG_VAULT_ERASE = 28,
+	RP_MSG_VAULT_REPLY = 29,
+
 	RP_MSG_TYPE_MAX		/* one past the last valid type */
 };
 

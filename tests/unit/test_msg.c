@@ -68,6 +68,8 @@ test_malformed(void)
 	is_int(rp_msg_parse(f, 16, &m), RP_E_PROTO, "type 0 unknown");
 	f[0] = RP_MSG_TYPE_MAX;
 	is_int(rp_msg_parse(f, 16, &m), RP_E_PROTO, "type past the last unknown");
+	f[0] = 7;
+	is_int(rp_msg_parse(f, 16, &m), RP_E_PROTO, "type in a gap of the enum unknown");
 	f[0] = 0xff; f[1] = 0xff; f[2] = 0xff; f[3] = 0xff;
 	is_int(rp_msg_parse(f, 16, &m), RP_E_PROTO, "huge type unknown");
 	/* A string whose length runs past the payload. */

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rp_msg_parse(data, size, &m) != 0)
 		return 0;
-	if (m.type >= RP_MSG_TYPE_MAX || m.n != size - RP_MSG_HEADER)
+	if (m.type == 0 || m.type >= RP_MSG_TYPE_MAX || m.n != size - RP_MSG_HEADER)
 		abort();	/* the parser let through what it must not */
 	while (m.off < m.n) {
 		size_t before = m.off;
