@@ -2,18 +2,26 @@
 /*
  * main.c — the rentport binary: subcommand dispatch.
  *
- *   rentport serve     the parent of the web workers (src/proc/proc.c)
- *   rentport seed      synthetic data (src/seed/)
- *   rentport version   prints the version
+ *   rentport serve       the parent and its children (src/proc/proc.c)
+ *   rentport seed        synthetic data (src/seed/)
+ *   rentport vault       the vault alone, for another host (src/vault/)
+ *   rentport log-writer  the access-log writer alone (src/alog/writer.c)
+ *   rentport witness     a witness cosigning the access log (src/witness/)
+ *   rentport log ...     verify, prove, show the access log (src/alog/cli.c)
+ *   rentport version     prints the version
  *
  * Every subcommand takes the configuration flags (src/conf/conf.h) and
  * --help.  The command line is the operator's: trusted, but still checked.
  */
 #include "util/common.h"
+#include "alog/cli.h"
+#include "alog/writer.h"
 #include "conf/conf.h"
 #include "proc/proc.h"
 #include "seed/seed.h"
 #include "util/log.h"
+#include "vault/vault.h"
+#include "witness/witness.h"
 
 #include <unistd.h>
 
@@ -53,6 +61,11 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 	printf("  public site       %s/\n", url);
 	printf("  health            %s/healthz\n", url);
 	printf("  metrics           %s/metrics\n", url);
+	printf("  access log        http://%s:%u/checkpoint (tlog-tiles, read-only)\n",
+	    conf->alog_http_addr, conf->alog_http_port);
+	if (conf->witness_local)
+		printf("  witness           http://%s:%u/ (local, development)\n",
+		    conf->witness_addr, conf->witness_port);
 	printf("Press Ctrl-C to stop.\n");
 	fflush(stdout);
 	return rp_proc_serve(conf);
@@ -62,6 +75,31 @@ static int
 cmd_seed(struct rp_conf *conf, int argc, char **argv)
 {
 	return rp_seed_cmd(conf, argc, argv);
+}
+
+/* The subsystems take a const configuration. */
+static int
+cmd_vault(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_vault_cmd(conf, argc, argv);
+}
+
+static int
+cmd_log_writer(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_alog_cmd(conf, argc, argv);
+}
+
+static int
+cmd_witness(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_witness_cmd(conf, argc, argv);
+}
+
+static int
+cmd_log(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_log_cmd(conf, argc, argv);
 }
 
 static int
@@ -84,6 +122,15 @@ static const struct command commands[] = {
 	  "restarts any that die.  SIGTERM or Ctrl-C stops every process.\n" },
 	{ "seed", cmd_seed, "create demo or bulk synthetic data",
 	  NULL },		/* src/seed/ prints its own --help */
+	{ "vault", cmd_vault, "run the vault alone (another host)",
+	  NULL },
+	{ "log-writer", cmd_log_writer, "run the access-log writer alone",
+	  NULL },
+	{ "witness", cmd_witness, "run a witness of the access log",
+	  NULL },
+	{ "log", cmd_log,
+	  "access log: verifier-key, verify, prove, consistency, show, range",
+	  NULL },
 	{ "version", cmd_version, "print the version",
 	  "usage: rentport version\n" },
 };

@@ -18,8 +18,11 @@
 #include "proc/proc.h"
 #include "proc/msg.h"
 #include "util/log.h"
+#include "alog/writer.h"
 #include "store/store.h"
+#include "vault/vault.h"
 #include "web/web.h"
+#include "witness/witness.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -31,15 +34,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_CHILDREN		64
+#define MAX_CHILDREN		72	/* 64 web workers + the services */
 #define STOP_GRACE_MS		10000
 #define CRASH_WINDOW_MS		10000	/* restarts counted over this window */
 #define CRASH_LIMIT		5	/* ... beyond which backoff grows */
 #define MAX_BACKOFF_MS		5000
 
-enum child_kind { CHILD_WEB };
+/* Numbering shared with READY and PEER_REGISTER (docs/access-log.md). */
+enum child_kind { CHILD_WEB = 0, CHILD_VAULT = 1, CHILD_ALOG = 2,
+    CHILD_WITNESS = 3 };
 
-static const char *kind_names[] = { "web" };
+static const char *kind_names[] = { "web", "vault", "alog", "witness" };
 
 struct child {
 	enum child_kind kind;
@@ -100,6 +105,11 @@ child_main(struct parent *pp, struct child *c, int fd)
 	int status = 1;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/*
+	 * Its own process group: a terminal's Ctrl-C reaches the parent
+	 * alone, which stops the children in order (see loop()).
+	 */
+	setpgid(0, 0);
 	sigfillset(&all);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
 	close(pp->sig_fd);
@@ -110,13 +120,93 @@ child_main(struct parent *pp, struct child *c, int fd)
 	snprintf(name, sizeof(name), "%s/%u", kind_names[c->kind], c->index);
 	rp_log_set_proc(name);
 	rp_log_set_tee(-1);
+	if (c->kind != CHILD_WEB)
+		close(pp->listen_fd);	/* only web workers accept requests */
 	switch (c->kind) {
 	case CHILD_WEB:
 		status = rp_web_run(pp->conf, pp->listen_fd, fd, c->index,
 		    pp->metrics);
 		break;
+	case CHILD_VAULT:
+		status = rp_vault_run(pp->conf, fd);
+		break;
+	case CHILD_ALOG:
+		status = rp_alog_writer_run(pp->conf, fd);
+		break;
+	case CHILD_WITNESS:
+		status = rp_witness_run(pp->conf, fd);
+		break;
 	}
 	_exit(status);
+}
+
+static struct child *
+find_kind(struct parent *pp, enum child_kind kind)
+{
+	for (unsigned i = 0; i < pp->nchildren; i++)
+		if (pp->children[i].kind == kind)
+			return &pp->children[i];
+	return NULL;
+}
+
+/*
+ * Tells a service (vault, log writer) that pid is one of its legitimate
+ * clients, or no longer is.  Services check a connecting peer's pid with
+ * SO_PEERCRED against what the parent told them: a client's role comes
+ * from who it is, never from what it says.
+ */
+static void
+tell_peer(struct parent *pp, enum child_kind service, enum rp_msg_type type,
+    const struct child *client, pid_t pid)
+{
+	struct child *svc = find_kind(pp, service);
+	struct rp_msgw *w;
+
+	if (svc == NULL || svc->fd < 0 || pid <= 0)
+		return;
+	if ((w = malloc(sizeof(*w))) == NULL)
+		return;
+	rp_msgw_begin(w, type);
+	rp_msgw_put_u32(w, (uint32_t)pid);
+	if (type == RP_MSG_PEER_REGISTER) {
+		rp_msgw_put_u32(w, (uint32_t)client->kind);
+		rp_msgw_put_u32(w, client->index);
+	}
+	if (rp_msgw_send(svc->fd, w, MSG_DONTWAIT) != 0)
+		rp_log_warn("cannot tell %s about pid %ld", kind_names[service],
+		    (long)pid);
+	free(w);
+}
+
+/* The service a child of this kind is a client of, if any. */
+static int
+service_of(enum child_kind kind)
+{
+	switch (kind) {
+	case CHILD_WEB:
+		return CHILD_VAULT;
+	case CHILD_VAULT:
+		return CHILD_ALOG;
+	default:
+		return -1;
+	}
+}
+
+/* After a spawn: register the child with its service, and a new service's clients with it. */
+static void
+register_child(struct parent *pp, struct child *c)
+{
+	int svc = service_of(c->kind);
+
+	if (svc >= 0)
+		tell_peer(pp, (enum child_kind)svc, RP_MSG_PEER_REGISTER, c,
+		    c->pid);
+	for (unsigned i = 0; i < pp->nchildren; i++) {
+		struct child *k = &pp->children[i];
+
+		if (k->pid > 0 && k != c && service_of(k->kind) == (int)c->kind)
+			tell_peer(pp, c->kind, RP_MSG_PEER_REGISTER, k, k->pid);
+	}
 }
 
 static int
@@ -147,6 +237,7 @@ spawn(struct parent *pp, struct child *c)
 	c->restart_at = 0;
 	rp_log_info("started %s/%u as pid %ld", kind_names[c->kind], c->index,
 	    (long)pid);
+	register_child(pp, c);
 	return 0;
 }
 
@@ -280,6 +371,9 @@ reap(struct parent *pp)
 			if (c->pid != pid)
 				continue;
 			c->pid = 0;
+			if (service_of(c->kind) >= 0)
+				tell_peer(pp, (enum child_kind)service_of(c->kind),
+				    RP_MSG_PEER_FORGET, c, pid);
 			if (c->fd >= 0) {
 				/* Read what it sent before dying. */
 				handle_child_input(pp, c);
@@ -372,46 +466,87 @@ running(const struct parent *pp)
 	return n;
 }
 
+static unsigned
+running_kind(const struct parent *pp, enum child_kind kind)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pp->nchildren; i++)
+		if (pp->children[i].pid > 0 && pp->children[i].kind == kind)
+			n++;
+	return n;
+}
+
+/* Asks every child of a kind to stop (SIGTERM if its socket is gone). */
+static void
+stop_kind(struct parent *pp, enum child_kind kind)
+{
+	struct rp_msgw *w = malloc(sizeof(*w));
+
+	for (unsigned i = 0; i < pp->nchildren; i++) {
+		struct child *c = &pp->children[i];
+
+		c->restart_at = 0;
+		if (c->kind != kind || c->pid <= 0)
+			continue;
+		if (w != NULL && c->fd >= 0) {
+			rp_msgw_begin(w, RP_MSG_STOP);
+			if (rp_msgw_send(c->fd, w, MSG_DONTWAIT) == 0)
+				continue;
+		}
+		kill(c->pid, SIGTERM);
+	}
+	free(w);
+}
+
+static void
+kill_kind(struct parent *pp, enum child_kind kind)
+{
+	for (unsigned i = 0; i < pp->nchildren; i++)
+		if (pp->children[i].pid > 0 && pp->children[i].kind == kind) {
+			rp_log_warn("%s/%u did not stop; killing",
+			    kind_names[kind], pp->children[i].index);
+			kill(pp->children[i].pid, SIGKILL);
+		}
+}
+
 static void
 loop(struct parent *pp)
 {
 	struct pollfd pfd[MAX_CHILDREN + 1];
 	struct child *who[MAX_CHILDREN + 1];
+	/*
+	 * Shutdown in dependency order, each stage after the one before has
+	 * exited: web workers (no new releases), the vault (no new entries),
+	 * the log writer (signs a last checkpoint, which the witness, still
+	 * running, cosigns), then the witness.
+	 */
+	static const enum child_kind stages[] = { CHILD_WEB, CHILD_VAULT,
+	    CHILD_ALOG, CHILD_WITNESS };
 	uint64_t stop_deadline = 0;
-	bool stop_sent = false;
+	size_t stage = 0;
+	bool stage_sent = false;
 	unsigned n, i;
 
 	for (;;) {
-		if (pp->stopping && !stop_sent) {
-			struct rp_msgw *w = malloc(sizeof(*w));
-
-			for (i = 0; w && i < pp->nchildren; i++) {
-				struct child *c = &pp->children[i];
-
-				c->restart_at = 0;
-				if (c->fd < 0)
-					continue;
-				rp_msgw_begin(w, RP_MSG_STOP);
-				if (rp_msgw_send(c->fd, w, MSG_DONTWAIT) != 0 &&
-				    c->pid > 0)
-					kill(c->pid, SIGTERM);
+		if (pp->stopping && stage < RP_ARRAY_LEN(stages)) {
+			if (!stage_sent) {
+				stop_kind(pp, stages[stage]);
+				stage_sent = true;
+				stop_deadline = now_ms() + STOP_GRACE_MS;
 			}
-			free(w);
-			stop_sent = true;
-			stop_deadline = now_ms() + STOP_GRACE_MS;
+			if (running_kind(pp, stages[stage]) == 0) {
+				stage++;
+				stage_sent = false;
+				continue;
+			}
+			if (now_ms() > stop_deadline) {
+				kill_kind(pp, stages[stage]);
+				stop_deadline = UINT64_MAX;
+			}
 		}
 		if (pp->stopping && running(pp) == 0)
 			return;
-		if (stop_sent && now_ms() > stop_deadline) {
-			for (i = 0; i < pp->nchildren; i++)
-				if (pp->children[i].pid > 0) {
-					rp_log_warn("%s/%u did not stop; killing",
-					    kind_names[pp->children[i].kind],
-					    pp->children[i].index);
-					kill(pp->children[i].pid, SIGKILL);
-				}
-			stop_deadline = UINT64_MAX;
-		}
 		n = 0;
 		pfd[n].fd = pp->sig_fd;
 		pfd[n].events = POLLIN;
@@ -422,7 +557,7 @@ loop(struct parent *pp)
 				pfd[n].events = POLLIN;
 				who[n++] = &pp->children[i];
 			}
-		if (poll(pfd, n, stop_sent ? 100 : poll_timeout(pp)) < 0 &&
+		if (poll(pfd, n, pp->stopping ? 100 : poll_timeout(pp)) < 0 &&
 		    errno != EINTR)
 			rp_fatal("poll: %s", strerror(errno));
 		for (i = 1; i < n; i++)
@@ -433,6 +568,16 @@ loop(struct parent *pp)
 		if (!pp->stopping)
 			restart_due(pp);
 	}
+}
+
+static void
+add_child(struct parent *pp, enum child_kind kind, unsigned index)
+{
+	struct child *c = &pp->children[pp->nchildren++];
+
+	c->kind = kind;
+	c->index = index;
+	c->fd = -1;
 }
 
 int
@@ -491,17 +636,21 @@ rp_proc_serve(const struct rp_conf *conf)
 	    (pp->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
 		rp_fatal("signalfd: %s", strerror(errno));
 
-	for (i = 0; i < conf->workers && i < MAX_CHILDREN; i++) {
-		struct child *c = &pp->children[pp->nchildren++];
-
-		c->kind = CHILD_WEB;
-		c->index = i + 1;
-		c->fd = -1;
-	}
+	/*
+	 * Start order: the local witness (it reads the log's key when the
+	 * first checkpoint arrives), the log writer, the vault (a client of
+	 * the log writer), then the web workers (clients of the vault).
+	 */
+	if (conf->witness_local)
+		add_child(pp, CHILD_WITNESS, 1);
+	add_child(pp, CHILD_ALOG, 1);
+	add_child(pp, CHILD_VAULT, 1);
+	for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN; i++)
+		add_child(pp, CHILD_WEB, i + 1);
 	for (i = 0; i < pp->nchildren; i++)
 		if (spawn(pp, &pp->children[i]) != 0)
 			pp->children[i].restart_at = now_ms() + MAX_BACKOFF_MS;
-	rp_log_info("serving on %s port %u with %u web workers",
+	rp_log_info("serving on %s port %u with %u children",
 	    conf->listen_addr, conf->port, pp->nchildren);
 
 	loop(pp);

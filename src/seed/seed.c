@@ -8,18 +8,22 @@
  * splitmix64 drives every choice, orders are laid out chronologically over
  * [since, until] (until pins "now", so statuses are reproducible), and
  * order ids, hence order numbers, follow.  Persons are generated from the
- * tables in seed_tables.c and written to the person store by a second
- * thread (consecutive ids, see rp_persons_bulk_begin) while this thread
- * writes the core store; nothing personal goes to the core store or logs.
+ * tables in seed_tables.c and stored by a second thread through the vault
+ * library (role seed, actor "job:seed", purpose "seed"; consecutive ids, see
+ * rp_vault_bulk_begin), one access-log entry per batch naming every record,
+ * while this thread writes the core store; nothing personal goes to the
+ * core store or logs.  The access log is appended in-process through the
+ * alog store library (no processes may be running: its lock says so).
  */
 #include "util/common.h"
 #include "util/embed.h"
 #include "util/log.h"
 #include "util/str.h"
-#include "person/person.h"
+#include "alog/store.h"
 #include "seed/seed.h"
 #include "seed/seed_tables.h"
 #include "store/store.h"
+#include "vault/vault.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -331,6 +335,7 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 	const struct rp_embed *pe;
 	struct rp_tenant t;
 	struct rp_plan p;
+	char code[sizeof(p.code)];
 	struct rp_counter c;
 	struct rp_option op;
 	struct rp_device d;
@@ -362,10 +367,10 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 			if ((v == V_SIM && !dests[i].sim) ||
 			    (v == V_PHONE && !dests[i].phone))
 				continue;
-			memset(&p, 0, sizeof(p));
-			snprintf(p.code, sizeof(p.code), "%s-%s", dests[i].code,
+			/* Not p.code: the getter clears p before reading the key. */
+			snprintf(code, sizeof(code), "%s-%s", dests[i].code,
 			    variant_code[v]);
-			if ((r = rp_store_plan_get(st, p.code, &p)) == RP_E_NOTFOUND) {
+			if ((r = rp_store_plan_get(st, code, &p)) == RP_E_NOTFOUND) {
 				snprintf(p.code, sizeof(p.code), "%s-%s",
 				    dests[i].code, variant_code[v]);
 				snprintf(p.destination, sizeof(p.destination), "%s",
@@ -586,12 +591,22 @@ struct pgen {
 	char address[256], company[128], dept[64];
 };
 
-#define PBATCH	1024
+/* One order's person: a new one (p) or a link to an existing id. */
+struct pitem {
+	bool is_new;
+	uint32_t tenant;
+	uint64_t id;			/* predicted (new) or linked */
+	char order[RP_ORDER_NUMBER_LEN + 1];
+	struct pgen p;
+};
+
+/* One batch = one vault put_batch = one access-log entry. */
+#define PBATCH	RP_VAULT_MAX_PUT_BATCH
 #define PQUEUE	4
 
 struct pbatch {
 	size_t n;
-	struct pgen p[PBATCH];
+	struct pitem p[PBATCH];
 };
 
 struct pwriter {
@@ -601,18 +616,64 @@ struct pwriter {
 	size_t nfull, nspare, head;	/* full is a ring from head */
 	bool done;
 	int err;
-	uint64_t written;
-	struct rp_persons *ps;
+	uint64_t written;		/* new persons stored */
+	struct rp_vault *v;
+	/* the writer thread's put_batch arguments */
+	struct rp_vault_person *persons;
+	const struct rp_vault_person **pp;
+	uint32_t *tenants;
+	struct rp_str *orders;
+	uint64_t *ids;
 };
+
+static int
+pwriter_put(struct pwriter *w, struct pbatch *b, uint64_t *nnew)
+{
+	struct rp_vault_caller c;
+	size_t i;
+	int r;
+
+	rp_vault_caller_seed(&c);
+	*nnew = 0;
+	for (i = 0; i < b->n; i++) {
+		struct pitem *it = &b->p[i];
+		struct rp_vault_person *vp = &w->persons[i];
+
+		w->tenants[i] = it->tenant;
+		w->orders[i] = rp_str_c(it->order);
+		w->ids[i] = it->is_new ? 0 : it->id;
+		w->pp[i] = NULL;
+		if (!it->is_new)
+			continue;
+		vp->f[RP_VF_NAME] = rp_str_c(it->p.name);
+		vp->f[RP_VF_KANA] = rp_str_c(it->p.kana);
+		vp->f[RP_VF_EMAIL] = rp_str_c(it->p.email);
+		vp->f[RP_VF_PHONE] = rp_str_c(it->p.phone);
+		vp->f[RP_VF_POSTAL_CODE] = rp_str_c(it->p.postal);
+		vp->f[RP_VF_ADDRESS] = rp_str_c(it->p.address);
+		vp->f[RP_VF_COMPANY] = rp_str_c(it->p.company);
+		vp->f[RP_VF_DEPARTMENT] = rp_str_c(it->p.dept);
+		w->pp[i] = vp;
+	}
+	if ((r = rp_vault_put_batch(w->v, &c, w->pp, w->tenants, w->orders,
+	    w->ids, b->n)) != 0)
+		return r;
+	/* The orders already point at the predicted ids: they must agree. */
+	for (i = 0; i < b->n; i++)
+		if (b->p[i].is_new) {
+			if (w->ids[i] != b->p[i].id)
+				return RP_E_STATE;
+			(*nnew)++;
+		}
+	return 0;
+}
 
 static void *
 pwriter_main(void *arg)
 {
 	struct pwriter *w = arg;
-	struct rp_person rec;
 	struct pbatch *b;
-	uint64_t id;
-	size_t i;
+	uint64_t nnew = 0;
 	int r = 0;
 
 	for (;;) {
@@ -627,21 +688,14 @@ pwriter_main(void *arg)
 		w->head = (w->head + 1) % PQUEUE;
 		w->nfull--;
 		pthread_mutex_unlock(&w->mu);
-		for (i = 0; i < b->n && r == 0; i++) {
-			rec.name = b->p[i].name;
-			rec.kana = b->p[i].kana;
-			rec.email = b->p[i].email;
-			rec.phone = b->p[i].phone;
-			rec.postal_code = b->p[i].postal;
-			rec.address = b->p[i].address;
-			rec.company = b->p[i].company;
-			rec.department = b->p[i].dept;
-			r = rp_person_put(w->ps, &rec, &id);
-		}
+		if (r == 0)
+			r = pwriter_put(w, b, &nnew);
+		sodium_memzero(b->p, b->n * sizeof(b->p[0]));
 		pthread_mutex_lock(&w->mu);
 		if (r != 0 && w->err == 0)
 			w->err = r;
-		w->written += i;
+		if (r == 0)
+			w->written += nnew;
 		b->n = 0;
 		w->spare[w->nspare++] = b;
 		pthread_cond_broadcast(&w->cv);
@@ -1023,12 +1077,13 @@ mono(void)
 }
 
 static int
-gen_orders(struct rp_store *st, struct rp_persons *ps,
+gen_orders(struct rp_store *st, struct rp_vault *vault,
     const struct rp_seed_opts *o, const struct catalogue *cat,
     struct rp_seed_result *res)
 {
 	struct pwriter w;
 	struct pbatch *batches = NULL, *cur = NULL;
+	struct pitem *it;
 	struct rp_order ord;
 	struct rp_order_event h[8];
 	struct gen G;
@@ -1047,11 +1102,16 @@ gen_orders(struct rp_store *st, struct rp_persons *ps,
 	G.until = parse_day(o->until);
 	G.now = jst_start(G.until + 1) - 1;
 	if ((day_of = layout_days(G.since, G.until, o->orders)) == NULL ||
-	    (batches = calloc(PQUEUE, sizeof(*batches))) == NULL) {
+	    (batches = calloc(PQUEUE, sizeof(*batches))) == NULL ||
+	    (w.persons = calloc(PBATCH, sizeof(*w.persons))) == NULL ||
+	    (w.pp = calloc(PBATCH, sizeof(*w.pp))) == NULL ||
+	    (w.tenants = calloc(PBATCH, sizeof(*w.tenants))) == NULL ||
+	    (w.orders = calloc(PBATCH, sizeof(*w.orders))) == NULL ||
+	    (w.ids = calloc(PBATCH, sizeof(*w.ids))) == NULL) {
 		r = RP_E_NOMEM;
 		goto out;
 	}
-	if ((r = rp_persons_bulk_begin(ps, &G.person_first)) != 0)
+	if ((r = rp_vault_bulk_begin(vault, &G.person_first)) != 0)
 		goto out;
 	persons_bulk = true;
 	G.person_next = G.person_first;
@@ -1060,7 +1120,7 @@ gen_orders(struct rp_store *st, struct rp_persons *ps,
 	store_bulk = true;
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	w.ps = ps;
+	w.v = vault;
 	for (i = 0; i < PQUEUE; i++)
 		w.spare[w.nspare++] = &batches[i];
 	if (pthread_create(&th, NULL, pwriter_main, &w) != 0) {
@@ -1074,13 +1134,19 @@ gen_orders(struct rp_store *st, struct rp_persons *ps,
 			r = w.err;
 			goto out;
 		}
-		if (gen_order(&G, k, o->orders, day_of, &ord, h, &nh, &cur->p[cur->n]))
-			cur->n++;
+		it = &cur->p[cur->n];
+		it->is_new = gen_order(&G, k, o->orders, day_of, &ord, h, &nh,
+		    &it->p);
 		if ((r = rp_store_order_insert(st, &ord, h, nh)) != 0) {
 			rp_log_error("seed: order %" PRIu64 " refused: %s", k,
 			    rp_strerror(r));
 			goto out;
 		}
+		/* Every order's number is linked to its person in the vault. */
+		it->id = (uint64_t)ord.person_id;
+		it->tenant = (uint32_t)ord.tenant_id;
+		memcpy(it->order, ord.number, sizeof(it->order));
+		cur->n++;
 		if (k == 0)
 			res->first_order_id = ord.id;
 		if (cur->n == PBATCH) {
@@ -1114,13 +1180,17 @@ gen_orders(struct rp_store *st, struct rp_persons *ps,
 		progress(o->orders, o->orders, true);
 	/* Persons first: an order must never point at a missing person. */
 	if (persons_bulk) {
-		int r2 = rp_persons_bulk_end(ps, r == 0);
+		double T0 = mono();
+		int r2 = rp_vault_bulk_end(vault, r == 0);
+		fprintf(stderr, "TMPDBG vault bulk_end %.2f s\n", mono() - T0);
 
 		if (r == 0)
 			r = r2;
 	}
 	if (store_bulk) {
+		double T1 = mono();
 		int r2 = rp_store_bulk_end(st, r == 0);
+		fprintf(stderr, "TMPDBG store bulk_end %.2f s\n", mono() - T1);
 
 		if (r == 0)
 			r = r2;
@@ -1130,13 +1200,20 @@ gen_orders(struct rp_store *st, struct rp_persons *ps,
 		res->persons = 0;
 		res->first_order_id = 0;
 	}
+	if (batches != NULL)
+		sodium_memzero(batches, PQUEUE * sizeof(*batches));
 	free(batches);
+	free(w.persons);
+	free(w.pp);
+	free(w.tenants);
+	free(w.orders);
+	free(w.ids);
 	free(day_of);
 	return r;
 }
 
 int
-rp_seed_run(struct rp_store *st, struct rp_persons *ps,
+rp_seed_run(struct rp_store *st, struct rp_vault *vault,
     const struct rp_seed_opts *o, struct rp_seed_result *res)
 {
 	struct catalogue cat;
@@ -1153,7 +1230,7 @@ rp_seed_run(struct rp_store *st, struct rp_persons *ps,
 		return r;
 	if (o->demo && (r = demo_staff(st, o, &cat)) != 0)
 		return r;
-	if (o->orders > 0 && (r = gen_orders(st, ps, o, &cat, res)) != 0)
+	if (o->orders > 0 && (r = gen_orders(st, vault, o, &cat, res)) != 0)
 		return r;
 	res->seconds = mono() - t0;
 	return 0;
@@ -1220,7 +1297,9 @@ rp_seed_cmd(const struct rp_conf *conf, int argc, char **argv)
 	struct rp_seed_opts o;
 	struct rp_seed_result res;
 	struct rp_store *st = NULL;
-	struct rp_persons *ps = NULL;
+	struct rp_vault *vault = NULL;
+	struct rp_alog_store *alog = NULL;
+	struct rp_vault_logger lg;
 	struct rp_order_filter f;
 	char logins[RP_CONF_PATH_MAX + 32];
 	const char *v;
@@ -1307,12 +1386,21 @@ rp_seed_cmd(const struct rp_conf *conf, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((r = rp_persons_open(conf->data_dir, &ps)) != 0) {
-		fprintf(stderr, "rentport seed: cannot open the person store in "
-		    "%s: %s\n", conf->data_dir, rp_strerror(r));
+	/* The access log first: its lock tells whether serve is running. */
+	if ((r = rp_alog_store_open(conf->data_dir, conf, &alog)) != 0) {
+		fprintf(stderr, "rentport seed: cannot open the access log in "
+		    "%s: %s%s\n", conf->data_dir, rp_strerror(r),
+		    r == RP_E_STATE ? " (it is locked while rentport serve "
+		    "runs: stop rentport serve first)" : "");
 		goto out;
 	}
-	if ((r = rp_seed_run(st, ps, &o, &res)) != 0)
+	rp_vault_logger_store(&lg, alog);
+	if ((r = rp_vault_open(conf->data_dir, &lg, &vault)) != 0) {
+		fprintf(stderr, "rentport seed: cannot open the vault in %s: "
+		    "%s\n", conf->data_dir, rp_strerror(r));
+		goto out;
+	}
+	if ((r = rp_seed_run(st, vault, &o, &res)) != 0)
 		goto fail;
 	printf("seeded %" PRIu64 " orders and %" PRIu64 " persons, order "
 	    "dates %s .. %s, seed %" PRIu64 ", in %.1f s\n", res.orders,
@@ -1328,7 +1416,8 @@ rp_seed_cmd(const struct rp_conf *conf, int argc, char **argv)
  fail:
 	fprintf(stderr, "rentport seed: failed: %s\n", rp_strerror(r));
  out:
-	rp_persons_free(ps);
+	rp_vault_free(vault);
+	rp_alog_store_close(alog);
 	rp_store_free(st);
 	return rc;
 }

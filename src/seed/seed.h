@@ -5,8 +5,9 @@
  *
  * Runs in the parent process only, at the operator's request, before
  * serving.  Everything it writes is made up: persons are combined at random
- * from built-in name and place tables (seed_tables.c) and go to the person
- * store only; the core store gets person ids.  Output is deterministic for
+ * from built-in name and place tables (seed_tables.c) and go to the vault
+ * only (vault/vault.h, logged to the access log); the core store gets
+ * person ids.  Output is deterministic for
  * the same seed, order count and date range (--until pins "today").
  */
 #ifndef RP_SEED_H
@@ -19,7 +20,7 @@
 #include "conf/conf.h"
 
 struct rp_store;
-struct rp_persons;
+struct rp_vault;
 
 #define RP_SEED_MAX_ORDERS	50000000
 #define RP_SEED_DEMO_ORDERS	2000
@@ -59,10 +60,13 @@ struct rp_seed_result {
  * lists, plans for 34 destinations, options, 6 airport counters, 500
  * devices, the default policy if src/domain/policy_default.json is
  * embedded), staff logins when o->demo, then o->orders orders spread over
- * [since, until] in one bulk transaction per store.  0, or the first
- * store error (nothing of the orders is then kept).
+ * [since, until] in one bulk transaction per store.  Persons go through
+ * vault (opened with a logger: each batch of up to RP_ALOG_MAX_RECORDS
+ * persons is one access-log entry, role seed).  0, or the first store or
+ * vault error (nothing of the orders is then kept; entries already logged
+ * stay in the access log).
  */
-int rp_seed_run(struct rp_store *st, struct rp_persons *ps,
+int rp_seed_run(struct rp_store *st, struct rp_vault *vault,
     const struct rp_seed_opts *o, struct rp_seed_result *res) RP_WARN_UNUSED;
 
 #endif

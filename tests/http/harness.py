@@ -116,8 +116,10 @@ def read_response(sock, head_only=False, timeout=10.0):
 
 
 class Server:
-    def __init__(self, workers=2, args=(), env=None, binary=None):
+    def __init__(self, workers=2, args=(), env=None, binary=None,
+                 data_dir=None):
         self.binary = binary or os.environ.get("RENTPORT_BIN")
+        self.given_dir = data_dir
         if not self.binary:
             raise RuntimeError("RENTPORT_BIN is not set")
         self.workers = workers
@@ -131,12 +133,18 @@ class Server:
 
     # -- lifecycle --------------------------------------------------------
     def start(self, timeout=60.0):
-        self.dir = tempfile.mkdtemp(prefix="rentport-http-")
+        self.dir = self.given_dir or tempfile.mkdtemp(prefix="rentport-http-")
         self.port = free_port()
-        self.logf = open(os.path.join(self.dir, "server.log"), "wb")
+        # The access log's HTTP and the local witness get free ports too,
+        # so tests never collide with each other or with `make run`.
+        self.alog_port = free_port()
+        self.witness_port = free_port()
+        self.logf = open(os.path.join(self.dir, "server.log"), "ab")
         cmd = [self.binary, "serve", "--data-dir=" + self.dir,
                "--port=%d" % self.port, "--workers=%d" % self.workers,
-               "--listen-addr=127.0.0.1"] + self.args
+               "--listen-addr=127.0.0.1",
+               "--alog-http-port=%d" % self.alog_port,
+               "--witness-port=%d" % self.witness_port] + self.args
         self.proc = subprocess.Popen(cmd, stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout

@@ -38,6 +38,15 @@ def children(pid):
         return sorted(int(x) for x in f.read().split())
 
 
+def kind_pids(data_dir, kind):
+    """pids the parent started for children of one kind, still running."""
+    import re
+    text = open(os.path.join(data_dir, "log", "rentport.log")).read()
+    pids = [int(p) for p in re.findall(r"started %s/\d+ as pid (\d+)" % kind, text)]
+    return sorted(p for p in pids if os.path.exists("/proc/%d" % p)
+                  and open("/proc/%d/stat" % p).read().split()[2] != "Z")
+
+
 def get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read()
@@ -48,8 +57,9 @@ def main():
     srv.start()
     try:
         base = srv.url
-        kids = children(srv.proc.pid)
-        ok(len(kids) == 2, "two web workers running (%s)" % kids)
+        kids = kind_pids(srv.data_dir, "web")
+        ok(len(kids) == 2 and set(kids) <= set(children(srv.proc.pid)),
+           "two web workers running (%s)" % kids)
 
         # A client hammering the server in the background.
         results = []  # (t, ok)
@@ -75,7 +85,7 @@ def main():
         new = []
         deadline = time.time() + 10
         while time.time() < deadline:
-            cur = children(srv.proc.pid)
+            cur = kind_pids(srv.data_dir, "web")
             if len(cur) == 2 and victim not in cur:
                 new = cur
                 break

@@ -3,15 +3,21 @@
  * test_seed.c — synthetic data: a seeded store (20,000 orders, fixed seed
  * and dates) gives counts by date range, channel and status that add up
  * and match independent SQL; distributions are plausible; the same seed
- * gives the same data; generated personal data is in persons.db and not
- * in core.db; bad `rentport seed` arguments exit 2.
+ * gives the same data; generated persons are in the vault (readable
+ * through it) and no seeded name, e-mail, phone or address appears in
+ * plaintext in core.db, vault.db or the access-log files; the access log
+ * holds one entry per batch of persons; seeding while the access log is
+ * locked (serve running) fails; bad `rentport seed` arguments exit 2.
  */
 #include "util/common.h"
-#include "person/person.h"
+#include "alog/store.h"
 #include "seed/seed.h"
 #include "store/store.h"
+#include "vault/vault.h"
 
 #include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -64,12 +70,44 @@ sql_digest(sqlite3 *db)
 }
 
 static int
+rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	return remove(p);
+}
+
+/* The data directory has subdirectories now (vault/, alog/). */
+static void
+rm_rf(const char *dir)
+{
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Opens the access-log store and the vault logging to it. */
+static int
+open_vault(const char *dir, struct rp_alog_store **as, struct rp_vault **v,
+    struct rp_vault_logger *lg)
+{
+	struct rp_conf conf;
+	int r;
+
+	*v = NULL;
+	rp_conf_defaults(&conf);
+	if ((r = rp_alog_store_open(dir, &conf, as)) != 0)
+		return r;
+	rp_vault_logger_store(lg, *as);
+	return rp_vault_open(dir, lg, v);
+}
+
+static int
 seed_into(const char *dir, uint64_t seed, uint64_t n, bool demo,
     struct rp_seed_result *res)
 {
 	struct rp_seed_opts o;
 	struct rp_store *st = NULL;
-	struct rp_persons *ps = NULL;
+	struct rp_alog_store *as = NULL;
+	struct rp_vault *v = NULL;
+	struct rp_vault_logger lg;
 	int r;
 
 	memset(&o, 0, sizeof(o));
@@ -79,9 +117,10 @@ seed_into(const char *dir, uint64_t seed, uint64_t n, bool demo,
 	snprintf(o.since, sizeof(o.since), SINCE);
 	snprintf(o.until, sizeof(o.until), UNTIL);
 	if ((r = rp_store_open(dir, &st)) == 0 &&
-	    (r = rp_persons_open(dir, &ps)) == 0)
-		r = rp_seed_run(st, ps, &o, res);
-	rp_persons_free(ps);
+	    (r = open_vault(dir, &as, &v, &lg)) == 0)
+		r = rp_seed_run(st, v, &o, res);
+	rp_vault_free(v);
+	rp_alog_store_close(as);
 	rp_store_free(st);
 	return r;
 }
@@ -260,51 +299,92 @@ test_store_counts(const char *dir)
 	rp_store_free(st);
 }
 
-static void
-test_personal_data_split(const char *dir)
+/* True if needle occurs in any regular file under dir (recursively). */
+static const char *scan_needle;
+static size_t scan_len;
+static int scan_hits;
+
+static int
+scan_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
-	struct rp_persons *ps = NULL;
-	struct rp_person p;
-	char path[600];
-	char *core = NULL, *pers = NULL;
-	size_t ncore = 0, npers = 0;
-	uint64_t ids[] = { 1, 2, 777, 5000, 12345 }, count = 0;
-	size_t i;
-	int in_core = 0, in_pers = 0, checked = 0;
+	size_t len = 0;
+	char *d;
 
-	is_int(rp_persons_open(dir, &ps), 0, "open persons");
-	is_int(rp_persons_count(ps, &count), 0, "count persons");
-	ok(count > NORDERS / 2 && count <= NORDERS, "about one person per order");
-	snprintf(path, sizeof(path), "%s/core.db", dir);
-	core = file_slurp(path, &ncore);
-	snprintf(path, sizeof(path), "%s/persons.db", dir);
-	pers = file_slurp(path, &npers);
-	ok(core != NULL && pers != NULL && ncore > 0 && npers > 0, "read both files");
-	for (i = 0; core && pers && i < RP_ARRAY_LEN(ids); i++) {
-		const char *vals[3];
-		size_t j;
-
-		if (rp_person_get(ps, ids[i], &p) != 0)
-			continue;
-		vals[0] = p.name;
-		vals[1] = p.email;
-		vals[2] = p.address;
-		for (j = 0; j < 3; j++) {
-			checked++;
-			if (memmem(core, ncore, vals[j], strlen(vals[j])) != NULL)
-				in_core++;
-			if (memmem(pers, npers, vals[j], strlen(vals[j])) != NULL)
-				in_pers++;
-		}
-		rp_person_release(&p);
+	(void)f;
+	if (flag != FTW_F || !S_ISREG(sb->st_mode))
+		return 0;
+	if ((d = file_slurp(p, &len)) != NULL &&
+	    memmem(d, len, scan_needle, scan_len) != NULL) {
+		diag("found in %s", p);
+		scan_hits++;
 	}
-	is_int(checked, 15, "15 generated values checked");
-	is_int(in_core, 0, "no generated name, e-mail or address in core.db");
-	is_int(in_pers, checked, "all of them in persons.db");
-	ok(core && memmem(core, ncore, "@example", 8) == NULL, "no e-mail domain in core.db");
-	free(core);
-	free(pers);
-	rp_persons_free(ps);
+	free(d);
+	return 0;
+}
+
+static int
+scan_dir(const char *dir, const char *needle)
+{
+	scan_needle = needle;
+	scan_len = strlen(needle);
+	scan_hits = 0;
+	nftw(dir, scan_cb, 16, FTW_PHYS);
+	return scan_hits;
+}
+
+static void
+test_personal_data_split(const char *dir, uint64_t npersons)
+{
+	struct rp_alog_store *as = NULL;
+	struct rp_vault *v = NULL;
+	struct rp_vault_logger lg;
+	struct rp_vault_caller c;
+	struct rp_vault_record rec[5];
+	uint64_t ids[] = { 1, 2, 777, 5000, 12345 }, count = 0, logsize;
+	size_t i, j;
+	int hits = 0, checked = 0, corp = 0;
+
+	is_int(open_vault(dir, &as, &v, &lg), 0, "open the vault");
+	if (v == NULL)
+		goto out;
+	is_int(rp_vault_count(v, &count), 0, "count persons");
+	is_int((long long)count, (long long)npersons, "every person stored");
+	ok(count > NORDERS / 2 && count <= NORDERS, "about one person per order");
+	logsize = rp_alog_store_size(as);
+	ok(logsize >= (npersons + 3999) / 4000 && logsize < NORDERS / 1000,
+	    "one access-log entry per batch of persons");
+	is_int(rp_vault_caller_init(&c, "incident", "test", "test:seed",
+	    "incident"), 0, "incident caller");
+	is_int(rp_vault_get(v, &c, ids, RP_ARRAY_LEN(ids), 0xff, rec), 0,
+	    "read five seeded persons through the vault");
+	is_int(rp_alog_store_size(as), (long long)logsize + 1, "the read is logged");
+	for (i = 0; i < RP_ARRAY_LEN(ids); i++) {
+		const int fields[] = { RP_VF_NAME, RP_VF_KANA, RP_VF_EMAIL,
+			RP_VF_PHONE, RP_VF_ADDRESS };
+
+		if (rec[i].status != 0)
+			continue;
+		if (rec[i].f[RP_VF_COMPANY].n > 0)
+			corp++;
+		for (j = 0; j < RP_ARRAY_LEN(fields); j++) {
+			char *val = rp_str_dup(rec[i].f[fields[j]]);
+
+			checked++;
+			if (val != NULL)
+				hits += scan_dir(dir, val);
+			free(val);
+		}
+		rp_vault_record_release(&rec[i]);
+	}
+	is_int(checked, 25, "25 seeded values checked");
+	is_int(hits, 0, "no seeded name, kana, e-mail, phone or address in "
+	    "core.db, vault.db, the access log or any other file");
+	is_int(scan_dir(dir, "@example"), 0, "no e-mail domain anywhere at rest");
+	is_int(scan_dir(dir, "丁目"), 0, "no address text anywhere at rest");
+	diag("%d of the five are corporate", corp);
+ out:
+	rp_vault_free(v);
+	rp_alog_store_close(as);
 }
 
 int
@@ -324,7 +404,7 @@ main(void)
 	ok(res.persons > 0 && res.first_order_id == 1, "persons and first id");
 	diag("seeded %d orders in %.2f s", NORDERS, res.seconds);
 	test_store_counts(dir);
-	test_personal_data_split(dir);
+	test_personal_data_split(dir, res.persons);
 
 	/* determinism: same seed into a fresh store → identical rows */
 	is_int(seed_into(dir2, 42, NORDERS, false, &res2), 0, "seed again");
@@ -342,7 +422,7 @@ main(void)
 	free(d2);
 	d2 = NULL;
 	/* a different seed gives different data */
-	tmpdir_remove(dir2);
+	rm_rf(dir2);
 	ok(tmpdir_make(dir2, sizeof(dir2)) != NULL, "scratch dir again");
 	is_int(seed_into(dir2, 43, NORDERS, false, &res2), 0, "seed 43");
 	snprintf(path, sizeof(path), "%s/core.db", dir2);
@@ -382,6 +462,17 @@ main(void)
 		is_int(run_cmd(dir3, 6, a8), 2, "since after until → exit 2");
 		is_int(run_cmd(dir3, 0, NULL), 2, "nothing to do → exit 2");
 		is_int(run_cmd(dir3, 1, help), 0, "--help → exit 0");
+		{
+			struct rp_alog_store *held = NULL;
+			struct rp_conf cf;
+
+			rp_conf_defaults(&cf);
+			is_int(rp_alog_store_open(dir3, &cf, &held), 0,
+			    "hold the access log (as a running serve does)");
+			is_int(run_cmd(dir3, 7, ok1), 1,
+			    "seed while the log is locked → fails");
+			rp_alog_store_close(held);
+		}
 		is_int(run_cmd(dir3, 7, ok1), 0, "seed --orders 300");
 		is_int(run_cmd(dir3, 2, ok2), 0, "--demo --if-empty on a full store");
 		if (rp_store_open(dir3, &st) == 0) {
@@ -392,9 +483,9 @@ main(void)
 		is_int((long long)n, 300, "--if-empty added nothing");
 		rp_store_free(st);
 	}
-	tmpdir_remove(dir);
-	tmpdir_remove(dir2);
-	tmpdir_remove(dir3);
+	rm_rf(dir);
+	rm_rf(dir2);
+	rm_rf(dir3);
 
 	/* demo: staff logins are created and hashed */
 	ok(tmpdir_make(dir, sizeof(dir)) != NULL, "scratch dir for demo");
@@ -419,7 +510,7 @@ main(void)
 		ok(logins && strstr(logins, "backoffice ") != NULL, "logins file written");
 		free(logins);
 	}
-	tmpdir_remove(dir);
+	rm_rf(dir);
 	rc = tap_done();
 	return rc;
 }

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * http.c — the witness's HTTP server (libmicrohttpd, one internal polling
+ * thread) and its process: `rentport witness` alone, or a child of
+ * `rentport serve` talking to the parent over a SOCK_SEQPACKET pair.
+ * Serves POST /add-checkpoint (C2SP tlog-witness v1.0.0) and a small
+ * status page.  Request bodies come from the network: they are capped at
+ * RP_WITNESS_MAX_BODY while they arrive (a client that keeps sending past
+ * a bounded drain is cut off) and handed to witness.c as views.
+ */
+#include "util/common.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proc/msg.h"
+#include "util/log.h"
+#include "witness/witness.h"
+#include "witness/witness_int.h"
+
+#define MAX_DRAIN	(256 * 1024)	/* body bytes read past the cap */
+#define MAX_CONN	64
+#define MAX_CONN_PER_IP	16
+#define CONN_TIMEOUT	10		/* seconds */
+
+enum route { R_NONE, R_ADD, R_STATUS };
+
+struct wreq {
+	enum route route;
+	bool replied;			/* answered at intake; drop the body */
+	bool too_big;
+	size_t drained;
+	struct rp_buf body;
+};
+
+static int
+reply(struct MHD_Connection *conn, unsigned status, const char *ctype,
+    struct rp_buf *b)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+	size_t len = 0;
+	char *d;
+
+	d = rp_buf_detach(b, &len);
+	resp = MHD_create_response_from_buffer(len, d != NULL ? d : (void *)"",
+	    d != NULL ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		free(d);
+		return RP_E_NOMEM;
+	}
+	ok = MHD_add_response_header(resp, "Content-Type", ctype);
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp, "X-Content-Type-Options",
+		    "nosniff");
+	if (ok == MHD_YES)
+		ok = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? 0 : RP_E_IO;
+}
+
+static int
+reply_text(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+	struct rp_buf b;
+	int r;
+
+	rp_buf_init(&b, RP_WITNESS_MAX_RESP);
+	rp_buf_add_c(&b, msg);
+	r = reply(conn, status, "text/plain; charset=utf-8", &b);
+	rp_buf_release(&b);
+	return r;
+}
+
+/* Routes a new request; answers at once unless it is an add-checkpoint. */
+static int
+intake(struct rp_witness *w, struct wreq *rq, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	struct rp_buf b;
+	int r;
+
+	if (strcmp(url, "/add-checkpoint") == 0) {
+		if (strcmp(method, "POST") == 0) {
+			rq->route = R_ADD;
+			return 0;
+		}
+		rq->replied = true;
+		return reply_text(conn, 405, "use POST\n");
+	}
+	rq->replied = true;
+	if (strcmp(url, "/") != 0 && strcmp(url, "/status") != 0 &&
+	    strcmp(url, "/cosigned") != 0)
+		return reply_text(conn, 404, "not found\n");
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply_text(conn, 405, "use GET\n");
+	rq->route = R_STATUS;
+	rp_buf_init(&b, RP_NOTE_MAX_LEN + RP_WITNESS_MAX_RESP);
+	if (strcmp(url, "/cosigned") == 0) {
+		/* Pull mode's latest cosigned checkpoint (public). */
+		pthread_mutex_lock(&w->mu);
+		r = rp_witness_read_file(w, "cosigned", &b);
+		pthread_mutex_unlock(&w->mu);
+		if (r == RP_E_NOTFOUND)
+			r = reply_text(conn, 404, "nothing cosigned by pull\n");
+		else if (r == 0)
+			r = reply(conn, 200, "text/plain; charset=utf-8", &b);
+	} else if ((r = rp_witness_status_page(w, &b)) == 0) {
+		r = reply(conn, 200, "text/plain; charset=utf-8", &b);
+	}
+	rp_buf_release(&b);
+	return r;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct rp_witness *w = cls;
+	struct wreq *rq = *con_cls;
+	struct rp_buf resp;
+	const char *ctype;
+	unsigned status;
+	int r;
+
+	(void)version;
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		rp_buf_init(&rq->body, RP_WITNESS_MAX_BODY);
+		*con_cls = rq;
+		return intake(w, rq, conn, url, method) == 0 ? MHD_YES : MHD_NO;
+	}
+	if (*upload_data_size > 0) {
+		if (!rq->replied && !rq->too_big &&
+		    rp_buf_add(&rq->body, upload_data, *upload_data_size) != 0)
+			rq->too_big = true;
+		if (rq->replied || rq->too_big) {
+			rq->drained += *upload_data_size;
+			if (rq->drained > MAX_DRAIN)
+				return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->replied)
+		return MHD_YES;
+	rq->replied = true;
+	if (rq->too_big)
+		return reply_text(conn, 413, "request too large\n") == 0 ?
+		    MHD_YES : MHD_NO;
+	rp_buf_init(&resp, RP_WITNESS_MAX_RESP);
+	r = rp_witness_add_checkpoint(w, rp_buf_str(&rq->body), &status, &resp,
+	    &ctype);
+	if (r != 0) {
+		rp_buf_release(&resp);
+		return reply_text(conn, 500, "internal error\n") == 0 ?
+		    MHD_YES : MHD_NO;
+	}
+	if (status != 200)
+		rp_log_info("witness: add-checkpoint refused with %u", status);
+	r = reply(conn, status, ctype, &resp);
+	rp_buf_release(&resp);
+	return r == 0 ? MHD_YES : MHD_NO;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct wreq *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	*con_cls = NULL;
+	rp_buf_release(&rq->body);
+	free(rq);
+}
+
+static int
+listen_on(const char *addr, uint32_t port, int *fd, uint32_t *bound,
+    struct rp_buf *err)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	int s = -1, one = 1, r = RP_E_IO;
+
+	*fd = -1;
+	memset(&ss, 0, sizeof(ss));
+	if (port > 65535) {
+		rp_buf_printf(err, "witness_port: %" PRIu32 " is not in 0..65535",
+		    port);
+		return RP_E_RANGE;
+	}
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sl = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*sin6);
+	} else {
+		rp_buf_printf(err, "witness_addr: \"%s\" is not an IPv4 or IPv6 "
+		    "address literal", addr);
+		return RP_E_INVAL;
+	}
+	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		rp_buf_printf(err, "socket: %s", strerror(errno));
+		goto out;
+	}
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, 128) != 0) {
+		rp_buf_printf(err, "witness: listen on %s port %" PRIu32 ": %s",
+		    addr, port, strerror(errno));
+		goto out;
+	}
+	sl = sizeof(ss);
+	if (getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
+		rp_buf_printf(err, "getsockname: %s", strerror(errno));
+		goto out;
+	}
+	if (bound != NULL)
+		*bound = ntohs(ss.ss_family == AF_INET ? sin->sin_port :
+		    sin6->sin6_port);
+	*fd = s;
+	s = -1;			/* transferred */
+	r = 0;
+ out:
+	if (s >= 0)
+		close(s);
+	return r;
+}
+
+int
+rp_witness_http_start(struct rp_witness *w, const char *addr, uint32_t port,
+    uint32_t *bound, struct rp_buf *err)
+{
+	int r;
+
+	if (w->mhd != NULL)
+		return RP_E_STATE;
+	if ((r = listen_on(addr, port, &w->listen_fd, bound, err)) != 0)
+		return r;
+	w->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL, 0, NULL, NULL, handle, w,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)w->listen_fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONN,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)MAX_CONN_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_END);
+	if (w->mhd == NULL) {
+		rp_buf_printf(err, "witness: cannot start the HTTP daemon");
+		close(w->listen_fd);
+		w->listen_fd = -1;
+		return RP_E_IO;
+	}
+	return 0;
+}
+
+void
+rp_witness_http_stop(struct rp_witness *w)
+{
+	if (w->mhd != NULL) {
+		MHD_stop_daemon(w->mhd);
+		w->mhd = NULL;
+	}
+	if (w->listen_fd >= 0) {
+		close(w->listen_fd);
+		w->listen_fd = -1;
+	}
+}
+
+/* ---- The process ---- */
+
+/* One message from the parent: 1 to stop, 0 to go on, <0 to exit. */
+static int
+parent_message(int fd, uint8_t *buf)
+{
+	struct rp_msgw *w;
+	struct rp_msg m;
+	uint64_t nonce;
+	int r;
+
+	if ((r = rp_msg_recv(fd, buf, &m)) == RP_E_AGAIN)
+		return 0;
+	if (r == RP_E_CLOSED) {
+		rp_log_warn("witness: parent went away; exiting");
+		return r;
+	}
+	if (r != 0) {
+		rp_log_error("witness: malformed message from parent (%s); "
+		    "exiting", rp_strerror(r));
+		return r;
+	}
+	switch (m.type) {
+	case RP_MSG_STOP:
+		if (rp_msg_end(&m) != 0)
+			break;
+		return 1;
+	case RP_MSG_PING:
+		if (rp_msg_get_u64(&m, &nonce) != 0 || rp_msg_end(&m) != 0)
+			break;
+		if ((w = malloc(sizeof(*w))) == NULL)
+			return RP_E_NOMEM;
+		rp_msgw_begin(w, RP_MSG_PONG);
+		rp_msgw_put_u64(w, nonce);
+		r = rp_msgw_send(fd, w, MSG_DONTWAIT);
+		free(w);
+		return r != 0 && r != RP_E_AGAIN ? r : 0;
+	default:
+		break;
+	}
+	rp_log_error("witness: unexpected message type %" PRIu32 " from "
+	    "parent; exiting", m.type);
+	return RP_E_PROTO;
+}
+
+static void
+send_ready(int parent_fd)
+{
+	struct rp_msgw *w;
+	int r;
+
+	if ((w = malloc(sizeof(*w))) == NULL)
+		return;
+	rp_msgw_begin(w, RP_MSG_READY);
+	rp_msgw_put_u32(w, RP_WITNESS_KIND);
+	rp_msgw_put_u32(w, RP_WITNESS_INDEX);
+	if ((r = rp_msgw_send(parent_fd, w, MSG_DONTWAIT)) != 0)
+		rp_log_warn("witness: READY not sent: %s", rp_strerror(r));
+	free(w);
+}
+
+static int
+run(const struct rp_conf *conf, int parent_fd, const char *pull_url)
+{
+	uint8_t *rbuf = NULL;
+	struct rp_witness *w = NULL;
+	struct pollfd pfd[2];
+	struct rp_buf err;
+	sigset_t sigs;
+	uint32_t port = 0;
+	unsigned pstatus;
+	int sfd = -1, status = 1, timeout = -1, r;
+
+	rp_log_set_proc("witness");
+	rp_buf_init(&err, 1024);
+	signal(SIGPIPE, SIG_IGN);
+	/* Stop signals go through a signalfd; MHD's thread inherits the
+	 * blocked mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		rp_log_error("witness: signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if ((rbuf = malloc(RP_MSG_MAX_FRAME)) == NULL)
+		goto out;
+	if (rp_merkle_selftest() != 0) {
+		rp_log_error("witness: SHA-256 self-test failed");
+		goto out;
+	}
+	if ((r = rp_witness_open(conf, &w, &err)) != 0 ||
+	    (r = rp_witness_http_start(w, conf->witness_addr,
+	    conf->witness_port, &port, &err)) != 0) {
+		rp_log_error("%s", err.len > 0 ? err.d : rp_strerror(r));
+		goto out;
+	}
+	rp_log_info("witness: listening on %s port %" PRIu32,
+	    conf->witness_addr, port);
+	if (parent_fd >= 0)
+		send_ready(parent_fd);
+
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = parent_fd;
+	pfd[1].events = POLLIN;
+	pfd[1].revents = 0;
+	if (pull_url != NULL) {
+		timeout = conf->checkpoint_interval_ms < 1000 ? 1000 :
+		    (int)conf->checkpoint_interval_ms;
+		rp_log_info("witness: pulling %s every %d ms", pull_url,
+		    timeout);
+	}
+	for (;;) {
+		if ((r = poll(pfd, parent_fd >= 0 ? 2 : 1, timeout)) < 0) {
+			if (errno == EINTR)
+				continue;
+			rp_log_error("witness: poll: %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0 && pull_url != NULL) {
+			rp_buf_reset(&err);
+			if (rp_witness_pull_once(w, pull_url, &pstatus, &err) !=
+			    0 || pstatus != 200)
+				rp_log_warn("witness: %s", err.len > 0 ? err.d :
+				    "pull failed");
+			continue;
+		}
+		if (pfd[0].revents & POLLIN) {
+			rp_log_info("witness: signal received; stopping");
+			status = 0;
+			goto out;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((r = parent_message(parent_fd, rbuf)) == 1) {
+				rp_log_info("witness: stopping");
+				status = 0;
+				goto out;
+			}
+			if (r < 0)
+				goto out;
+		}
+	}
+ out:
+	rp_witness_free(w);	/* stops HTTP first: no request in flight */
+	rp_buf_release(&err);
+	free(rbuf);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}
+
+int
+rp_witness_run(const struct rp_conf *conf, int parent_fd)
+{
+	return run(conf, parent_fd, NULL);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: rentport witness [--key=value ...] [--pull URL] [vkey]\n"
+	    "\n"
+	    "Runs the access log's witness: POST /add-checkpoint (C2SP\n"
+	    "tlog-witness) on witness_addr:witness_port, cosigning checkpoints\n"
+	    "of the trusted log (witness_log_vkey, else DATA/alog/vkey) that\n"
+	    "extend what it cosigned before; rollbacks and rewritten histories\n"
+	    "are refused and recorded in DATA/witness/alarms.log.  State and\n"
+	    "key live in DATA/witness/.  SIGTERM or SIGINT stops it.\n"
+	    "\n"
+	    "  --pull URL  also fetch URL/checkpoint and its tiles from the\n"
+	    "              log (http://host[:port][/prefix]) every\n"
+	    "              checkpoint_interval_ms and cosign it; the result is\n"
+	    "              at GET /cosigned\n"
+	    "  vkey     print the witness's verifier key (made if needed)\n"
+	    "  --help   this text; see `rentport --help` for the keys\n");
+}
+
+int
+rp_witness_cmd(const struct rp_conf *conf, int argc, char **argv)
+{
+	struct rp_witness *w = NULL;
+	struct rp_buf err;
+	int r;
+
+	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 0)
+		return rp_witness_run(conf, -1);
+	if (argc == 2 && strcmp(argv[0], "--pull") == 0)
+		return run(conf, -1, argv[1]);
+	if (argc == 1 && strncmp(argv[0], "--pull=", 7) == 0)
+		return run(conf, -1, argv[0] + 7);
+	if (argc == 1 && strcmp(argv[0], "vkey") == 0) {
+		rp_buf_init(&err, 1024);
+		if ((r = rp_witness_open(conf, &w, &err)) != 0) {
+			fprintf(stderr, "rentport witness: %s\n",
+			    err.len > 0 ? err.d : rp_strerror(r));
+			rp_buf_release(&err);
+			return 1;
+		}
+		printf("%s\n", rp_witness_vkey(w));
+		rp_witness_free(w);
+		rp_buf_release(&err);
+		return 0;
+	}
+	fprintf(stderr, "rentport witness: unexpected argument \"%s\"\n",
+	    argv[0]);
+	usage(stderr);
+	return 2;
+}
