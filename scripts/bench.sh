@@ -5,7 +5,11 @@
 # run on the same machine.
 #   1. GET /healthz and GET of a static file: req/s and p99 under wrk, for
 #      rentport and for nginx serving the same file (ratio printed).
-#   2. `rentport seed --orders 1000000`: seconds and database sizes.
+#   2. the access log: durable appends/s by batch size; `log verify`
+#      entries/s beside SHA-256 node-hash throughput (its limit).
+#   3. the vault: records/s and p99 of `get` with durable logging at batch
+#      sizes 1, 10 and 100.
+#   4. `rentport seed --orders 1000000`: seconds and database sizes.
 # Environment: BENCH_SECONDS (default 10), BENCH_CONNS (default 64),
 # BENCH_ORDERS (default 1000000).
 set -eu
@@ -100,6 +104,33 @@ echo "(ratio = rentport req/s ÷ nginx req/s, both measured above in this run)"
 
 kill "$rp_pid"; wait "$rp_pid" 2>/dev/null || true; rp_pid=""
 kill "$ng_pid"; ng_pid=""
+
+BUILD=$(dirname "$BIN")
+
+echo
+echo "== access log: durable appends (rentport log-writer --bench) =="
+"$BIN" log-writer --bench --data-dir="$tmp/logbench"
+
+echo
+echo "== access log: log verify entries/s beside SHA-256 node hashes/s =="
+"$BUILD/tests/alog/bench_alog_verify" "$tmp/verify" "${BENCH_VERIFY_ENTRIES:-1000000}"
+rm -rf "$tmp/verify"
+
+echo
+echo "== vault: get with durable logging, records/s and p99 (4 client threads, ${SECS}s each) =="
+vdir="$tmp/vault"
+"$BIN" seed --orders 20000 --seed 5 --data-dir="$vdir" >"$tmp/vseed.out" 2>&1
+persons=$(sed -n 's/.* and \([0-9]*\) persons.*/\1/p' "$tmp/vseed.out")
+rp_port=$(free_port)
+"$BIN" serve --data-dir="$vdir" --port="$rp_port" --workers=1 \
+    --alog-http-port="$(free_port)" --witness-port="$(free_port)" >"$tmp/rp2.out" 2>&1 &
+rp_pid=$!
+wait_up "http://127.0.0.1:$rp_port/healthz"
+for b in 1 10 100; do
+	"$BUILD/tests/vault/vault_load" "$vdir" "$SECS" "$b" "$persons" 4
+done
+kill "$rp_pid"; wait "$rp_pid" 2>/dev/null || true; rp_pid=""
+"$BIN" log verify --data-dir="$vdir" | sed 's/^/  /'
 
 if [ -x scripts/bench-seed.sh ]; then
 	echo

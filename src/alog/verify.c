@@ -694,6 +694,56 @@ check_files(struct vstate *st, uint8_t **buf, size_t *cap, int level,
 	}
 }
 
+/*
+ * Files under tile/ past the last tile the wal reaches (check_files only
+ * visits tiles the wal reaches): each is a failure.  Names that are not
+ * tile paths (temporary files) are skipped.  d_type avoids a stat per file.
+ */
+static void
+walk_extra(struct vstate *st, const char *rel, int depth)
+{
+	char path[RP_TILE_PATH_MAX];
+	struct dirent *de;
+	struct rp_tile t;
+	DIR *d;
+	int fd;
+
+	if (depth > 8 || (fd = openat(st->dirfd, rel, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		uint64_t cnt, first;
+		int hl;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", rel, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (de->d_type == DT_DIR) {
+			walk_extra(st, path, depth + 1);
+			continue;
+		}
+		if (rp_tile_path_parse(rp_str_c(path), &t) != 0)
+			continue;
+		hl = t.level == RP_TILE_ENTRIES ? 0 : t.level;
+		cnt = st->wal.count >> (RP_TILE_HEIGHT * hl);
+		if (t.index < (cnt + TW - 1) / TW)
+			continue;	/* check_files saw it */
+		first = first_index(hl, t.index, 0);
+		if (first < st->wal.count)
+			first = st->wal.count;
+		fail(st, first, "entry %" PRIu64 " (%s): file covers entries "
+		    "beyond the wal (%" PRIu64 " entries)", first, path,
+		    st->wal.count);
+	}
+	closedir(d);
+}
+
 /* Level-0 tile n: wal records, leaf hashes, bundles, tile files. */
 static void
 do_tile0(struct worker *wk, uint64_t n)
@@ -911,6 +961,8 @@ rp_alog_verify_files(const char *alog_dir, unsigned threads, uint64_t size,
 				    st->lv[L + 1] + n * HLEN);
 		}
 	}
+
+	walk_extra(st, "tile", 0);
 
 	/* 5. The root at the checkpoint's size. */
 	if (st->size <= st->wal.count) {

@@ -1180,17 +1180,13 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 		progress(o->orders, o->orders, true);
 	/* Persons first: an order must never point at a missing person. */
 	if (persons_bulk) {
-		double T0 = mono();
 		int r2 = rp_vault_bulk_end(vault, r == 0);
-		fprintf(stderr, "TMPDBG vault bulk_end %.2f s\n", mono() - T0);
 
 		if (r == 0)
 			r = r2;
 	}
 	if (store_bulk) {
-		double T1 = mono();
 		int r2 = rp_store_bulk_end(st, r == 0);
-		fprintf(stderr, "TMPDBG store bulk_end %.2f s\n", mono() - T1);
 
 		if (r == 0)
 			r = r2;

@@ -55,9 +55,16 @@ roundtrip(struct rp_vault_client *vc, uint64_t cookie, struct rp_msg *m)
 	for (;;) {
 		/* rp_msg_recv never blocks: wait for the reply first. */
 		struct pollfd pfd = { .fd = vc->fd, .events = POLLIN };
+		int k = poll(&pfd, 1, RP_VAULT_CLIENT_TIMEOUT_MS);
 
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+		if (k < 0 && errno != EINTR) {
 			r = RP_E_IO;
+			goto fail;
+		}
+		if (k == 0) {
+			/* A hung vault: unavailable; a late reply must not be
+			 * taken for the next request's, so hang up. */
+			r = RP_E_AGAIN;
 			goto fail;
 		}
 		if ((r = rp_msg_recv(vc->fd, vc->rbuf, m)) == RP_E_AGAIN)

@@ -25,6 +25,12 @@
 struct rp_vault_client;
 
 /*
+ * A reply that takes longer than this is RP_E_AGAIN and the connection is
+ * closed (the next call answers RP_E_CLOSED: connect again).
+ */
+#define RP_VAULT_CLIENT_TIMEOUT_MS	10000
+
+/*
  * Connects to DATA/run/vault.sock; with token (64 hex, may be NULL for a
  * registered web worker) sends VAULT_HELLO first.  0 and *out (owned:
  * rp_vault_client_close); RP_E_AGAIN (no vault listening), RP_E_DENIED

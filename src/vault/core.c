@@ -1314,7 +1314,7 @@ rp_vault_bulk_begin(struct rp_vault *v, uint64_t *first_id)
 	    "PRAGMA cache_size=-262144")) != 0 ||
 	    (r = exec(v, "BEGIN IMMEDIATE")) != 0)
 		return r;
-	if (getenv("RP_NODROP") == NULL && (r = exec(v, drop_indexes)) != 0) {
+	if ((r = exec(v, drop_indexes)) != 0) {
 		(void)exec(v, "ROLLBACK");
 		return r;
 	}
@@ -1326,25 +1326,21 @@ rp_vault_bulk_begin(struct rp_vault *v, uint64_t *first_id)
 int
 rp_vault_bulk_end(struct rp_vault *v, bool commit)
 {
-	int r;
+	int r, rix = 0;
 
 	if (!v->bulk)
 		return RP_E_STATE;
 	v->bulk = false;
-	struct timespec T0, T1, T2, T3;
-	clock_gettime(CLOCK_MONOTONIC, &T0);
-	if (commit && (r = exec(v, indexes)) != 0)
+	if (commit && (rix = exec(v, indexes)) != 0)
 		commit = false;		/* e.g. a duplicate link: keep nothing */
-	clock_gettime(CLOCK_MONOTONIC, &T1);
 	r = exec(v, commit ? "COMMIT" : "ROLLBACK");
 	if (r != 0)
 		(void)exec(v, "ROLLBACK");
-	clock_gettime(CLOCK_MONOTONIC, &T2);
+	if (r == 0)
+		r = rix;
 	/* Durable now: the file synced before we return, then WAL again. */
 	if (r == 0 && commit && fsync_db(v) != 0)
 		r = RP_E_IO;
-	clock_gettime(CLOCK_MONOTONIC, &T3);
-	fprintf(stderr, "TMPDBG idx %.2f commit %.2f fsync %.2f\n", (T1.tv_sec-T0.tv_sec)+(T1.tv_nsec-T0.tv_nsec)/1e9, (T2.tv_sec-T1.tv_sec)+(T2.tv_nsec-T1.tv_nsec)/1e9, (T3.tv_sec-T2.tv_sec)+(T3.tv_nsec-T2.tv_nsec)/1e9);
 	(void)exec(v, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    "PRAGMA cache_size=-65536");
 	if (!commit || r != 0) {

@@ -2,7 +2,7 @@
 /*
  * bench_alog_verify.c — `log verify` throughput beside its limit.
  *
- *	bench_alog_verify DATA_DIR [ENTRIES]
+ *	bench_alog_verify DATA_DIR [ENTRIES [--make-only]]
  *
  * Makes a log of ENTRIES (default 1,000,000) typical entries in
  * DATA_DIR/alog with the storage library (store.h) unless one is there,
@@ -99,12 +99,13 @@ main(int argc, char **argv)
 	size_t off;
 	int r;
 
-	if (argc < 2 || argc > 3) {
+	if (argc < 2 || argc > 4 || (argc == 4 &&
+	    strcmp(argv[3], "--make-only") != 0)) {
 		fprintf(stderr, "usage: bench_alog_verify DATA_DIR "
-		    "[ENTRIES]\n");
+		    "[ENTRIES [--make-only]]\n");
 		return 2;
 	}
-	if (argc == 3)
+	if (argc >= 3)
 		n = strtoull(argv[2], NULL, 10);
 	snprintf(alog, sizeof(alog), "%s/alog", argv[1]);
 	snprintf(wal, sizeof(wal), "%s/wal", alog);
@@ -117,6 +118,8 @@ main(int argc, char **argv)
 		printf("made %" PRIu64 " entries in %.2f s\n", n,
 		    now_s() - t0);
 	}
+	if (argc == 4)
+		return 0;
 
 	/* The limit: SHA-256 through merkle.h, one thread. */
 	memset(a, 1, sizeof(a));

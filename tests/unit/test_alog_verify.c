@@ -140,10 +140,16 @@ make_body(uint64_t i, struct rp_buf *body, uint8_t *role, uint8_t *action)
 	return rp_alog_body_encode(&e, body);
 }
 
+/* Fixture faults: time goes back at, entry malformed at, checkpoint size. */
+static uint64_t g_back_at = UINT64_MAX, g_bad_at = UINT64_MAX,
+    g_cp_at = UINT64_MAX;
+
 /* Time of entry i: non-decreasing with repeats. */
 static uint64_t
 time_of(uint64_t i)
 {
+	if (i == g_back_at)
+		return T0 + (i / 3) * 1000 - 5000;
 	return T0 + (i / 3) * 1000 + (i % 3 == 2 ? 500 : 0);
 }
 
@@ -222,7 +228,7 @@ fx_make(struct fx *f, uint64_t n)
 	struct rp_buf body, ent, wal, bundle, text, note;
 	struct rp_merkle_tree tree;
 	struct sinkst ss;
-	uint8_t leaf[HLEN], root[HLEN], hdr[2];
+	uint8_t leaf[HLEN], root[HLEN], cp_root[HLEN], hdr[2];
 	char path[400];
 	uint64_t i, L, k;
 	int r = -1;
@@ -251,6 +257,8 @@ fx_make(struct fx *f, uint64_t n)
 		    rp_alog_entry_stamp(rp_buf_str(&body), f->times[i], &ent)
 		    != 0)
 			goto out;
+		if (i == g_bad_at)
+			ent.d[0] = 2;			/* unknown version */
 		rp_merkle_leaf_hash(ent.d, ent.len, leaf);
 		hdr[0] = (uint8_t)(ent.len >> 8);
 		hdr[1] = (uint8_t)ent.len;
@@ -261,6 +269,8 @@ fx_make(struct fx *f, uint64_t n)
 			goto out;
 		if (rp_merkle_tree_append(&tree, leaf, sink, &ss) != 0)
 			goto out;
+		if (tree.size == g_cp_at)
+			rp_merkle_tree_root(&tree, cp_root);
 		if ((i + 1) % 256 == 0 || i + 1 == n) {
 			unsigned w = (unsigned)(i % 256) + 1;
 
@@ -285,8 +295,10 @@ fx_make(struct fx *f, uint64_t n)
 				goto out;
 		}
 	rp_merkle_tree_root(&tree, root);
-	if (rp_checkpoint_format(rp_str_c(f->origin), n, root, RP_STR_NULL,
-	    &text) != 0)
+	if (g_cp_at < n)
+		memcpy(root, cp_root, HLEN);
+	if (rp_checkpoint_format(rp_str_c(f->origin), g_cp_at < n ? g_cp_at :
+	    n, root, RP_STR_NULL, &text) != 0)
 		goto out;
 	{
 		const struct rp_note_signer *s[1] = { f->log };
@@ -945,7 +957,26 @@ test_damage(struct fx *f)
 		write_file(path, p, n);
 		free(p);
 	}
-	/* Time going backwards: rewrite entry 100 consistently everywhere. */
+	/* A full tile and a bundle past the end of the wal. */
+	{
+		uint8_t z[8192];
+
+		memset(z, 0, sizeof(z));
+		write_tile(f, 0, 5, 256, z, sizeof(z));
+		ok(verify(f, &idx, msg, sizeof(msg)) != 0 && idx == 5 * 256 &&
+		    strstr(msg, "tile/0/005"), "a tile past the wal fails");
+		diag("%s", msg);
+		snprintf(path, sizeof(path), "%s/tile/0/005", f->alog);
+		unlink(path);
+		write_tile(f, RP_TILE_ENTRIES, 1000, 3, "\0\1a\0\1b\0\1c", 9);
+		ok(verify(f, &idx, msg, sizeof(msg)) != 0 && idx == 256000 &&
+		    strstr(msg, "tile/entries/x001/000.p/3"), "a bundle past "
+		    "the wal fails");
+		diag("%s", msg);
+		snprintf(path, sizeof(path), "%s/tile/entries/x001/000.p/3",
+		    f->alog);
+		unlink(path);
+	}
 	ok(verify(f, NULL, NULL, 0) == 0, "intact after damage tests");
 }
 
@@ -1041,6 +1072,58 @@ main(void)
 	t0 = time(NULL);
 	flip_all(&f, "fixture 300", 0, 1);
 	diag("fixture flips: %lld s", (long long)(time(NULL) - t0));
+	fx_free(&f);
+
+	/* Faults the fixture writer builds in consistently everywhere. */
+	fx_dir(&f);
+	g_back_at = 100;
+	ok(fx_make(&f, 300) == 0 && verify(&f, &idx, msg, sizeof(msg)) != 0 &&
+	    idx == 100 && strstr(msg, "goes back"), "time going back fails at "
+	    "its index");
+	diag("%s", msg);
+	g_back_at = UINT64_MAX;
+	fx_free(&f);
+	fx_dir(&f);
+	g_bad_at = 77;
+	ok(fx_make(&f, 300) == 0 && verify(&f, &idx, msg, sizeof(msg)) != 0 &&
+	    idx == 77 && strstr(msg, "malformed"), "a malformed entry fails "
+	    "at its index");
+	diag("%s", msg);
+	g_bad_at = UINT64_MAX;
+	fx_free(&f);
+	fx_dir(&f);
+	g_cp_at = 200;
+	ok(fx_make(&f, 300) == 0 && verify(&f, &idx, msg, sizeof(msg)) == 0,
+	    "checkpoint at 200 of 300: verify passes");
+	{
+		char *out = NULL, *err = NULL;
+
+		ok(run_cli(&f, &out, &err, 1, "verify") == 0 && out &&
+		    strstr(out, "OK, 200 entries") &&
+		    strstr(out, "unverified tail: 100 entries"),
+		    "and reports the unverified tail");
+		free(out);
+		free(err);
+	}
+	{
+		struct flipres fr;
+		struct walmap wm;
+		char path[512];
+		uint8_t *p;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/wal", f.alog);
+		if (read_file(path, &p, &n) == 0) {
+			map_records(p, n, 4, &wm.start, &wm.n);
+			flip_file(&f, "wal", 500, false, wal_expect, &wm, &fr);
+			ok(fr.flips > 0 && fr.failed == fr.flips &&
+			    fr.right_index == fr.flips, "wal flips in the tail "
+			    "fail too, naming the entry");
+			free(wm.start);
+			free(p);
+		}
+	}
+	g_cp_at = UINT64_MAX;
 	fx_free(&f);
 
 	/* The storage library's logs. */

@@ -200,7 +200,7 @@ main(void)
 	struct rp_vault_logger lg = { fake_append, &fl };
 	struct rp_vault *v = NULL;
 	struct rp_vault_caller bo, c;
-	struct rp_vault_record rec[4];
+	struct rp_vault_record rec[4], rec_big[20];
 	struct rp_alog_entry e;
 	struct rp_vault_person p1, p2, p3;
 	struct rp_str ord1 = rp_str_c("RP-AAAA1111"), ord2 = rp_str_c("RP-BBBB2222");
@@ -340,6 +340,33 @@ main(void)
 	ok(rec[3].status == RP_E_NOTFOUND && rec[3].mem == NULL, "missing one");
 	for (int i = 0; i < 4; i++)
 		rp_vault_record_release(&rec[i]);
+
+	/* a reply that would not fit in one message: refused before logging */
+	{
+		static char big[501];
+		struct rp_vault_person pb;
+		uint64_t bigid = 0, many[20];
+
+		memset(big, 'x', 500);
+		for (int i = 0; i < RP_VAULT_NFIELDS; i++)
+			pb.f[i] = rp_str_c(big);
+		pb.f[RP_VF_EMAIL] = rp_str_c("big@example.com");
+		is_int(rp_vault_put(v, &bo, &pb, 0, NULL, 0, &bigid), 0,
+		    "put a record with 500-byte fields");
+		for (int i = 0; i < 20; i++)
+			many[i] = bigid;
+		cnt = fl.n;
+		is_int(rp_vault_get(v, &bo, many, 20, RP_FIELD_ALL, rec_big),
+		    RP_E_TOOBIG, "a 80 KB reply is refused");
+		is_int((long long)(fl.n - cnt), 0, "not logged: nothing released");
+		ok(rec_big[0].mem == NULL, "no plaintext out");
+		is_int(rp_vault_get(v, &bo, many, 10, RP_FIELD_ALL, rec_big), 0,
+		    "a 40 KB reply is fine");
+		for (int i = 0; i < 10; i++)
+			rp_vault_record_release(&rec_big[i]);
+		caller(&c, RP_ROLE_BACKOFFICE, "backoffice");
+		is_int(rp_vault_erase(v, &c, bigid), 0, "erase it again");
+	}
 
 	/* policy: allowed and refused, refusals logged */
 	caller(&c, RP_ROLE_PUBLIC_WEB, "order_view");
