@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # bench-seed.sh — time `rentport seed --orders N` into a scratch data
-# directory and print the seconds and the sizes of core.db and persons.db.
+# directory and print the seconds and the sizes of the core store, the
+# vault's database and the access log (every put is logged).
 #
 #   sh scripts/bench-seed.sh ./build/rentport [N]     (N default 1000000)
 #
@@ -27,15 +28,17 @@ end=$(date +%s.%N)
 
 size() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }
 core=$(size "$dir/core.db")
-persons=$(size "$dir/persons.db")
-wal=$(( $(size "$dir/core.db-wal") + $(size "$dir/persons.db-wal") ))
+persons=$(size "$dir/vault/vault.db")
+alog=$(size "$dir/alog/wal")
+wal=$(( $(size "$dir/core.db-wal") + $(size "$dir/vault/vault.db-wal") ))
 
-awk -v s="$start" -v e="$end" -v n="$orders" -v c="$core" -v p="$persons" \
+awk -v s="$start" -v e="$end" -v n="$orders" -v c="$core" -v p="$persons" -v a="$alog" \
     -v w="$wal" -v max="$max" 'BEGIN {
 	t = e - s
 	printf "seed --orders %d: %.1f s (%.0f orders/s)\n", n, t, n / t
 	printf "  core.db     %8.1f MiB\n", c / 1048576
-	printf "  persons.db  %8.1f MiB\n", p / 1048576
+	printf "  vault.db    %8.1f MiB (sealed persons)\n", p / 1048576
+	printf "  alog/wal    %8.1f MiB (access log of the puts)\n", a / 1048576
 	if (w > 0)
 		printf "  WAL files   %8.1f MiB\n", w / 1048576
 	if (t > max) {

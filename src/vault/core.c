@@ -246,7 +246,9 @@ rp_vault_open(const char *data_dir, const struct rp_vault_logger *logger,
 	    (r = prep(v, &v->st_tkey_put, "INSERT INTO tenant_keys (tenant, "
 	    "nonce, wrapped) VALUES (?1, ?2, ?3)")) ||
 	    (r = prep(v, &v->st_maxid, "SELECT coalesce(max(id), 0) FROM "
-	    "records")))
+	    "records")) ||
+	    (r = prep(v, &v->st_begin, "BEGIN")) ||
+	    (r = prep(v, &v->st_commit, "COMMIT")))
 		goto out;
 	s = v->st_maxid;
 	if (sqlite3_step(s) != SQLITE_ROW) {
@@ -282,6 +284,8 @@ rp_vault_free(struct rp_vault *v)
 	sqlite3_finalize(v->st_tkey_get);
 	sqlite3_finalize(v->st_tkey_put);
 	sqlite3_finalize(v->st_maxid);
+	sqlite3_finalize(v->st_begin);
+	sqlite3_finalize(v->st_commit);
 	if (v->db != NULL && v->bulk)
 		(void)exec(v, "ROLLBACK");
 	sqlite3_close(v->db);
@@ -917,6 +921,14 @@ rp_vault_prepare(struct rp_vault *v, const struct rp_vault_req *req,
 		return RP_E_INVAL;
 	if ((op = op_new(req->type)) == NULL)
 		return RP_E_NOMEM;
+	/*
+	 * One read transaction for the whole request: one lock instead of
+	 * one per record of a batch.
+	 */
+	if (!v->bulk && step_done(v->st_begin) != 0) {
+		rp_vault_op_free(op);
+		return RP_E_DB;
+	}
 	switch (req->type) {
 	case RP_MSG_VAULT_PUT:
 		r = prepare_put(v, req, op);
@@ -933,6 +945,11 @@ rp_vault_prepare(struct rp_vault *v, const struct rp_vault_req *req,
 	default:
 		r = RP_E_INVAL;
 		break;
+	}
+	if (!v->bulk && step_done(v->st_commit) != 0) {
+		(void)exec(v, "ROLLBACK");
+		if (r == 0)
+			r = RP_E_DB;
 	}
 	if (r != 0) {
 		rp_vault_op_free(op);

@@ -37,7 +37,7 @@ struct rp_vault {
 	sqlite3 *db;
 	sqlite3_stmt *st_ins, *st_upd, *st_get, *st_link, *st_linked,
 	    *st_by_email, *st_by_phone, *st_by_order, *st_erase, *st_unlink,
-	    *st_tkey_get, *st_tkey_put, *st_maxid;
+	    *st_tkey_get, *st_tkey_put, *st_maxid, *st_begin, *st_commit;
 	struct vk_secrets *sec;
 	uint32_t tenant_id[VK_MAX_TENANT_CACHE];
 	size_t ntenant;

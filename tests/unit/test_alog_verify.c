@@ -415,6 +415,9 @@ verify_data(struct fx *f, uint64_t *fail_index, char *msg, size_t cap)
 	return r;
 }
 
+/* witness_vkey setting for run_cli ("" = none). */
+static const char *g_wkey = "";
+
 /* Runs `rentport log argv...`; out gets stdout (owned: caller frees). */
 static int
 run_cli(struct fx *f, char **out, char **err, int argc, ...)
@@ -428,6 +431,7 @@ run_cli(struct fx *f, char **out, char **err, int argc, ...)
 
 	rp_conf_defaults(&conf);
 	snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", f->data);
+	snprintf(conf.witness_vkey, sizeof(conf.witness_vkey), "%s", g_wkey);
 	va_start(ap, argc);
 	for (i = 0; i < argc && i < 15; i++)
 		argv[i] = va_arg(ap, char *);
@@ -1104,6 +1108,19 @@ main(void)
 		    "and reports the unverified tail");
 		free(out);
 		free(err);
+		ok(run_cli(&f, &out, &err, 2, "prove", "150") == 0 && out &&
+		    strstr(out, "size 200\n"), "prove at the checkpoint's "
+		    "size reads the wider tiles");
+		free(out);
+		free(err);
+		/* A witness_vkey setting of another witness: no cosignature. */
+		g_wkey = "witness.invalid/w2+2ce32234+BD1AF8PoQ4lakrcKp00bfrycmCzPLsSWjMDNVfEq9GYM";
+		r = run_cli(&f, &out, &err, 1, "verify");
+		ok(r == 1 && err && strstr(err, "no witness cosignature"),
+		    "the witness_vkey setting is used");
+		free(out);
+		free(err);
+		g_wkey = "";
 	}
 	{
 		struct flipres fr;
