@@ -519,19 +519,19 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 	int fd, r = 0;
 
 	snprintf(want[n].user, sizeof(want[n].user), "backoffice");
-	want[n].role = RP_ROLE_BACKOFFICE; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_BACKOFFICE; want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "counter-nrt1");
-	want[n].role = RP_ROLE_COUNTER; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_COUNTER; want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "counter-hnd3");
-	want[n].role = RP_ROLE_COUNTER; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_COUNTER; want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "security");
-	want[n].role = RP_ROLE_SECURITY; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_SECURITY; want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "incident");
-	want[n].role = RP_ROLE_INCIDENT; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_INCIDENT; want[n++].tenant = 0;
 	for (i = 0; i < NTENANT; i++) {
 		snprintf(want[n].user, sizeof(want[n].user), "admin-%s",
 		    tenant_defs[i].slug);
-		want[n].role = RP_ROLE_CLIENT_ADMIN;
+		want[n].role = RP_STAFF_CLIENT_ADMIN;
 		want[n++].tenant = cat->tenant_id[i];
 	}
 	if (o->logins_path != NULL) {

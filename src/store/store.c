@@ -73,7 +73,7 @@ ENUM_FUNCS(channel, channel_names, RP_CHANNEL_COUNT)
 ENUM_FUNCS(handover, handover_names, RP_HANDOVER_COUNT)
 ENUM_FUNCS(order_status, order_status_names, RP_ORDER_STATUS_COUNT)
 ENUM_FUNCS(option_kind, option_kind_names, RP_OPTION_KIND_COUNT)
-ENUM_FUNCS(staff_role, staff_role_names, RP_ROLE_COUNT)
+ENUM_FUNCS(staff_role, staff_role_names, RP_STAFF_COUNT)
 
 bool
 rp_order_transition_ok(int from, int to)
@@ -711,7 +711,7 @@ rp_store_staff_insert(struct rp_store *st, struct rp_staff *s)
 
 	CHECK(code_ok(s->username, RP_STORE_CODE_MAX));
 	REQUIRE(rp_staff_role_name(s->role) != NULL);
-	REQUIRE((s->role == RP_ROLE_CLIENT_ADMIN) == (s->tenant_id > 0));
+	REQUIRE((s->role == RP_STAFF_CLIENT_ADMIN) == (s->tenant_id > 0));
 	REQUIRE(s->tenant_id >= 0);
 	CHECK(text_ok(s->pw_hash, sizeof(s->pw_hash) - 1, false));
 	return st->ops->staff_insert(st->be, s);

@@ -3,8 +3,9 @@
  * store.h — the core store: tenants (corporate clients) and their price
  * lists, plans, options, airport counters, devices, policies, staff logins,
  * orders and order events.  No readable personal data: orders hold a person
- * id (see person/person.h); card data never exists here, only the payment
- * agent's token id, brand, last 4 digits and authorization id.
+ * id (personal data lives in the vault: vault/vault.h); card data never
+ * exists here, only the payment agent's token id, brand, last 4 digits and
+ * authorization id.
  *
  * One interface, several backends: SQLite (embedded default, sqlite.c) now,
  * PostgreSQL later; callers never see which (store_impl.h is the backend
@@ -86,8 +87,8 @@ enum rp_option_kind {
 	RP_OPTION_KIND_COUNT
 };
 enum rp_staff_role {
-	RP_ROLE_BACKOFFICE, RP_ROLE_COUNTER, RP_ROLE_SECURITY,
-	RP_ROLE_INCIDENT, RP_ROLE_CLIENT_ADMIN, RP_ROLE_COUNT
+	RP_STAFF_BACKOFFICE, RP_STAFF_COUNTER, RP_STAFF_SECURITY,
+	RP_STAFF_INCIDENT, RP_STAFF_CLIENT_ADMIN, RP_STAFF_COUNT
 };
 
 /*
@@ -197,7 +198,7 @@ struct rp_order {
 	char number[RP_ORDER_NUMBER_LEN + 1];	/* set by insert */
 	int64_t tenant_id;			/* 0 = public site / counter */
 	int channel;				/* enum rp_channel */
-	int64_t person_id;			/* person/person.h; > 0 */
+	int64_t person_id;		/* vault record id (vault/vault.h); > 0 */
 	int64_t plan_id;
 	int32_t qty;				/* devices, 1..99 */
 	rp_date_t order_date;			/* when it was ordered (JST) */

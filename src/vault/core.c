@@ -418,7 +418,7 @@ row_seal(struct rp_vault *v, uint64_t id, uint32_t tenant,
 	row->tenant = tenant;
 	row->own_key = tenant == 0;
 	if (tenant == 0) {
-		randombytes_buf(key, VK_KEY);
+		vk_random(v, key, VK_KEY);
 		vk_wrap(v, 0, id, key, row->key_nonce, row->key_wrapped);
 	} else {
 		if ((r = vk_tenant_key(v, tenant, true, &tkey)) != 0)
@@ -426,7 +426,7 @@ row_seal(struct rp_vault *v, uint64_t id, uint32_t tenant,
 		memcpy(key, tkey, VK_KEY);
 	}
 	ptlen = person_encode(p, pt);
-	vk_seal(key, id, tenant, pt, ptlen, row->nonce, row->ct);
+	vk_seal(v, key, id, tenant, pt, ptlen, row->nonce, row->ct);
 	row->ctlen = ptlen + VK_TAG;
 	row->has_email = vk_norm_email(p->f[RP_VF_EMAIL], norm, sizeof(norm),
 	    &nn) == 0;

@@ -184,6 +184,27 @@ rp_vault_token_read(const char *data_dir, char out[RP_VAULT_TOKEN_HEX + 1])
 	return 0;
 }
 
+void
+vk_random(struct rp_vault *v, void *out, size_t n)
+{
+	size_t cap = sizeof(v->sec->rnd);
+
+	if (n > cap / 4) {
+		randombytes_buf(out, n);
+		return;
+	}
+	/* One getrandom per 4 KiB instead of one per nonce and key. */
+	if (v->rnd_pos == 0 || cap - v->rnd_pos < n) {
+		randombytes_buf(v->sec->rnd, cap);
+		v->rnd_pos = 0;
+	}
+	memcpy(out, v->sec->rnd + v->rnd_pos, n);
+	sodium_memzero(v->sec->rnd + v->rnd_pos, n);
+	v->rnd_pos += n;
+	if (v->rnd_pos == cap)
+		v->rnd_pos = 0;
+}
+
 static void
 wrap_ad(unsigned char ad[17], uint32_t tenant, uint64_t id)
 {
@@ -193,14 +214,14 @@ wrap_ad(unsigned char ad[17], uint32_t tenant, uint64_t id)
 }
 
 void
-vk_wrap(const struct rp_vault *v, uint32_t tenant, uint64_t id,
+vk_wrap(struct rp_vault *v, uint32_t tenant, uint64_t id,
     const unsigned char key[VK_KEY], unsigned char nonce[VK_NONCE],
     unsigned char wrapped[VK_WRAPPED])
 {
 	unsigned char ad[17];
 
 	wrap_ad(ad, tenant, id);
-	randombytes_buf(nonce, VK_NONCE);
+	vk_random(v, nonce, VK_NONCE);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped, NULL, key, VK_KEY,
 	    ad, sizeof(ad), NULL, nonce, v->sec->master);
 }
@@ -290,14 +311,15 @@ rec_ad(unsigned char ad[12], uint64_t id, uint32_t tenant)
 }
 
 void
-vk_seal(const unsigned char key[VK_KEY], uint64_t id, uint32_t tenant,
+vk_seal(struct rp_vault *v, const unsigned char key[VK_KEY], uint64_t id,
+    uint32_t tenant,
     const unsigned char *pt, size_t ptlen, unsigned char nonce[VK_NONCE],
     unsigned char *ct)
 {
 	unsigned char ad[12];
 
 	rec_ad(ad, id, tenant);
-	randombytes_buf(nonce, VK_NONCE);
+	vk_random(v, nonce, VK_NONCE);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, pt, ptlen, ad,
 	    sizeof(ad), NULL, nonce, key);
 }

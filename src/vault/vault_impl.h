@@ -31,6 +31,8 @@ struct vk_secrets {
 	/* scratch for one record's plaintext and data key; wiped after use */
 	unsigned char pt[VK_PT_MAX];
 	unsigned char key[VK_KEY];
+	/* random bytes from the OS, fetched 4 KiB at a time (keys, nonces) */
+	unsigned char rnd[4096];
 };
 
 struct rp_vault {
@@ -43,6 +45,7 @@ struct rp_vault {
 	size_t ntenant;
 	struct rp_vault_logger logger;
 	bool has_logger, bulk;
+	size_t rnd_pos;			/* consumed bytes of sec->rnd */
 	uint64_t next_id;		/* next record id (this process is the writer) */
 	char dir[1100];			/* DATA/vault */
 };
@@ -52,14 +55,17 @@ int vk_keys_load(struct rp_vault *v) RP_WARN_UNUSED;
 /* Data key of a corporate tenant (created when create); borrowed, in sec. */
 int vk_tenant_key(struct rp_vault *v, uint32_t tenant, bool create,
     const unsigned char **key) RP_WARN_UNUSED;
-void vk_wrap(const struct rp_vault *v, uint32_t tenant, uint64_t id,
+/* n random bytes (from the OS, buffered; consumed bytes wiped). */
+void vk_random(struct rp_vault *v, void *out, size_t n);
+void vk_wrap(struct rp_vault *v, uint32_t tenant, uint64_t id,
     const unsigned char key[VK_KEY], unsigned char nonce[VK_NONCE],
     unsigned char wrapped[VK_WRAPPED]);
 int vk_unwrap(const struct rp_vault *v, uint32_t tenant, uint64_t id,
     const unsigned char *nonce, size_t nn, const unsigned char *wrapped,
     size_t wn, unsigned char key[VK_KEY]) RP_WARN_UNUSED;
 /* ct must hold ptlen + VK_TAG bytes. */
-void vk_seal(const unsigned char key[VK_KEY], uint64_t id, uint32_t tenant,
+void vk_seal(struct rp_vault *v, const unsigned char key[VK_KEY], uint64_t id,
+    uint32_t tenant,
     const unsigned char *pt, size_t ptlen, unsigned char nonce[VK_NONCE],
     unsigned char *ct);
 int vk_open(const unsigned char key[VK_KEY], uint64_t id, uint32_t tenant,

@@ -502,7 +502,7 @@ main(void)
 			ok(strncmp(s.pw_hash, "$argon2id$", 10) == 0, "argon2id hash");
 			is_int(rp_store_staff_get(st, "admin-shinonome-shoji", &s), 0,
 			    "client admin login");
-			ok(s.tenant_id > 0 && s.role == RP_ROLE_CLIENT_ADMIN, "bound to tenant");
+			ok(s.tenant_id > 0 && s.role == RP_STAFF_CLIENT_ADMIN, "bound to tenant");
 		}
 		rp_store_free(st);
 		snprintf(path, sizeof(path), "%s/demo-logins.txt", dir);

@@ -318,13 +318,13 @@ main(void)
 	/* staff */
 	memset(&sf, 0, sizeof(sf));
 	snprintf(sf.username, sizeof(sf.username), "acme-admin");
-	sf.role = RP_ROLE_CLIENT_ADMIN;
+	sf.role = RP_STAFF_CLIENT_ADMIN;
 	snprintf(sf.pw_hash, sizeof(sf.pw_hash), "$argon2id$v=19$fake");
 	is_int(rp_store_staff_insert(st, &sf), RP_E_INVAL, "client_admin needs tenant");
 	sf.tenant_id = t.id;
 	is_int(rp_store_staff_insert(st, &sf), 0, "staff insert");
 	is_int(rp_store_staff_get(st, "acme-admin", &sf2), 0, "staff get");
-	ok(sf2.role == RP_ROLE_CLIENT_ADMIN && sf2.tenant_id == t.id, "staff fields");
+	ok(sf2.role == RP_STAFF_CLIENT_ADMIN && sf2.tenant_id == t.id, "staff fields");
 
 	/* orders */
 	o = base_order(p.id, c.id);

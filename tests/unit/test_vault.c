@@ -6,7 +6,8 @@
  * ciphertext gone from the file); blind-index finds by e-mail, phone and
  * order number; the policy table, allowed and refused (refusals logged as
  * REFUSED); log first, then release (a failing logger releases nothing);
- * batch put/get write one entry naming every record.
+ * batch put/get write one entry naming every record; a reply that would
+ * not fit in one message is refused before anything is logged or released.
  */
 #include "util/common.h"
 #include "alog/entry.h"
