@@ -10,7 +10,8 @@
  * hashes (whose first 4 bytes are the wal checks), decode every entry,
  * compare the entry bundle(s) and the level-0 tile file(s), and hash the
  * tile's 256 leaves into the level-1 hash array.  The main thread then
- * checks the higher tile levels from those arrays and the root.  Each
+ * checks the higher tile levels from those arrays, looks for tile files
+ * past the end of the wal, and checks the root.  Each
  * problem is recorded with the first entry index it concerns; the lowest
  * one is reported.
  */
@@ -496,11 +497,26 @@ fail2(struct vstate *st, bool secondary, uint64_t index, const char *fmt, ...)
 
 #define fail(st, ...) fail2((st), false, __VA_ARGS__)
 
-/* The first entry index that hash k of tile (level, n) covers. */
+/*
+ * The first entry index that hash k of tile (level, n) covers, saturated
+ * below RP_ALOG_NO_INDEX: tile names found on disk are untrusted and may
+ * name any level 0..63 and index.
+ */
 static uint64_t
 first_index(int level, uint64_t n, uint64_t k)
 {
-	return (n * TW + k) << (RP_TILE_HEIGHT * level);
+	const uint64_t cap = RP_ALOG_NO_INDEX - 1;
+	unsigned sh = RP_TILE_HEIGHT * (unsigned)level;
+	uint64_t h;
+
+	if (n > (cap - k) / TW)
+		return cap;
+	h = n * TW + k;
+	if (h == 0)
+		return 0;
+	if (sh >= 64 || h > (cap >> sh))
+		return cap;
+	return h << sh;
 }
 
 struct worker {
@@ -731,7 +747,8 @@ walk_extra(struct vstate *st, const char *rel, int depth)
 		if (rp_tile_path_parse(rp_str_c(path), &t) != 0)
 			continue;
 		hl = t.level == RP_TILE_ENTRIES ? 0 : t.level;
-		cnt = st->wal.count >> (RP_TILE_HEIGHT * hl);
+		cnt = RP_TILE_HEIGHT * hl >= 64 ? 0 :
+		    st->wal.count >> (RP_TILE_HEIGHT * hl);
 		if (t.index < (cnt + TW - 1) / TW)
 			continue;	/* check_files saw it */
 		first = first_index(hl, t.index, 0);

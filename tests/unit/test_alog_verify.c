@@ -980,6 +980,22 @@ test_damage(struct fx *f)
 		snprintf(path, sizeof(path), "%s/tile/entries/x001/000.p/3",
 		    f->alog);
 		unlink(path);
+		/* A hostile name: the top level and the largest index. */
+		write_tile(f, 63, UINT64_MAX, 1, z, 32);
+		ok(verify(f, &idx, msg, sizeof(msg)) != 0 &&
+		    idx == RP_ALOG_NO_INDEX - 1, "a tile at level 63, index "
+		    "2^64-1 fails without overflow");
+		diag("%s", msg);
+		{
+			struct rp_tile t = { 63, UINT64_MAX, 1 };
+			char rel[RP_TILE_PATH_MAX];
+
+			if (rp_tile_path(&t, rel, sizeof(rel)) > 0) {
+				snprintf(path, sizeof(path), "%s/%s", f->alog,
+				    rel);
+				unlink(path);
+			}
+		}
 	}
 	ok(verify(f, NULL, NULL, 0) == 0, "intact after damage tests");
 }
@@ -1114,7 +1130,8 @@ main(void)
 		free(out);
 		free(err);
 		/* A witness_vkey setting of another witness: no cosignature. */
-		g_wkey = "witness.invalid/w2+2ce32234+BD1AF8PoQ4lakrcKp00bfrycmCzPLsSWjMDNVfEq9GYM";
+		g_wkey = "witness.example.org/w1+2ce32234+"
+		    "BD1AF8PoQ4lakrcKp00bfrycmCzPLsSWjMDNVfEq9GYM";
 		r = run_cli(&f, &out, &err, 1, "verify");
 		ok(r == 1 && err && strstr(err, "no witness cosignature"),
 		    "the witness_vkey setting is used");
