@@ -296,3 +296,35 @@ def pid_alive(pid):
         return state != "Z"
     except OSError:
         return False
+
+
+class Tap:
+    """Minimal TAP output for the end-to-end test scripts.
+
+        t = Tap()
+        t.ok(cond, "what")
+        sys.exit(t.done())
+    """
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, what):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print(("ok" if cond else "not ok") + " %d - %s" % (self.n, what),
+              flush=True)
+        return cond
+
+    def done(self):
+        print("1..%d" % self.n)
+        return 1 if self.failed else 0
+
+
+def started_pid(data_dir, kind, index=1):
+    """The pid the parent last started for child kind/index (from its log)."""
+    text = open(os.path.join(data_dir, "log", "rentport.log")).read()
+    pids = re.findall(r"started %s/%d as pid (\d+)" % (kind, index), text)
+    return int(pids[-1]) if pids else None

@@ -18,19 +18,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
-from harness import Server  # noqa: E402
+from harness import Server, Tap, started_pid  # noqa: E402
 
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, what), flush=True)
-    return cond
+T = Tap()
+ok = T.ok
 
 
 def children(pid):
@@ -121,8 +112,7 @@ def main():
        "access log holds the route, never the query")
     ok(all(len(l.split(" ")) == 7 for l in lines), "every access line has 7 fields")
 
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return T.done()
 
 
 if __name__ == "__main__":

@@ -23,28 +23,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
-from harness import Server  # noqa: E402
+from harness import Server, Tap, started_pid  # noqa: E402
 
 BIN = os.environ["RENTPORT_BIN"]
 LOAD = os.environ["RENTPORT_VAULT_LOAD"]
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, what), flush=True)
-    return cond
-
-
-def pid_of(data_dir, kind):
-    text = open(os.path.join(data_dir, "log", "rentport.log")).read()
-    pids = re.findall(r"started %s/1 as pid (\d+)" % kind, text)
-    return int(pids[-1]) if pids else None
-
+T = Tap()
+ok = T.ok
 
 def main():
     d = tempfile.mkdtemp(prefix="rentport-crash-")
@@ -62,11 +46,11 @@ def main():
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     time.sleep(2.0)
-    alog = pid_of(d, "alog")
+    alog = started_pid(d, "alog")
     t_alog = time.time() * 1000
     os.kill(alog, signal.SIGKILL)
     time.sleep(3.0)
-    vault = pid_of(d, "vault")
+    vault = started_pid(d, "vault")
     t_vault = time.time() * 1000
     os.kill(vault, signal.SIGKILL)
     out, err = load.communicate(timeout=60)
@@ -74,7 +58,7 @@ def main():
     m = re.search(r"(\d+) unavailable", out)
     ok(m is not None and int(m.group(1)) > 0,
        "releases refused while the log writer or vault was down (fail closed)")
-    ok(pid_of(d, "alog") != alog and pid_of(d, "vault") != vault,
+    ok(started_pid(d, "alog") != alog and started_pid(d, "vault") != vault,
        "log writer and vault restarted")
     time.sleep(1.5)            # let a checkpoint cover the last entries
     rc = srv.stop()
@@ -104,10 +88,9 @@ def main():
     ok(ver.returncode == 0, "log verify passes after the crashes: " +
        (ver.stdout + ver.stderr).strip())
     ok("cosigned by" in ver.stdout, "checkpoint cosigned by the witness")
-    print("1..%d" % n)
-    if not failed and not os.environ.get("RENTPORT_KEEP"):
+    if not T.failed and not os.environ.get("RENTPORT_KEEP"):
         subprocess.run(["rm", "-rf", d])
-    return 1 if failed else 0
+    return T.done()
 
 
 if __name__ == "__main__":

@@ -18,21 +18,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
-from harness import Server  # noqa: E402
+from harness import Server, Tap, started_pid  # noqa: E402
 
 BIN = os.environ["RENTPORT_BIN"]
 DUMP = os.environ["RENTPORT_VAULT_DUMP"]
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, what), flush=True)
-    return cond
+T = Tap()
+ok = T.ok
 
 
 def main():
@@ -94,10 +85,9 @@ def main():
     ver = subprocess.run([BIN, "log", "verify", "--data-dir=" + d],
                          capture_output=True, text=True)
     ok(ver.returncode == 0, "log verify: " + (ver.stdout + ver.stderr).strip())
-    print("1..%d" % n)
-    if not failed and not os.environ.get("RENTPORT_KEEP"):
+    if not T.failed and not os.environ.get("RENTPORT_KEEP"):
         subprocess.run(["rm", "-rf", d])
-    return 1 if failed else 0
+    return T.done()
 
 
 if __name__ == "__main__":
