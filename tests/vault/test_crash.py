@@ -30,6 +30,7 @@ LOAD = os.environ["RENTPORT_VAULT_LOAD"]
 T = Tap()
 ok = T.ok
 
+
 def main():
     d = tempfile.mkdtemp(prefix="rentport-crash-")
     seed = subprocess.run([BIN, "seed", "--orders", "3000", "--seed", "7",
