@@ -9,7 +9,8 @@ set -eu
 
 PKGS="build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
 libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libjansson-dev
-libcurl4-openssl-dev curl wrk nginx-light hyperfine python3"
+libcurl4-openssl-dev curl wrk nginx-light hyperfine python3
+chromium fonts-noto-cjk"
 
 missing=""
 for p in $PKGS; do
@@ -17,6 +18,14 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# Node.js and npm for the browser tests (playwright-core drives Debian's
+# chromium): Debian's packages unless a node is already installed.
+if ! command -v node >/dev/null 2>&1; then
+	missing="$missing nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
 [ -z "$missing" ] && exit 0
 
 SUDO=""

@@ -17,6 +17,11 @@ passed=0
 failed=0
 status=0
 
+# Browser tests need playwright-core (npm, pinned by package-lock.json).
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || status=1
+fi
+
 run_variant() {
 	name=$1 dir=$2
 	shift 2
