@@ -27,6 +27,7 @@ static const struct {
 	const char *path;	/* embedded file name */
 } migrations[] = {
 	{ 1, "src/store/migrations/0001_init.sql" },
+	{ 2, "src/store/migrations/0002_api.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -43,6 +44,9 @@ enum {
 	S_ORDER_MAXID, S_ORDER_INS, S_ORDER_OPT_INS, S_EVENT_INS,
 	S_ORDER_GET, S_ORDER_OPTS, S_ORDER_LIST_TENANT, S_ORDER_STATUS,
 	S_ORDER_SET_STATUS, S_EVENTS,
+	S_APIKEY_INS, S_APIKEY_FIND, S_APIKEY_REVOKE,
+	S_IDEM_INS, S_IDEM_GET, S_IDEM_DONE, S_IDEM_DEL, S_IDEM_PURGE,
+	S_ORDER_CHANGE, S_ORDER_OPT_DEL,
 	S_COUNT
 };
 
@@ -124,6 +128,24 @@ static const char *const sql[S_COUNT] = {
 	    "WHERE id = ?1",
 	[S_EVENTS] = "SELECT id, order_id, from_status, to_status, actor, at, "
 	    "note FROM order_events WHERE order_id = ?1 ORDER BY id",
+	[S_APIKEY_INS] = "INSERT INTO api_keys (tenant_id, key_hash, "
+	    "created_at) VALUES (?1, ?2, ?3)",
+	[S_APIKEY_FIND] = "SELECT key_hash, tenant_id FROM api_keys WHERE "
+	    "key_hash = ?1 AND revoked = 0",
+	[S_APIKEY_REVOKE] = "UPDATE api_keys SET revoked = 1 WHERE id = ?1",
+	[S_IDEM_INS] = "INSERT INTO idempotency_keys (tenant_id, key, "
+	    "request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+	[S_IDEM_GET] = "SELECT request_hash, number, status, total_yen, "
+	    "created_at FROM idempotency_keys WHERE tenant_id = ?1 AND key = ?2",
+	[S_IDEM_DONE] = "UPDATE idempotency_keys SET number = ?3, status = ?4, "
+	    "total_yen = ?5 WHERE tenant_id = ?1 AND key = ?2",
+	[S_IDEM_DEL] = "DELETE FROM idempotency_keys WHERE tenant_id = ?1 "
+	    "AND key = ?2",
+	[S_IDEM_PURGE] = "DELETE FROM idempotency_keys WHERE created_at < ?1",
+	[S_ORDER_CHANGE] = "UPDATE orders SET depart_date = ?2, return_date = ?3, "
+	    "subtotal_yen = ?4, tax_yen = ?5, total_yen = ?6, updated_at = ?7 "
+	    "WHERE id = ?1",
+	[S_ORDER_OPT_DEL] = "DELETE FROM order_options WHERE order_id = ?1",
 };
 
 struct sq {
@@ -1376,6 +1398,233 @@ sq_order_count(void *arg, const struct rp_order_filter *f, uint64_t *count)
 	return r;
 }
 
+/* ---- API keys and idempotency records (migration 0002) ------------------ */
+
+static int
+sq_api_key_insert(void *arg, int64_t tenant_id, const uint8_t hash[32],
+    int64_t at, int64_t *id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	*id = 0;
+	if ((s = stmt(be, S_APIKEY_INS)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, tenant_id);
+	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, at);
+	if ((r = step_done(be, s)) == 0)
+		*id = sqlite3_last_insert_rowid(be->db);
+	return r;
+}
+
+static int
+sq_api_key_find(void *arg, const uint8_t hash[32], uint8_t stored[32],
+    int64_t *tenant_id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int rc, r;
+
+	memset(stored, 0, 32);
+	*tenant_id = 0;
+	if ((s = stmt(be, S_APIKEY_FIND)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32) {
+		memcpy(stored, sqlite3_column_blob(s, 0), 32);
+		*tenant_id = sqlite3_column_int64(s, 1);
+		r = 0;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		r = RP_E_NOTFOUND;
+	else
+		r = map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_api_key_revoke(void *arg, int64_t id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = stmt(be, S_APIKEY_REVOKE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, id);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
+}
+
+static int
+sq_idem_insert(void *arg, int64_t tenant_id, const char *key,
+    const uint8_t hash[32], int64_t at)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_IDEM_INS)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, tenant_id);
+	bind_text(s, 2, key);
+	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, at);
+	return step_done(be, s);
+}
+
+static int
+sq_idem_get(void *arg, int64_t tenant_id, const char *key,
+    struct rp_idem *out)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	const char *st;
+	int rc, r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((s = stmt(be, S_IDEM_GET)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, tenant_id);
+	bind_text(s, 2, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->tenant_id = tenant_id;
+		snprintf(out->key, sizeof(out->key), "%s", key);
+		if (sqlite3_column_bytes(s, 0) != RP_IDEM_HASH_LEN)
+			r = RP_E_DB;
+		else
+			memcpy(out->request_hash, sqlite3_column_blob(s, 0),
+			    RP_IDEM_HASH_LEN);
+		if (r == 0)
+			r = col_copy(s, 1, out->number, sizeof(out->number));
+		st = (const char *)sqlite3_column_text(s, 2);
+		if (r == 0 && out->number[0] != '\0' &&
+		    rp_order_status_parse(st, &out->status) != 0)
+			r = RP_E_DB;
+		out->total_yen = sqlite3_column_int64(s, 3);
+		out->created_at = sqlite3_column_int64(s, 4);
+	} else
+		r = rc == SQLITE_DONE ? RP_E_NOTFOUND :
+		    map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
+	sqlite3_reset(s);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+static int
+sq_idem_complete(void *arg, int64_t tenant_id, const char *key,
+    const char *number, int status, int64_t total_yen)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = stmt(be, S_IDEM_DONE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, tenant_id);
+	bind_text(s, 2, key);
+	bind_text(s, 3, number);
+	bind_text(s, 4, rp_order_status_name(status));
+	sqlite3_bind_int64(s, 5, total_yen);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
+}
+
+static int
+sq_idem_delete(void *arg, int64_t tenant_id, const char *key)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_IDEM_DEL)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, tenant_id);
+	bind_text(s, 2, key);
+	return step_done(be, s);
+}
+
+static int
+sq_idem_purge(void *arg, int64_t before, uint64_t *n)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	*n = 0;
+	if ((s = stmt(be, S_IDEM_PURGE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, before);
+	if ((r = step_done(be, s)) == 0)
+		*n = (uint64_t)sqlite3_changes(be->db);
+	return r;
+}
+
+static int
+sq_order_change(void *arg, const struct rp_order *o, const char *actor,
+    const char *note, int64_t at)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int status = -1, rc, r;
+	size_t i;
+
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((s = stmt(be, S_ORDER_STATUS)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, o->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = col_enum(s, 0, rp_order_status_parse, &status);
+	else
+		r = rc == SQLITE_DONE ? RP_E_NOTFOUND : RP_E_DB;
+	sqlite3_reset(s);
+	if (r != 0)
+		goto out;
+	if ((s = stmt(be, S_ORDER_CHANGE)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, o->id);
+	bind_text(s, 2, o->depart_date);
+	bind_text(s, 3, o->return_date);
+	sqlite3_bind_int64(s, 4, o->subtotal_yen);
+	sqlite3_bind_int64(s, 5, o->tax_yen);
+	sqlite3_bind_int64(s, 6, o->total_yen);
+	sqlite3_bind_int64(s, 7, at);
+	if ((r = step_done(be, s)) != 0)
+		goto out;
+	if ((s = stmt(be, S_ORDER_OPT_DEL)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, o->id);
+	if ((r = step_done(be, s)) != 0)
+		goto out;
+	for (i = 0; i < o->noptions; i++) {
+		if ((s = stmt(be, S_ORDER_OPT_INS)) == NULL) {
+			r = RP_E_DB;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, o->id);
+		sqlite3_bind_int64(s, 2, o->options[i].option_id);
+		sqlite3_bind_int(s, 3, o->options[i].qty);
+		if ((r = step_done(be, s)) != 0)
+			goto out;
+	}
+	r = insert_event(be, o->id, status, status, actor, at, note);
+ out:
+	return tx_end(be, r);
+}
+
 static const struct rp_store_ops rp_store_sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1411,4 +1660,13 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.order_transition = sq_order_transition,
 	.order_events = sq_order_events,
 	.order_count = sq_order_count,
+	.api_key_insert = sq_api_key_insert,
+	.api_key_find = sq_api_key_find,
+	.api_key_revoke = sq_api_key_revoke,
+	.idem_insert = sq_idem_insert,
+	.idem_get = sq_idem_get,
+	.idem_complete = sq_idem_complete,
+	.idem_delete = sq_idem_delete,
+	.idem_purge = sq_idem_purge,
+	.order_change = sq_order_change,
 };

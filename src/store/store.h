@@ -386,4 +386,86 @@ int rp_store_order_events(struct rp_store *st, int64_t order_id,
 int rp_store_order_count(struct rp_store *st, const struct rp_order_filter *f,
     uint64_t *count) RP_WARN_UNUSED;
 
+/* ---- API keys and idempotency records (migration 0002) ------------------ */
+
+/*
+ * Per-tenant API keys for the JSON API.  A key is "rpk_" followed by 64
+ * lowercase hex digits (32 random bytes); the store keeps only its SHA-256
+ * and the key text is shown once, by the caller of create.
+ */
+#define RP_API_KEY_PREFIX	"rpk_"
+#define RP_API_KEY_LEN		68	/* "rpk_" + 64 hex */
+
+/*
+ * Creates a key for tenant_id (> 0, an existing tenant): writes the key
+ * text and a NUL to out (the caller shows it once and wipes it) and sets
+ * *id (may be NULL).  RP_E_NOTFOUND for an unknown tenant.
+ */
+int rp_store_api_key_create(struct rp_store *st, int64_t tenant_id,
+    char out[RP_API_KEY_LEN + 1], int64_t *id) RP_WARN_UNUSED;
+/*
+ * The tenant of a presented key (untrusted bytes, any length): 0 and
+ * *tenant_id, or RP_E_NOTFOUND for a malformed, unknown or revoked key
+ * (one answer for all three).  The stored hash is compared in constant
+ * time.
+ */
+int rp_store_api_key_lookup(struct rp_store *st, const char *key, size_t n,
+    int64_t *tenant_id) RP_WARN_UNUSED;
+/* Revokes key id: 0, or RP_E_NOTFOUND. */
+int rp_store_api_key_revoke(struct rp_store *st, int64_t id) RP_WARN_UNUSED;
+
+/*
+ * Idempotency records: the first result of a request under (tenant,
+ * Idempotency-Key).  tenant_id 0 = the public site.  A key is 1..
+ * RP_IDEM_KEY_MAX printable ASCII bytes.
+ */
+#define RP_IDEM_KEY_MAX		64
+#define RP_IDEM_HASH_LEN	32	/* SHA-256 of the canonical request */
+
+struct rp_idem {
+	int64_t tenant_id;
+	char key[RP_IDEM_KEY_MAX + 1];
+	uint8_t request_hash[RP_IDEM_HASH_LEN];
+	char number[RP_ORDER_NUMBER_LEN + 1];	/* "" = still in progress */
+	int status;				/* enum rp_order_status */
+	int64_t total_yen;
+	int64_t created_at;
+};
+
+/*
+ * Reserves (tenant, key) for a request with request_hash at time now (0 =
+ * now).  0 if this caller now owns the key; RP_E_EXISTS if a record exists
+ * (read it with rp_store_idem_get); RP_E_INVAL for a bad key.
+ */
+int rp_store_idem_reserve(struct rp_store *st, int64_t tenant_id,
+    const char *key, const uint8_t hash[RP_IDEM_HASH_LEN], int64_t now)
+    RP_WARN_UNUSED;
+/* 0 and *out, or RP_E_NOTFOUND (out zeroed). */
+int rp_store_idem_get(struct rp_store *st, int64_t tenant_id, const char *key,
+    struct rp_idem *out) RP_WARN_UNUSED;
+/* Records the result of a reserved key.  RP_E_NOTFOUND if not reserved. */
+int rp_store_idem_complete(struct rp_store *st, int64_t tenant_id,
+    const char *key, const char *number, int status, int64_t total_yen)
+    RP_WARN_UNUSED;
+/* Forgets (tenant, key), e.g. after a failed placement.  0 even if absent. */
+int rp_store_idem_delete(struct rp_store *st, int64_t tenant_id,
+    const char *key) RP_WARN_UNUSED;
+/*
+ * Deletes every record created before `before` (unix time; e.g. now - 24 h,
+ * the retention the API documents); *n (may be NULL) gets how many.
+ */
+int rp_store_idem_purge(struct rp_store *st, int64_t before, uint64_t *n)
+    RP_WARN_UNUSED;
+
+/*
+ * Self-service change of an order's dates, options and price: writes
+ * o->depart_date, return_date, options and subtotal/tax/total (and
+ * updated_at = at) of order o->id, and records an event from its current
+ * status to the same status with actor and note, atomically.  Status,
+ * tenant, person and plan are not changed.  The caller checks deadlines
+ * and prices.  RP_E_NOTFOUND, RP_E_INVAL.
+ */
+int rp_store_order_change(struct rp_store *st, const struct rp_order *o,
+    const char *actor, const char *note, int64_t at) RP_WARN_UNUSED;
+
 #endif

@@ -65,6 +65,25 @@ struct rp_store_ops {
 	    struct rp_order_event **out, size_t *n);
 	int (*order_count)(void *be, const struct rp_order_filter *f,
 	    uint64_t *count);
+
+	/* migration 0002 */
+	int (*api_key_insert)(void *be, int64_t tenant_id, const uint8_t hash[32],
+	    int64_t at, int64_t *id);
+	/* the unrevoked key with this hash: its stored hash and tenant */
+	int (*api_key_find)(void *be, const uint8_t hash[32], uint8_t stored[32],
+	    int64_t *tenant_id);
+	int (*api_key_revoke)(void *be, int64_t id);
+	int (*idem_insert)(void *be, int64_t tenant_id, const char *key,
+	    const uint8_t hash[32], int64_t at);
+	int (*idem_get)(void *be, int64_t tenant_id, const char *key,
+	    struct rp_idem *out);
+	int (*idem_complete)(void *be, int64_t tenant_id, const char *key,
+	    const char *number, int status, int64_t total_yen);
+	int (*idem_delete)(void *be, int64_t tenant_id, const char *key);
+	int (*idem_purge)(void *be, int64_t before, uint64_t *n);
+	/* dates, options, money, updated_at; an event status -> status */
+	int (*order_change)(void *be, const struct rp_order *o,
+	    const char *actor, const char *note, int64_t at);
 };
 
 struct rp_store {

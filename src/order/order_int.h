@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * order_int.h — private to src/order/: the pricing side (price.c, which
+ * includes domain/policy.h and domain/pricing.h) seen from the store side
+ * (service.c, which includes store/store.h).  The two headers cannot meet
+ * in one file (both define RP_DEVICE_*), so plain types cross here.
+ */
+#ifndef RP_ORDER_INT_H
+#define RP_ORDER_INT_H
+
+#include "domain/date.h"
+#include "order/order.h"
+
+struct order_policy;		/* a parsed policy (domain/policy.h) */
+
+/*
+ * Parses policy text json (NUL-terminated; NULL = the embedded default).
+ * 0 and *out (owned: order_policy_free), RP_E_NOMEM or the parser's error.
+ */
+int order_policy_load(const char *json, struct order_policy **out)
+    RP_WARN_UNUSED;
+void order_policy_free(struct order_policy *p);		/* NULL-safe */
+int order_policy_utc_offset(const struct order_policy *p);
+
+enum order_ship {
+	ORDER_SHIP_COUNTER = 1,		/* counter out and back */
+	ORDER_SHIP_COURIER,		/* courier both ways */
+	ORDER_SHIP_COUNTER_COURIER_BACK,
+};
+
+struct order_price_opt {
+	const char *code;		/* borrowed, NUL-terminated */
+	bool insurance;			/* store kind "insurance" */
+	int64_t daily_yen;
+	int qty;
+};
+
+struct order_price_in {
+	const char *plan_code;		/* borrowed */
+	int device;			/* store's enum rp_device_kind: same values
+					 * as the domain's enum rp_device */
+	int64_t daily_yen;
+	bool corporate;
+	int64_t corporate_daily_yen;
+	int qty;
+	struct order_price_opt opt[RP_ORDER_MAX_OPTIONS];
+	size_t nopt;
+	struct rp_date dep, ret;
+	enum order_ship ship;
+};
+
+/*
+ * Prices in under pol with rp_quote.  An insurance option
+ * "insurance_<tier>" whose tier the policy has becomes the quote's
+ * insurance (one at most); other options are per-day lines.  Errors the
+ * customer can fix go to errs with RP_E_INVAL ("rental_too_long",
+ * "duplicate", "unknown_option"); others are returned as they are.
+ */
+int order_price(const struct order_policy *pol, const struct order_price_in *in,
+    struct rp_order_quote *out, struct rp_order_errors *errs) RP_WARN_UNUSED;
+
+/* Counter order deadline: 0 while open, RP_E_DENIED after, RP_E_RANGE. */
+int order_counter_deadline(const struct order_policy *pol, int days_before,
+    int cutoff_hour, struct rp_date dep, int64_t now) RP_WARN_UNUSED;
+/* rp_cancel_fee and rp_change_allowed under pol. */
+int order_cancel_fee(const struct order_policy *pol, int64_t subtotal_yen,
+    struct rp_date dep, int64_t now, int *days_before, int64_t *fee_yen)
+    RP_WARN_UNUSED;
+int order_change_allowed(const struct order_policy *pol, struct rp_date dep,
+    int64_t now) RP_WARN_UNUSED;
+
+#endif
