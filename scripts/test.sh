@@ -18,7 +18,8 @@ failed=0
 status=0
 
 # Browser tests need playwright-core (npm, pinned by package-lock.json).
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -d tests/e2e/node_modules/playwright-core ] ||
+    [ ! -d tests/e2e/node_modules/@apidevtools/swagger-parser ]; then
 	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || status=1
 fi
 

@@ -182,8 +182,10 @@ struct rp_order_ctx {
 };
 
 /*
- * Validates rq (as rp_order_validate, plus the store: unknown plan, option
- * or counter, counter order deadline, billing allowed for the tenant) and
+ * Validates the trip in rq (as rp_order_validate, less the traveller and
+ * billing fields, which a quote does not need; plus the store: unknown
+ * plan, option or counter, counter order deadline, billing allowed for the
+ * tenant) and
  * prices it for tenant_id (0 = public list prices; > 0 = that client's
  * price list).  *q is zeroed first.  0; RP_E_INVAL with errs filled;
  * RP_E_NOTFOUND for an unknown tenant; RP_E_DB / RP_E_NOMEM.

@@ -25,6 +25,7 @@
 
 /* Everything a request resolves to in the store. */
 struct prep {
+	bool quote_only;		/* pricing a trip: who travels is not asked */
 	struct order_policy *pol;	/* owned: prep_free */
 	int64_t policy_id;
 	struct rp_tenant tenant;	/* id 0 = public */
@@ -198,6 +199,18 @@ get_option(struct rp_store *st, struct rp_str code, struct rp_option *o,
  * Validates rq and resolves it into p: every customer-fixable problem in
  * errs (then RP_E_INVAL), else the quote in p->q.
  */
+/* A quote prices the trip: the traveller and billing fields may be absent. */
+static void
+drop_person_errors(struct rp_order_errors *errs)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < errs->n; i++)
+		if (errs->e[i].field < RP_OF_NAME || errs->e[i].field == RP_OF_LANG)
+			errs->e[k++] = errs->e[i];
+	errs->n = k;
+}
+
 static int
 resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
     const struct rp_order_req *rq, struct prep *p, struct rp_order_errors *errs)
@@ -211,6 +224,8 @@ resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		return RP_E_INVAL;
 	/* Shape errors do not stop here: the store checks add their own. */
 	r = rp_order_validate(rq, now, tenant_id > 0, errs);
+	if (p->quote_only)
+		drop_person_errors(errs);
 	if ((r = load_policy(ctx->st, &p->pol, &p->policy_id)) != 0)
 		return r;
 	if (tenant_id > 0 &&
@@ -289,6 +304,7 @@ rp_order_quote(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	memset(errs, 0, sizeof(*errs));
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return RP_E_NOMEM;
+	p->quote_only = true;
 	if ((r = resolve(ctx, tenant_id, rq, p, errs)) == 0)
 		*q = p->q;
 	prep_free(p);

@@ -573,6 +573,23 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 			    rp_staff_role_name(s.role));
 	}
 	sodium_memzero(pw, sizeof(pw));
+	/*
+	 * One API key per corporate client for the JSON API.  Only its hash
+	 * is stored, so the key text is printed now and kept in the demo
+	 * logins file for `make run` to print again.
+	 */
+	for (i = 0; r == 0 && i < NTENANT; i++) {
+		char key[RP_API_KEY_LEN + 1];
+		int64_t kid;
+
+		if ((r = rp_store_api_key_create(st, cat->tenant_id[i], key,
+		    &kid)) != 0)
+			break;
+		say(o, "  API key for %-16s %s\n", tenant_defs[i].slug, key);
+		if (f != NULL)
+			fprintf(f, "API key for %s: %s\n", tenant_defs[i].slug, key);
+		sodium_memzero(key, sizeof(key));
+	}
 	if (f != NULL && fclose(f) != 0)
 		rp_log_warn("seed: demo logins file: %s", strerror(errno));
 	else if (f != NULL)

@@ -8,6 +8,7 @@
  * checked decoders and answer 400 when it is malformed.
  */
 #include "util/common.h"
+#include "web/api.h"
 #include "web/assets.h"
 #include "web/decode.h"
 #include "web/pages.h"
@@ -33,6 +34,12 @@ const struct rp_route rp_routes[] = {
 	{ "GET", "/metrics", h_metrics, 0, 0 },
 	{ "GET", "/static/{name}", h_static, 0, 0 },
 	{ "GET", "/robots.txt", h_robots, 0, 0 },
+	{ "GET", "/api/v1/plans", rp_api_plans, 0, 0 },
+	{ "POST", "/api/v1/quotes", rp_api_quote, RP_ROUTE_BODY, 16384 },
+	{ "POST", "/api/v1/orders", rp_api_order_new, RP_ROUTE_BODY, 16384 },
+	{ "GET", "/api/v1/orders/{number}", rp_api_order_get, 0, 0 },
+	{ "POST", "/api/v1/orders/{number}/cancel", rp_api_order_cancel,
+	  RP_ROUTE_BODY, 1024 },
 };
 const size_t rp_nroutes = RP_ARRAY_LEN(rp_routes);
 

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * api.c — the JSON API for corporate clients' travel systems
+ * (docs/openapi.yaml), in the web workers.
+ *
+ * Every call carries a tenant's API key (`Authorization: Bearer rpk_…`);
+ * the tenant comes from the key alone and scopes everything: another
+ * tenant's order answers 404 exactly like a missing one.  Bodies are JSON
+ * (jansson, duplicate keys refused, unknown fields refused) within the
+ * route's body cap; orders go through the order service (src/order/),
+ * whose vault client puts the traveller into the vault — this process
+ * keeps no personal data.  Errors are JSON with a code, ja/en messages,
+ * per-field codes and the request id.
+ */
+#include "util/common.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "order/order.h"
+#include "store/store.h"
+#include "vault/client.h"
+#include "web/api.h"
+#include "web/request.h"
+
+#define API_MAX_BODY	16384
+
+/* Per HTTP thread: a store connection and a vault client, opened lazily. */
+static _Thread_local struct rp_store *tl_store;
+static _Thread_local struct rp_vault_client *tl_vault;
+
+static struct rp_store *
+thread_store(void)
+{
+	if (tl_store == NULL &&
+	    rp_store_open(rp_worker.conf->data_dir, &tl_store) != 0)
+		tl_store = NULL;
+	return tl_store;
+}
+
+/* The order service's vault hook: connect on first use, reconnect after a failure. */
+static int
+vault_put(void *arg, const struct rp_vault_person *p, uint32_t tenant,
+    int channel, uint64_t *id)
+{
+	int r;
+
+	(void)arg;
+	*id = 0;
+	if (tl_vault == NULL &&
+	    rp_vault_client_connect(rp_worker.conf->data_dir, NULL, &tl_vault) != 0) {
+		tl_vault = NULL;
+		return RP_E_AGAIN;
+	}
+	r = rp_order_vault_client_put(tl_vault, p, tenant, channel, id);
+	if (r == RP_E_AGAIN || r == RP_E_CLOSED || r == RP_E_IO) {
+		rp_vault_client_close(tl_vault);
+		tl_vault = NULL;
+		r = RP_E_AGAIN;
+	}
+	return r;
+}
+
+static int
+reply_json(struct rp_req *rq, unsigned status, json_t *j)
+{
+	struct rp_buf out;
+	char *s = json_dumps(j, JSON_COMPACT);
+	int r;
+
+	json_decref(j);
+	rp_buf_init(&out, 1u << 20);
+	if (s == NULL || rp_buf_add_c(&out, s) != 0) {
+		free(s);
+		rp_buf_release(&out);
+		return rp_reply_error(rq, 500);
+	}
+	free(s);
+	rp_buf_add_ch(&out, '\n');
+	r = rp_reply_buf(rq, status, "application/json", &out, "no-store");
+	rp_buf_release(&out);
+	return r;
+}
+
+static int
+api_error(struct rp_req *rq, unsigned status, const char *code,
+    const char *ja, const char *en, const struct rp_order_errors *errs)
+{
+	json_t *fields = json_object(), *e;
+
+	for (size_t i = 0; errs != NULL && i < errs->n; i++)
+		json_object_set_new(fields, rp_order_field_name(errs->e[i].field),
+		    json_string(errs->e[i].code));
+	e = json_pack("{s:{s:s, s:{s:s, s:s}, s:o, s:s}}", "error", "code", code,
+	    "message", "ja", ja, "en", en, "fields", fields, "request_id", rq->id);
+	return reply_json(rq, status, e);
+}
+
+/* Bearer key → tenant; 0 or an answer already sent (returns 1). */
+static int
+authenticate(struct rp_req *rq, struct rp_store *st, int64_t *tenant)
+{
+	struct rp_str h = rp_req_header(rq, "Authorization");
+
+	*tenant = 0;
+	if (rp_str_has_prefix(h, "Bearer ")) {
+		h.p += 7;
+		h.n -= 7;
+		if (rp_store_api_key_lookup(st, h.p, h.n, tenant) == 0 &&
+		    *tenant > 0)
+			return 0;
+	}
+	return api_error(rq, 401, "unauthorized", "APIキーが正しくありません。",
+	    "Missing or invalid API key.", NULL) == 0 ? 1 : -1;
+}
+
+/* Common start of every API handler: store and tenant. */
+static int
+begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
+{
+	int r;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if ((ctx->st = thread_store()) == NULL)
+		return api_error(rq, 503, "unavailable",
+		    "ただいま混み合っています。しばらくしてからお試しください。",
+		    "Temporarily unavailable; please try again.", NULL) == 0 ? 1 : -1;
+	if ((r = authenticate(rq, ctx->st, tenant)) != 0)
+		return r;
+	ctx->vault.put = vault_put;
+	ctx->actor = "api";
+	return 0;
+}
+
+static struct rp_str
+jstr(json_t *o, const char *key, bool *bad)
+{
+	json_t *v = json_object_get(o, key);
+	struct rp_str s = RP_STR_NULL;
+
+	if (v == NULL)
+		return s;
+	if (!json_is_string(v)) {
+		*bad = true;
+		return s;
+	}
+	s.p = json_string_value(v);
+	s.n = json_string_length(v);
+	return s;
+}
+
+static bool
+known_keys(json_t *o, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		const char *const *p;
+
+		(void)v;
+		for (p = keys; *p != NULL && strcmp(*p, k) != 0; p++)
+			;
+		if (*p == NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * JSON request → order request (views borrow from the json_t, which the
+ * caller keeps alive).  false for a shape error (→ 400).
+ */
+static bool
+parse_req(json_t *o, struct rp_order_req *rq, bool order)
+{
+	static const char *const qkeys[] = { "plan", "qty", "options",
+	    "departure", "return", "pickup", "dropoff", NULL };
+	static const char *const okeys[] = { "plan", "qty", "options",
+	    "departure", "return", "pickup", "dropoff", "traveller", "billing",
+	    "payment_token", "lang", NULL };
+	static const char *const tkeys[] = { "name", "kana", "email", "phone",
+	    "postal_code", "address", "department", "employee_number",
+	    "cost_centre", NULL };
+	static const char *const hkeys[] = { "method", "counter", NULL };
+	json_t *v, *opts, *t;
+	bool bad = false;
+	size_t i;
+
+	memset(rq, 0, sizeof(*rq));
+	if (!json_is_object(o) || !known_keys(o, order ? okeys : qkeys))
+		return false;
+	rq->plan = jstr(o, "plan", &bad);
+	rq->depart = jstr(o, "departure", &bad);
+	rq->ret = jstr(o, "return", &bad);
+	if ((v = json_object_get(o, "qty")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 99)
+			return false;
+		rq->qty = (int)json_integer_value(v);
+	}
+	if ((opts = json_object_get(o, "options")) != NULL) {
+		if (!json_is_array(opts) ||
+		    json_array_size(opts) > RP_ORDER_REQ_OPTIONS)
+			return false;
+		json_array_foreach(opts, i, v) {
+			json_t *q;
+
+			if (!json_is_object(v) ||
+			    !json_is_string(json_object_get(v, "code")))
+				return false;
+			rq->options[i].code = jstr(v, "code", &bad);
+			rq->options[i].qty = 1;
+			if ((q = json_object_get(v, "qty")) != NULL) {
+				if (!json_is_integer(q))
+					return false;
+				rq->options[i].qty = (int)json_integer_value(q);
+			}
+			rq->n_options++;
+		}
+	}
+	if ((v = json_object_get(o, "pickup")) != NULL) {
+		if (!json_is_object(v) || !known_keys(v, hkeys))
+			return false;
+		rq->pickup = jstr(v, "method", &bad);
+		rq->pickup_counter = jstr(v, "counter", &bad);
+	}
+	if ((v = json_object_get(o, "dropoff")) != NULL) {
+		if (!json_is_object(v) || !known_keys(v, hkeys))
+			return false;
+		rq->return_method = jstr(v, "method", &bad);
+		rq->return_counter = jstr(v, "counter", &bad);
+	}
+	if (order) {
+		if ((t = json_object_get(o, "traveller")) != NULL) {
+			if (!json_is_object(t) || !known_keys(t, tkeys))
+				return false;
+			rq->name = jstr(t, "name", &bad);
+			rq->kana = jstr(t, "kana", &bad);
+			rq->email = jstr(t, "email", &bad);
+			rq->phone = jstr(t, "phone", &bad);
+			rq->postal_code = jstr(t, "postal_code", &bad);
+			rq->address = jstr(t, "address", &bad);
+			rq->department = jstr(t, "department", &bad);
+			rq->employee_no = jstr(t, "employee_number", &bad);
+			rq->cost_centre = jstr(t, "cost_centre", &bad);
+		}
+		rq->billing = jstr(o, "billing", &bad);
+		rq->lang = jstr(o, "lang", &bad);
+	}
+	return !bad;
+}
+
+static json_t *
+body_json(struct rp_req *rq)
+{
+	json_error_t err;
+	struct rp_str b = rp_buf_str(&rq->body);
+
+	if (b.n == 0)
+		return NULL;
+	return json_loadb(b.p, b.n, JSON_REJECT_DUPLICATES, &err);
+}
+
+static int
+bad_json(struct rp_req *rq)
+{
+	return api_error(rq, 400, "invalid_request",
+	    "リクエストの形式が正しくありません。",
+	    "The request body is not valid JSON of the documented shape.", NULL);
+}
+
+static int
+service_error(struct rp_req *rq, int r, const struct rp_order_errors *errs)
+{
+	switch (r) {
+	case RP_E_INVAL:
+		if (errs != NULL && errs->n > 0)
+			return api_error(rq, 422, "invalid_fields",
+			    "入力内容をご確認ください。",
+			    "Some fields are invalid.", errs);
+		return bad_json(rq);
+	case RP_E_EXISTS:
+		return api_error(rq, 409, "idempotency_conflict",
+		    "同じIdempotency-Keyが別の内容で使われています。",
+		    "This Idempotency-Key was used with another request.", NULL);
+	case RP_E_NOTFOUND:
+		return api_error(rq, 404, "not_found",
+		    "注文が見つかりません。", "No such order.", NULL);
+	case RP_E_STATE:
+	case RP_E_DENIED:
+		return api_error(rq, 409, "not_allowed",
+		    "この注文は変更・キャンセルできません。",
+		    "This order can no longer be changed or cancelled.", NULL);
+	case RP_E_AGAIN:
+		return api_error(rq, 503, "unavailable",
+		    "ただいま一時的にご利用いただけません。しばらくしてからお試しください。",
+		    "Temporarily unavailable; nothing was saved. Please try again.",
+		    NULL);
+	default:
+		return api_error(rq, 500, "internal",
+		    "エラーが発生しました。", "Internal error.", NULL);
+	}
+}
+
+static json_t *
+quote_json(const struct rp_order_quote *q)
+{
+	json_t *lines = json_array();
+
+	for (size_t i = 0; i < q->n_lines; i++)
+		json_array_append_new(lines, json_pack("{s:s, s:I, s:i, s:i, s:I}",
+		    "code", q->lines[i].code, "unit_price", (json_int_t)q->lines[i].unit_yen,
+		    "quantity", q->lines[i].quantity, "days", q->lines[i].days,
+		    "amount", (json_int_t)q->lines[i].amount_yen));
+	return json_pack("{s:i, s:o, s:I, s:I, s:I}", "days", q->days,
+	    "lines", lines, "subtotal", (json_int_t)q->subtotal_yen,
+	    "tax", (json_int_t)q->tax_yen, "total", (json_int_t)q->total_yen);
+}
+
+int
+rp_api_plans(struct rp_req *rq)
+{
+	struct rp_order_ctx ctx;
+	struct rp_order_plan *plans = NULL;
+	struct rp_str dest = RP_STR_NULL, q = rq->query, kv, k;
+	json_t *arr;
+	int64_t tenant;
+	size_t n = 0;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	/* destination=XX is the only parameter; anything else is refused. */
+	while (q.n > 0) {
+		if (!rp_str_split(&q, '&', &kv)) {
+			kv = q;
+			q.n = 0;
+		}
+		if (!rp_str_split(&kv, '=', &k) || !rp_str_eq_c(k, "destination"))
+			return bad_json(rq);
+		dest = kv;
+	}
+	if ((r = rp_order_plans(&ctx, tenant, dest, &plans, &n)) != 0)
+		return service_error(rq, r, NULL);
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
+		    "code", plans[i].code, "name", plans[i].destination_name,
+		    "destination", plans[i].destination, "device", plans[i].device,
+		    "tier", plans[i].tier, "daily_price", (json_int_t)plans[i].daily_yen,
+		    "corporate_price", plans[i].corporate_price));
+	free(plans);
+	return reply_json(rq, 200, json_pack("{s:o}", "plans", arr));
+}
+
+int
+rp_api_quote(struct rp_req *rq)
+{
+	struct rp_order_ctx ctx;
+	struct rp_order_req req;
+	struct rp_order_quote qt;
+	struct rp_order_errors errs;
+	int64_t tenant;
+	json_t *j;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	if ((j = body_json(rq)) == NULL || !parse_req(j, &req, false)) {
+		json_decref(j);
+		return bad_json(rq);
+	}
+	memset(&errs, 0, sizeof(errs));
+	r = rp_order_quote(&ctx, tenant, &req, &qt, &errs);
+	json_decref(j);
+	if (r != 0)
+		return service_error(rq, r, &errs);
+	return reply_json(rq, 200, quote_json(&qt));
+}
+
+int
+rp_api_order_new(struct rp_req *rq)
+{
+	struct rp_order_ctx ctx;
+	struct rp_order_req req;
+	struct rp_order_result res;
+	struct rp_order_errors errs;
+	struct rp_str key = rp_req_header(rq, "Idempotency-Key");
+	int64_t tenant;
+	json_t *j;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	if ((j = body_json(rq)) == NULL || !parse_req(j, &req, true)) {
+		json_decref(j);
+		return bad_json(rq);
+	}
+	memset(&errs, 0, sizeof(errs));
+	r = rp_order_place(&ctx, tenant, RP_CHANNEL_CORPORATE, key, &req, &res,
+	    &errs);
+	json_decref(j);
+	if (r != 0)
+		return service_error(rq, r, &errs);
+	/* A replay answers exactly as the first time (docs/openapi.yaml). */
+	return reply_json(rq, 201, json_pack(
+	    "{s:s, s:s, s:I}", "number", res.number,
+	    "status", rp_order_status_name(res.status),
+	    "total", (json_int_t)res.total_yen));
+}
+
+int
+rp_api_order_get(struct rp_req *rq)
+{
+	struct rp_order_ctx ctx;
+	struct rp_order_view v;
+	struct rp_str number;
+	int64_t tenant;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	if (rp_route_param(&rq->match, "number", &number) != 0)
+		return service_error(rq, RP_E_NOTFOUND, NULL);
+	if ((r = rp_order_get(&ctx, tenant, number, &v)) != 0)
+		return service_error(rq, r, NULL);
+	return reply_json(rq, 200, json_pack(
+	    "{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I}",
+	    "number", v.number, "status", v.status, "plan", v.plan, "qty", v.qty,
+	    "departure", v.depart, "return", v.ret,
+	    "subtotal", (json_int_t)v.subtotal_yen, "tax", (json_int_t)v.tax_yen,
+	    "total", (json_int_t)v.total_yen));
+}
+
+int
+rp_api_order_cancel(struct rp_req *rq)
+{
+	struct rp_order_ctx ctx;
+	struct rp_order_view v;
+	struct rp_str number;
+	int64_t tenant, fee = 0;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	if (rp_route_param(&rq->match, "number", &number) != 0)
+		return service_error(rq, RP_E_NOTFOUND, NULL);
+	if ((r = rp_order_cancel(&ctx, tenant, number, &fee)) != 0 ||
+	    (r = rp_order_get(&ctx, tenant, number, &v)) != 0)
+		return service_error(rq, r, NULL);
+	return reply_json(rq, 200, json_pack("{s:s, s:s, s:I, s:I}",
+	    "number", v.number, "status", v.status,
+	    "total", (json_int_t)v.total_yen, "cancellation_fee", (json_int_t)fee));
+}
