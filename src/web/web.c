@@ -39,6 +39,7 @@
 #include "web/decode.h"
 #include "web/pages.h"
 #include "web/request.h"
+#include "web/tmpl.h"
 #include "web/web.h"
 
 #define CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; " \
@@ -589,6 +590,18 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 	if (sodium_init() < 0 || rp_assets_init() != 0) {
 		rp_log_error("cannot initialise libsodium or static assets");
 		goto out;
+	}
+	/* Parse and check every template and message once, before threads. */
+	{
+		struct rp_buf terr;
+
+		rp_buf_init(&terr, 512);
+		if (rp_tmpl_init(&terr) != 0) {
+			rp_log_error("templates: %s", terr.d ? terr.d : "invalid");
+			rp_buf_release(&terr);
+			goto out;
+		}
+		rp_buf_release(&terr);
 	}
 
 	/* Block the stop signals in every thread (MHD's inherit the mask)
