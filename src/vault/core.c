@@ -1039,6 +1039,30 @@ rp_vault_op_commit(struct rp_vault *v, struct rp_vault_op *op)
 	case RP_MSG_VAULT_ERASE:
 		r = erase_row(v, op->id);
 		break;
+	case RP_MSG_VAULT_GET:
+		/*
+		 * The records were decrypted when the request was prepared;
+		 * an ERASE prepared after it may have committed first.  Release
+		 * nothing that is no longer there: re-check and wipe.
+		 */
+		for (size_t i = 0; i < op->n; i++) {
+			uint32_t tenant;
+			bool erased = false;
+
+			if (op->recs[i].status != 0)
+				continue;
+			if (row_meta(v, op->recs[i].id, &tenant, &erased) != 0 ||
+			    erased) {
+				uint64_t id = op->recs[i].id;
+
+				rp_vault_record_release(&op->recs[i]);
+				op->recs[i].id = id;
+				op->recs[i].status = RP_E_NOTFOUND;
+			}
+		}
+		if (op->n == 1)
+			op->result = op->recs[0].status;
+		break;
 	default:
 		break;
 	}
