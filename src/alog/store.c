@@ -672,6 +672,33 @@ valid_after(int fd, uint64_t bad, uint64_t end)
 	return found;
 }
 
+/*
+ * The tree size the published checkpoint claims (its second line), read
+ * without checking the signature: only used to refuse cutting the wal.
+ * 0 when there is no checkpoint or it cannot be read.
+ */
+static uint64_t
+published_size_hint(struct rp_alog_store *st)
+{
+	char buf[512];
+	struct rp_str s, line;
+	uint64_t size = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(st->dirfd, "checkpoint", O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return 0;
+	s = (struct rp_str){ buf, (size_t)n };
+	if (!rp_str_split(&s, '\n', &line) || !rp_str_split(&s, '\n', &line) ||
+	    rp_str_to_u64(line, UINT64_MAX, &size) != 0)
+		return 0;
+	return size;
+}
+
 static int
 recover_wal(struct rp_alog_store *st)
 {
@@ -724,6 +751,18 @@ recover_wal(struct rp_alog_store *st)
 			if (valid_after(st->walfd, base + pos, end)) {
 				rp_log_error("access log corrupt at index %"
 				    PRIu64, st->tree.size);
+				r = RP_E_STATE;
+				goto out;
+			}
+			/*
+			 * Never cut what a signed checkpoint already covers:
+			 * those entries were acknowledged.  Refuse, and keep
+			 * the bytes as evidence.
+			 */
+			if (published_size_hint(st) > st->tree.size) {
+				rp_log_error("access log: damaged record at index %"
+				    PRIu64 " inside the signed checkpoint; "
+				    "refusing to cut the wal", st->tree.size);
 				r = RP_E_STATE;
 				goto out;
 			}
@@ -865,6 +904,11 @@ rp_alog_store_open(const char *data_dir, const struct rp_conf *conf,
 		goto out;
 	if ((st->walfd = openat(st->dirfd, "wal", O_RDWR | O_CREAT |
 	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		r = RP_E_IO;
+		goto out;
+	}
+	/* The wal's and the log directory's own entries must be durable too. */
+	if (fsync(st->dirfd) != 0 || fsync(dfd) != 0) {
 		r = RP_E_IO;
 		goto out;
 	}

@@ -704,10 +704,18 @@ final_checkpoint(struct writer *wr)
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 3 * WITNESS_TIMEOUT_MS) > 0)
 			witness_done(wr);
-		if (wt->busy && rp_alog_store_set_cosignatures(wr->st,
-		    RP_STR_NULL) != 0)
-			return RP_E_IO;
-		wt->busy = false;
+		if (wt->busy) {
+			/*
+			 * The witness thread is still inside its exchange and
+			 * owns wt's buffers: publish without a cosignature
+			 * and do not touch them (witness_stop joins it).
+			 */
+			if (rp_alog_store_set_cosignatures(wr->st,
+			    RP_STR_NULL) != 0)
+				return RP_E_IO;
+			return rp_alog_store_checkpoint(wr->st, false, true,
+			    NULL, &made);
+		}
 	}
 	if (!wt->started)
 		return rp_alog_store_checkpoint(wr->st, false, true, NULL, &made);
