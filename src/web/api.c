@@ -178,7 +178,7 @@ parse_req(json_t *o, struct rp_order_req *rq, bool order)
 	    "departure", "return", "pickup", "dropoff", NULL };
 	static const char *const okeys[] = { "plan", "qty", "options",
 	    "departure", "return", "pickup", "dropoff", "traveller", "billing",
-	    "payment_token", "lang", NULL };
+	    "lang", NULL };	/* payment_token comes with the payment agent */
 	static const char *const tkeys[] = { "name", "kana", "email", "phone",
 	    "postal_code", "address", "department", "employee_number",
 	    "cost_centre", NULL };
@@ -212,7 +212,9 @@ parse_req(json_t *o, struct rp_order_req *rq, bool order)
 			rq->options[i].code = jstr(v, "code", &bad);
 			rq->options[i].qty = 1;
 			if ((q = json_object_get(v, "qty")) != NULL) {
-				if (!json_is_integer(q))
+				/* Range-check before narrowing: 2^32+1 is not 1. */
+				if (!json_is_integer(q) || json_integer_value(q) < 1 ||
+				    json_integer_value(q) > 99)
 					return false;
 				rq->options[i].qty = (int)json_integer_value(q);
 			}

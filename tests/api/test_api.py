@@ -118,6 +118,9 @@ def main():
            f.get("email") == "invalid_email" and f.get("phone") == "invalid_phone",
            "invalid fields → 422 with a code per field: %s" % f)
         ok(j["error"]["message"]["ja"] and j["error"]["message"]["en"], "ja and en messages")
+        s, j = call(base, "POST", "/quotes", key=a,
+                    body=dict(trip, options=[{"code": "battery", "qty": 4294967297}]))
+        ok(s == 400, "option qty 2^32+1 is refused, not narrowed to 1")
         s, j = call(base, "POST", "/orders", key=a, body=b"{not json")
         ok(s == 400, "malformed JSON → 400")
         s, j = call(base, "POST", "/orders", key=a, body=dict(order, card_number="4111111111111111"))
