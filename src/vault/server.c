@@ -504,6 +504,8 @@ client_input(struct server *s, unsigned ci)
 			return;
 		}
 		if (r != 0 || rp_vault_req_decode(&m, &s->req) != 0) {
+			/* A malformed PUT may still hold personal data. */
+			sodium_memzero(s->rbuf, sizeof(s->rbuf));
 			client_drop(s, ci, "malformed message");
 			return;
 		}
@@ -541,9 +543,15 @@ parent_input(struct server *s)
 			    rp_msg_get_u32(&m, &index) != 0 ||
 			    rp_msg_end(&m) != 0 || pid == 0 || pid > INT32_MAX)
 				goto bad;
-			if (peer_find(s, (pid_t)pid) == NULL &&
-			    s->npeers < MAX_PEERS)
+			if (peer_find(s, (pid_t)pid) == NULL) {
+				if (s->npeers >= MAX_PEERS) {
+					/* Never evict a legitimate worker. */
+					rp_log_error("vault: peer table full; "
+					    "pid %u not registered", pid);
+					break;
+				}
 				s->npeers++;
+			}
 			{
 				struct peer *pe = peer_find(s, (pid_t)pid);
 
