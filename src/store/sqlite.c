@@ -372,6 +372,32 @@ now(void)
 	return (int64_t)time(NULL);
 }
 
+/* One row by a text key (statement with one parameter). */
+static int
+get_by_text(void *arg, int which, const char *key, row_fn fn, void *rec,
+    size_t size)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, which)) == NULL)
+		return RP_E_DB;
+	bind_text(s, 1, key);
+	return get_row(be, s, fn, rec, size);
+}
+
+/* Every row of a statement without parameters. */
+static int
+list_all(void *arg, int which, size_t size, row_fn fn, void **out, size_t *n)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, which)) == NULL)
+		return RP_E_DB;
+	return list_rows(be, s, size, fn, out, n);
+}
+
 /* ---- row readers ------------------------------------------------------- */
 
 static int
@@ -788,12 +814,7 @@ sq_tenant_get(void *arg, const char *slug, int64_t id, struct rp_tenant *t)
 static int
 sq_tenant_list(void *arg, struct rp_tenant **out, size_t *n)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_TENANT_LIST)) == NULL)
-		return RP_E_DB;
-	return list_rows(be, s, sizeof(**out), read_tenant, (void **)out, n);
+	return list_all(arg, S_TENANT_LIST, sizeof(**out), read_tenant, (void **)out, n);
 }
 
 static int
@@ -855,13 +876,7 @@ sq_plan_insert(void *arg, struct rp_plan *p)
 static int
 sq_plan_get(void *arg, const char *code, struct rp_plan *p)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_PLAN_GET)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, code);
-	return get_row(be, s, read_plan, p, sizeof(*p));
+	return get_by_text(arg, S_PLAN_GET, code, read_plan, p, sizeof(*p));
 }
 
 static int
@@ -903,24 +918,13 @@ sq_option_insert(void *arg, struct rp_option *o)
 static int
 sq_option_get(void *arg, const char *code, struct rp_option *o)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_OPTION_GET)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, code);
-	return get_row(be, s, read_option, o, sizeof(*o));
+	return get_by_text(arg, S_OPTION_GET, code, read_option, o, sizeof(*o));
 }
 
 static int
 sq_option_list(void *arg, struct rp_option **out, size_t *n)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_OPTION_LIST)) == NULL)
-		return RP_E_DB;
-	return list_rows(be, s, sizeof(**out), read_option, (void **)out, n);
+	return list_all(arg, S_OPTION_LIST, sizeof(**out), read_option, (void **)out, n);
 }
 
 static int
@@ -948,24 +952,13 @@ sq_counter_insert(void *arg, struct rp_counter *c)
 static int
 sq_counter_get(void *arg, const char *code, struct rp_counter *c)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_COUNTER_GET)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, code);
-	return get_row(be, s, read_counter, c, sizeof(*c));
+	return get_by_text(arg, S_COUNTER_GET, code, read_counter, c, sizeof(*c));
 }
 
 static int
 sq_counter_list(void *arg, struct rp_counter **out, size_t *n)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_COUNTER_LIST)) == NULL)
-		return RP_E_DB;
-	return list_rows(be, s, sizeof(**out), read_counter, (void **)out, n);
+	return list_all(arg, S_COUNTER_LIST, sizeof(**out), read_counter, (void **)out, n);
 }
 
 static int
@@ -990,13 +983,7 @@ sq_device_insert(void *arg, struct rp_device *d)
 static int
 sq_device_get(void *arg, const char *serial, struct rp_device *d)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_DEVICE_GET)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, serial);
-	return get_row(be, s, read_device, d, sizeof(*d));
+	return get_by_text(arg, S_DEVICE_GET, serial, read_device, d, sizeof(*d));
 }
 
 static int
@@ -1102,13 +1089,7 @@ sq_staff_insert(void *arg, struct rp_staff *st)
 static int
 sq_staff_get(void *arg, const char *username, struct rp_staff *st)
 {
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_STAFF_GET)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, username);
-	return get_row(be, s, read_staff, st, sizeof(*st));
+	return get_by_text(arg, S_STAFF_GET, username, read_staff, st, sizeof(*st));
 }
 
 /* ---- orders ------------------------------------------------------------ */
