@@ -400,7 +400,11 @@ idem_replay(struct rp_store *st, int64_t tenant_id, const char *key,
 	if (sodium_memcmp(rec.request_hash, hash, RP_IDEM_HASH_LEN) != 0)
 		return RP_E_EXISTS;
 	if (rec.number[0] == '\0' && now - rec.created_at > RP_ORDER_IDEM_STALE) {
-		if ((r = rp_store_idem_delete(st, tenant_id, key)) != 0)
+		/* Take over only the very row seen: another retry may race. */
+		r = rp_store_idem_delete(st, tenant_id, key, rec.created_at);
+		if (r == RP_E_NOTFOUND)
+			return RP_E_AGAIN;
+		if (r != 0)
 			return r;
 		return RP_E_NOTFOUND;
 	}
@@ -583,7 +587,7 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	}
 	r = 0;
  out:
-	if (reserved && rp_store_idem_delete(ctx->st, tenant_id, key) != 0)
+	if (reserved && rp_store_idem_delete(ctx->st, tenant_id, key, now) != 0)
 		rp_log_error("order: idempotency record not released");
 	if (r != 0 && r != RP_E_INVAL && r != RP_E_EXISTS)
 		rp_log_info("order: place failed (%d)", r);

@@ -140,7 +140,7 @@ static const char *const sql[S_COUNT] = {
 	[S_IDEM_DONE] = "UPDATE idempotency_keys SET number = ?3, status = ?4, "
 	    "total_yen = ?5 WHERE tenant_id = ?1 AND key = ?2",
 	[S_IDEM_DEL] = "DELETE FROM idempotency_keys WHERE tenant_id = ?1 "
-	    "AND key = ?2",
+	    "AND key = ?2 AND number = '' AND created_at = ?3",
 	[S_IDEM_PURGE] = "DELETE FROM idempotency_keys WHERE created_at < ?1",
 	[S_ORDER_CHANGE] = "UPDATE orders SET depart_date = ?2, return_date = ?3, "
 	    "subtotal_yen = ?4, tax_yen = ?5, total_yen = ?6, updated_at = ?7 "
@@ -1518,16 +1518,21 @@ sq_idem_complete(void *arg, int64_t tenant_id, const char *key,
 }
 
 static int
-sq_idem_delete(void *arg, int64_t tenant_id, const char *key)
+sq_idem_delete(void *arg, int64_t tenant_id, const char *key,
+    int64_t created_at)
 {
 	struct sq *be = arg;
 	sqlite3_stmt *s;
+	int r;
 
 	if ((s = stmt(be, S_IDEM_DEL)) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_int64(s, 1, tenant_id);
 	bind_text(s, 2, key);
-	return step_done(be, s);
+	sqlite3_bind_int64(s, 3, created_at);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
 }
 
 static int

@@ -947,13 +947,14 @@ rp_store_idem_complete(struct rp_store *st, int64_t tenant_id,
 }
 
 int
-rp_store_idem_delete(struct rp_store *st, int64_t tenant_id, const char *key)
+rp_store_idem_delete(struct rp_store *st, int64_t tenant_id, const char *key,
+    int64_t created_at)
 {
 	int r;
 
 	REQUIRE(tenant_id >= 0);
 	CHECK(idem_key_ok(key));
-	return st->ops->idem_delete(st->be, tenant_id, key);
+	return st->ops->idem_delete(st->be, tenant_id, key, created_at);
 }
 
 int

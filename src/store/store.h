@@ -447,9 +447,15 @@ int rp_store_idem_get(struct rp_store *st, int64_t tenant_id, const char *key,
 int rp_store_idem_complete(struct rp_store *st, int64_t tenant_id,
     const char *key, const char *number, int status, int64_t total_yen)
     RP_WARN_UNUSED;
-/* Forgets (tenant, key), e.g. after a failed placement.  0 even if absent. */
+/*
+ * Forgets the in-progress reservation of (tenant, key) made at created_at
+ * (after a failed placement, or to take over a stale one): a compare-and-
+ * swap, so of two requests taking over the same stale reservation only one
+ * succeeds.  0 if that row was deleted; RP_E_NOTFOUND if it was not there
+ * (completed, taken over, or reserved anew).
+ */
 int rp_store_idem_delete(struct rp_store *st, int64_t tenant_id,
-    const char *key) RP_WARN_UNUSED;
+    const char *key, int64_t created_at) RP_WARN_UNUSED;
 /*
  * Deletes every record created before `before` (unix time; e.g. now - 24 h,
  * the retention the API documents); *n (may be NULL) gets how many.

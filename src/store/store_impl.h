@@ -79,7 +79,8 @@ struct rp_store_ops {
 	    struct rp_idem *out);
 	int (*idem_complete)(void *be, int64_t tenant_id, const char *key,
 	    const char *number, int status, int64_t total_yen);
-	int (*idem_delete)(void *be, int64_t tenant_id, const char *key);
+	int (*idem_delete)(void *be, int64_t tenant_id, const char *key,
+	    int64_t created_at);
 	int (*idem_purge)(void *be, int64_t before, uint64_t *n);
 	/* dates, options, money, updated_at; an event status -> status */
 	int (*order_change)(void *be, const struct rp_order *o,

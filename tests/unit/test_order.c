@@ -588,6 +588,33 @@ test_place(struct rp_order_ctx *ctx, struct fake_vault *fv, int64_t t_inv,
 		is_int((int)purged, 0, "the new record stays");
 	}
 
+	/*
+	 * A placement stuck "in progress" (its worker died) is taken over
+	 * after RP_ORDER_IDEM_STALE — by one retry only: the takeover deletes
+	 * exactly the row it saw, so a second, racing retry finds nothing to
+	 * delete and is told to try again.
+	 */
+	{
+		uint8_t h[RP_IDEM_HASH_LEN] = { 1 };
+		int64_t t0 = ctx->now - RP_ORDER_IDEM_STALE - 10;
+
+		is_int(rp_store_idem_reserve(ctx->st, 0, "stuck", h, t0), 0,
+		    "a reservation left in progress");
+		is_int(rp_store_idem_delete(ctx->st, 0, "stuck", t0 + 1),
+		    RP_E_NOTFOUND, "takeover of a row not seen: refused");
+		is_int(rp_store_idem_delete(ctx->st, 0, "stuck", t0), 0,
+		    "takeover of the row seen: done once");
+		is_int(rp_store_idem_delete(ctx->st, 0, "stuck", t0),
+		    RP_E_NOTFOUND, "a racing second takeover: refused");
+		is_int(rp_store_idem_reserve(ctx->st, 0, "stuck", h, t0), 0,
+		    "stuck again");
+		before = count_orders(ctx->st);
+		is_int(rp_order_place(ctx, 0, RP_CHANNEL_PUBLIC, S("stuck"), &rq,
+		    &res2, &e), RP_E_EXISTS,
+		    "a different request under a stuck key still conflicts");
+		is_int((int)count_orders(ctx->st), (int)before, "no order");
+	}
+
 	/* bad arguments */
 	is_int(rp_order_place(ctx, 0, RP_CHANNEL_CORPORATE, S(""), &rq, &res2, &e),
 	    RP_E_INVAL, "corporate channel without tenant");
