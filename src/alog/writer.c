@@ -14,6 +14,7 @@
  * the note still parses with them.
  */
 #include "util/common.h"
+#include "proc/child.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -150,23 +151,9 @@ static bool
 parent_msg(struct writer *wr, struct rp_msg *m)
 {
 	uint32_t pid, kind, index;
-	uint64_t nonce;
 	struct peer *p;
 
 	switch (m->type) {
-	case RP_MSG_STOP:
-		if (rp_msg_end(m) != 0)
-			return false;
-		wr->stop = true;
-		return true;
-	case RP_MSG_PING:
-		if (rp_msg_get_u64(m, &nonce) != 0 || rp_msg_end(m) != 0)
-			return false;
-		rp_msgw_begin(&wr->w, RP_MSG_PONG);
-		rp_msgw_put_u64(&wr->w, nonce);
-		if (rp_msgw_send(wr->parent_fd, &wr->w, MSG_DONTWAIT) != 0)
-			rp_log_warn("alog: cannot answer PING");
-		return true;
 	case RP_MSG_PEER_REGISTER:
 		if (rp_msg_get_u32(m, &pid) != 0 ||
 		    rp_msg_get_u32(m, &kind) != 0 ||
@@ -205,21 +192,23 @@ parent_input(struct writer *wr)
 
 	if (wr->parent_fd < 0)
 		return;
-	for (;;) {
-		r = rp_msg_recv(wr->parent_fd, wr->rbuf, &m);
-		if (r == RP_E_AGAIN)
-			return;
-		if (r == RP_E_CLOSED) {
-			rp_log_info("alog: parent went away; stopping");
+	/* STOP and PING are handled by rp_child_recv; the registry here. */
+	while ((r = rp_child_recv(wr->parent_fd, wr->rbuf, &m, "alog")) > 0) {
+		if (r == RP_CHILD_STOP) {
 			wr->stop = true;
 			return;
 		}
-		if (r != 0 || !parent_msg(wr, &m)) {
+		if (r == RP_CHILD_MSG && !parent_msg(wr, &m)) {
 			rp_log_error("alog: malformed message from the parent");
-			wr->stop = true;
-			wr->status = 1;
-			return;
+			r = RP_E_PROTO;
+			break;
 		}
+	}
+	if (r == RP_E_CLOSED)
+		wr->stop = true;
+	else if (r < 0) {
+		wr->stop = true;
+		wr->status = 1;
 	}
 }
 
@@ -933,10 +922,7 @@ rp_alog_writer_run(const struct rp_conf *conf, int parent_fd)
 	rp_log_info("alog: logging (size %" PRIu64 ") on %s",
 	    rp_alog_store_size(wr->st), wr->sock_path);
 	if (parent_fd >= 0) {
-		rp_msgw_begin(&wr->w, RP_MSG_READY);
-		rp_msgw_put_u32(&wr->w, RP_ALOG_READY_KIND);
-		rp_msgw_put_u32(&wr->w, 1);
-		if (rp_msgw_send(parent_fd, &wr->w, 0) != 0)
+		if (rp_child_ready(parent_fd, RP_ALOG_READY_KIND, 1) != 0)
 			rp_log_warn("alog: cannot send READY");
 	}
 	wr->status = 0;

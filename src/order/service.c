@@ -195,10 +195,6 @@ get_option(struct rp_store *st, struct rp_str code, struct rp_option *o,
 	return r;
 }
 
-/*
- * Validates rq and resolves it into p: every customer-fixable problem in
- * errs (then RP_E_INVAL), else the quote in p->q.
- */
 /* A quote prices the trip: the traveller and billing fields may be absent. */
 static void
 drop_person_errors(struct rp_order_errors *errs)
@@ -211,6 +207,10 @@ drop_person_errors(struct rp_order_errors *errs)
 	errs->n = k;
 }
 
+/*
+ * Validates rq and resolves it into p: every customer-fixable problem in
+ * errs (then RP_E_INVAL), else the quote in p->q.
+ */
 static int
 resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
     const struct rp_order_req *rq, struct prep *p, struct rp_order_errors *errs)

@@ -814,7 +814,8 @@ sq_tenant_get(void *arg, const char *slug, int64_t id, struct rp_tenant *t)
 static int
 sq_tenant_list(void *arg, struct rp_tenant **out, size_t *n)
 {
-	return list_all(arg, S_TENANT_LIST, sizeof(**out), read_tenant, (void **)out, n);
+	return list_all(arg, S_TENANT_LIST, sizeof(**out), read_tenant,
+	    (void **)out, n);
 }
 
 static int
@@ -924,7 +925,8 @@ sq_option_get(void *arg, const char *code, struct rp_option *o)
 static int
 sq_option_list(void *arg, struct rp_option **out, size_t *n)
 {
-	return list_all(arg, S_OPTION_LIST, sizeof(**out), read_option, (void **)out, n);
+	return list_all(arg, S_OPTION_LIST, sizeof(**out), read_option,
+	    (void **)out, n);
 }
 
 static int
@@ -952,13 +954,15 @@ sq_counter_insert(void *arg, struct rp_counter *c)
 static int
 sq_counter_get(void *arg, const char *code, struct rp_counter *c)
 {
-	return get_by_text(arg, S_COUNTER_GET, code, read_counter, c, sizeof(*c));
+	return get_by_text(arg, S_COUNTER_GET, code, read_counter, c,
+	    sizeof(*c));
 }
 
 static int
 sq_counter_list(void *arg, struct rp_counter **out, size_t *n)
 {
-	return list_all(arg, S_COUNTER_LIST, sizeof(**out), read_counter, (void **)out, n);
+	return list_all(arg, S_COUNTER_LIST, sizeof(**out), read_counter,
+	    (void **)out, n);
 }
 
 static int
@@ -983,7 +987,8 @@ sq_device_insert(void *arg, struct rp_device *d)
 static int
 sq_device_get(void *arg, const char *serial, struct rp_device *d)
 {
-	return get_by_text(arg, S_DEVICE_GET, serial, read_device, d, sizeof(*d));
+	return get_by_text(arg, S_DEVICE_GET, serial, read_device, d,
+	    sizeof(*d));
 }
 
 static int
@@ -1089,7 +1094,8 @@ sq_staff_insert(void *arg, struct rp_staff *st)
 static int
 sq_staff_get(void *arg, const char *username, struct rp_staff *st)
 {
-	return get_by_text(arg, S_STAFF_GET, username, read_staff, st, sizeof(*st));
+	return get_by_text(arg, S_STAFF_GET, username, read_staff, st,
+	    sizeof(*st));
 }
 
 /* ---- orders ------------------------------------------------------------ */

@@ -20,6 +20,7 @@
  * backoff; while it is down every request is answered RP_E_AGAIN.
  */
 #include "util/common.h"
+#include "proc/child.h"
 #include "util/log.h"
 #include "alog/entry.h"
 #include "alog/writer.h"
@@ -523,20 +524,20 @@ parent_input(struct server *s)
 	uint32_t pid, kind, index;
 	int r;
 
+	/* STOP and PING are handled by rp_child_recv; the registry here. */
 	for (;;) {
-		r = rp_msg_recv(s->parent_fd, s->rbuf, &m);
-		if (r == RP_E_AGAIN)
+		r = rp_child_recv(s->parent_fd, s->rbuf, &m, "vault");
+		if (r == RP_CHILD_NONE)
 			return;
-		if (r == RP_E_CLOSED) {
+		if (r == RP_CHILD_DONE)
+			continue;
+		if (r == RP_CHILD_STOP || r == RP_E_CLOSED) {
 			s->stop = true;
 			return;
 		}
-		if (r != 0)
+		if (r < 0)
 			goto bad;
 		switch (m.type) {
-		case RP_MSG_STOP:
-			s->stop = true;
-			return;
 		case RP_MSG_PEER_REGISTER:
 			if (rp_msg_get_u32(&m, &pid) != 0 ||
 			    rp_msg_get_u32(&m, &kind) != 0 ||
@@ -582,8 +583,6 @@ parent_input(struct server *s)
 				if (s->clients[i].fd >= 0 &&
 				    s->clients[i].pid == (pid_t)pid)
 					client_drop(s, i, "forgotten by the parent");
-			break;
-		case RP_MSG_PING:
 			break;
 		default:
 			goto bad;
@@ -689,10 +688,7 @@ rp_vault_run(const struct rp_conf *conf, int parent_fd)
 		goto out;
 	alog_connect(s);
 	if (parent_fd >= 0) {
-		rp_msgw_begin(&s->w, RP_MSG_READY);
-		rp_msgw_put_u32(&s->w, RP_VAULT_READY_KIND);
-		rp_msgw_put_u32(&s->w, 1);
-		if (rp_msgw_send(parent_fd, &s->w, 0) != 0)
+		if (rp_child_ready(parent_fd, RP_VAULT_READY_KIND, 1) != 0)
 			goto out;
 	}
 	rp_log_info("vault: listening on %s/%s", conf->data_dir,

@@ -18,6 +18,7 @@
  * answered by MHD itself, without our headers — see README/ARCHITECTURE.
  */
 #include "util/common.h"
+#include "proc/child.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -520,48 +521,6 @@ rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
 	return r;
 }
 
-/* Handles one message from the parent: 1 to stop, 0 to go on, <0 error. */
-static int
-parent_message(int fd, uint8_t *buf)
-{
-	struct rp_msgw w;
-	struct rp_msg m;
-	uint64_t nonce;
-	int r;
-
-	if ((r = rp_msg_recv(fd, buf, &m)) == RP_E_AGAIN)
-		return 0;
-	if (r == RP_E_CLOSED) {
-		rp_log_warn("parent went away; exiting");
-		return r;
-	}
-	if (r != 0) {
-		rp_log_error("malformed message from parent (%s); exiting",
-		    rp_strerror(r));
-		return r;
-	}
-	switch (m.type) {
-	case RP_MSG_STOP:
-		if (rp_msg_end(&m) != 0)
-			break;
-		return 1;
-	case RP_MSG_PING:
-		if (rp_msg_get_u64(&m, &nonce) != 0 || rp_msg_end(&m) != 0)
-			break;
-		rp_msgw_begin(&w, RP_MSG_PONG);
-		rp_msgw_put_u64(&w, nonce);
-		if ((r = rp_msgw_send(fd, &w, MSG_DONTWAIT)) != 0 &&
-		    r != RP_E_AGAIN)
-			return r;
-		return 0;
-	default:
-		break;
-	}
-	rp_log_error("unexpected message type %" PRIu32 " from parent; exiting",
-	    m.type);
-	return RP_E_PROTO;
-}
-
 int
 rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
     unsigned index, struct rp_metrics *m)
@@ -640,16 +599,8 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 	rp_log_info("serving with %" PRIu32 " threads", conf->http_threads);
 	/* READY: kind 0 (web) and our index, as the parent expects. */
 	if (parent_fd >= 0) {
-		struct rp_msgw *w = malloc(sizeof(*w));
-
-		if (w != NULL) {
-			rp_msgw_begin(w, RP_MSG_READY);
-			rp_msgw_put_u32(w, 0);
-			rp_msgw_put_u32(w, index);
-			if ((r = rp_msgw_send(parent_fd, w, MSG_DONTWAIT)) != 0)
-				rp_log_warn("READY not sent: %s", rp_strerror(r));
-			free(w);
-		}
+		if ((r = rp_child_ready(parent_fd, 0, index)) != 0)
+			rp_log_warn("READY not sent: %s", rp_strerror(r));
 	}
 
 	pfd[0].fd = sfd;
@@ -670,7 +621,8 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 			goto out;
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if ((r = parent_message(parent_fd, rbuf)) == 1) {
+			if ((r = rp_child_recv(parent_fd, rbuf, NULL, "web")) ==
+			    RP_CHILD_STOP) {
 				status = 0;
 				goto out;
 			}

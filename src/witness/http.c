@@ -9,6 +9,7 @@
  * a bounded drain is cut off) and handed to witness.c as views.
  */
 #include "util/common.h"
+#include "proc/child.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -292,63 +293,14 @@ rp_witness_http_stop(struct rp_witness *w)
 
 /* ---- The process ---- */
 
-/* One message from the parent: 1 to stop, 0 to go on, <0 to exit. */
-static int
-parent_message(int fd, uint8_t *buf)
-{
-	struct rp_msgw *w;
-	struct rp_msg m;
-	uint64_t nonce;
-	int r;
-
-	if ((r = rp_msg_recv(fd, buf, &m)) == RP_E_AGAIN)
-		return 0;
-	if (r == RP_E_CLOSED) {
-		rp_log_warn("witness: parent went away; exiting");
-		return r;
-	}
-	if (r != 0) {
-		rp_log_error("witness: malformed message from parent (%s); "
-		    "exiting", rp_strerror(r));
-		return r;
-	}
-	switch (m.type) {
-	case RP_MSG_STOP:
-		if (rp_msg_end(&m) != 0)
-			break;
-		return 1;
-	case RP_MSG_PING:
-		if (rp_msg_get_u64(&m, &nonce) != 0 || rp_msg_end(&m) != 0)
-			break;
-		if ((w = malloc(sizeof(*w))) == NULL)
-			return RP_E_NOMEM;
-		rp_msgw_begin(w, RP_MSG_PONG);
-		rp_msgw_put_u64(w, nonce);
-		r = rp_msgw_send(fd, w, MSG_DONTWAIT);
-		free(w);
-		return r != 0 && r != RP_E_AGAIN ? r : 0;
-	default:
-		break;
-	}
-	rp_log_error("witness: unexpected message type %" PRIu32 " from "
-	    "parent; exiting", m.type);
-	return RP_E_PROTO;
-}
-
 static void
 send_ready(int parent_fd)
 {
-	struct rp_msgw *w;
 	int r;
 
-	if ((w = malloc(sizeof(*w))) == NULL)
-		return;
-	rp_msgw_begin(w, RP_MSG_READY);
-	rp_msgw_put_u32(w, RP_WITNESS_KIND);
-	rp_msgw_put_u32(w, RP_WITNESS_INDEX);
-	if ((r = rp_msgw_send(parent_fd, w, MSG_DONTWAIT)) != 0)
+	if ((r = rp_child_ready(parent_fd, RP_WITNESS_KIND,
+	    RP_WITNESS_INDEX)) != 0)
 		rp_log_warn("witness: READY not sent: %s", rp_strerror(r));
-	free(w);
 }
 
 static int
@@ -425,7 +377,8 @@ run(const struct rp_conf *conf, int parent_fd, const char *pull_url)
 			goto out;
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if ((r = parent_message(parent_fd, rbuf)) == 1) {
+			if ((r = rp_child_recv(parent_fd, rbuf, NULL, "witness")) ==
+			    RP_CHILD_STOP) {
 				rp_log_info("witness: stopping");
 				status = 0;
 				goto out;

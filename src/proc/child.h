@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * child.h — the child side of the socket pair to the parent, shared by
+ * every child process (web workers, vault, log writer, witness): READY at
+ * start, STOP, PING → PONG, and the fail-closed handling of anything else.
+ */
+#ifndef RP_PROC_CHILD_H
+#define RP_PROC_CHILD_H
+
+#include <stdint.h>
+
+#include "proc/msg.h"
+
+enum {
+	RP_CHILD_NONE = 0,	/* nothing waiting */
+	RP_CHILD_DONE = 1,	/* a PING, answered */
+	RP_CHILD_STOP = 2,	/* the parent asks us to stop */
+	RP_CHILD_MSG = 3,	/* another message, in *m, for the caller */
+};
+
+/*
+ * Reads one message from the parent (non-blocking; buf holds
+ * RP_MSG_MAX_FRAME bytes).  STOP and PING are handled here.  With m NULL
+ * every other type is a protocol violation; otherwise it is returned as
+ * RP_CHILD_MSG for the caller to read.  Negative: RP_E_CLOSED when the
+ * parent went away, RP_E_PROTO for a malformed or unexpected message (both
+ * logged, naming `who`): the caller exits.
+ */
+int rp_child_recv(int fd, uint8_t *buf, struct rp_msg *m, const char *who);
+
+/* Sends READY{kind, index} to the parent.  0 or the send error. */
+int rp_child_ready(int fd, uint32_t kind, uint32_t index);
+
+#endif
