@@ -133,13 +133,14 @@ int rp_order_validate(const struct rp_order_req *rq, int64_t now,
     bool corporate, struct rp_order_errors *errs) RP_WARN_UNUSED;
 
 /*
- * Stores a person in the vault for a new order: 0 and *id (> 0), or an
+ * Stores a person in the vault for a new order `number` (reserved before
+ * the put, so the vault binds the record to it): 0 and *id (> 0), or an
  * RP_E_* (RP_E_AGAIN: the vault or its access log is unavailable).
  * channel is enum rp_channel; tenant 0 for the public site.
  */
 struct rp_order_vault {
 	int (*put)(void *arg, const struct rp_vault_person *p, uint32_t tenant,
-	    int channel, uint64_t *id);
+	    int channel, struct rp_str number, uint64_t *id);
 	void *arg;
 };
 
@@ -149,7 +150,7 @@ struct rp_order_vault {
  * node "web", actor "web", purpose "order_new".
  */
 int rp_order_vault_client_put(void *arg, const struct rp_vault_person *p,
-    uint32_t tenant, int channel, uint64_t *id);
+    uint32_t tenant, int channel, struct rp_str number, uint64_t *id);
 
 /* A priced order: rp_quote's result (domain/pricing.h), field for field. */
 #define RP_ORDER_QUOTE_LINES	16
@@ -231,6 +232,9 @@ int rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
  */
 int rp_order_cancel(const struct rp_order_ctx *ctx, int64_t tenant_id,
     struct rp_str number, int64_t *fee_yen) RP_WARN_UNUSED;
+/* The fee rp_order_cancel would charge now, cancelling nothing (same errors). */
+int rp_order_cancel_fee(const struct rp_order_ctx *ctx, int64_t tenant_id,
+    struct rp_str number, int64_t *fee_yen) RP_WARN_UNUSED;
 
 /*
  * New dates and options for an order (the plan, quantity and traveller
@@ -291,6 +295,13 @@ struct rp_order_view {
 	struct { char code[33]; int qty; } options[RP_ORDER_MAX_OPTIONS];
 	int64_t subtotal_yen, tax_yen, total_yen;
 	int64_t person_id;		/* vault record id (for the vault, never shown) */
+	int64_t id;			/* core store id */
+	char order_date[11];		/* YYYY-MM-DD, Japan */
+	char lang[3];			/* "ja" / "en": the customer's language */
+	char employee_no[65], cost_centre[65];	/* corporate references */
+	char billing[8];		/* "invoice" / "card" (from the status history) */
+	bool can_change;		/* status open and change deadline not passed */
+	bool can_cancel;		/* status open */
 	int64_t created_at, updated_at;
 };
 

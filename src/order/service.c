@@ -440,6 +440,16 @@ actor_of(const struct rp_order_ctx *ctx, int channel)
 	return channel == RP_CHANNEL_CORPORATE ? "web:corporate" : "web";
 }
 
+/* Copies s into out[size] (validated input: fits; else truncated). */
+static void
+copy_str(struct rp_str s, char *out, size_t size)
+{
+	size_t n = s.n < size - 1 ? s.n : size - 1;
+
+	memcpy(out, s.p, n);
+	out[n] = '\0';
+}
+
 /* The vault record of the traveller (views borrowed from rq). */
 static void
 person_of(const struct rp_order_req *rq, const struct prep *p,
@@ -523,9 +533,16 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		reserved = true;
 	}
 
+	/*
+	 * The number first, so the vault binds the traveller to this order:
+	 * the public site may later read the record only for it.
+	 */
+	if ((r = rp_store_order_reserve(ctx->st, &o->reserved_id,
+	    o->number)) != 0)
+		goto out;
 	person_of(rq, p, &vp);
 	if ((r = ctx->vault.put(ctx->vault.arg, &vp, (uint32_t)tenant_id,
-	    channel, &pid)) != 0)
+	    channel, rp_str_c(o->number), &pid)) != 0)
 		goto out;
 	if (pid == 0 || pid > INT64_MAX) {
 		r = RP_E_PROTO;
@@ -553,6 +570,14 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	o->policy_id = p->policy_id;
 	o->created_at = now;
 	o->updated_at = now;
+	snprintf(o->lang, sizeof(o->lang), "%s",
+	    rp_str_eq_c(rq->lang, "en") ? "en" : "ja");
+	if (channel == RP_CHANNEL_CORPORATE) {
+		copy_str(rq->employee_no, o->employee_no,
+		    sizeof(o->employee_no));
+		copy_str(rq->cost_centre, o->cost_centre,
+		    sizeof(o->cost_centre));
+	}
 	o->noptions = p->nopt;
 	for (i = 0; i < p->nopt; i++) {
 		o->options[i].option_id = p->opt[i].id;
@@ -598,7 +623,7 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 
 int
 rp_order_vault_client_put(void *arg, const struct rp_vault_person *p,
-    uint32_t tenant, int channel, uint64_t *id)
+    uint32_t tenant, int channel, struct rp_str number, uint64_t *id)
 {
 	struct rp_vault_client *vc = arg;
 	struct rp_vault_caller c;
@@ -609,7 +634,8 @@ rp_order_vault_client_put(void *arg, const struct rp_vault_person *p,
 	    "corporate_web" : "public_web", "web", "web", "order_new")) != 0)
 		return r;
 	c.tenant = tenant;
-	return rp_vault_client_put(vc, &c, p, tenant, NULL, 0, id);
+	return rp_vault_client_put(vc, &c, p, tenant, &number,
+	    number.n > 0 ? 1 : 0, id);
 }
 
 /* ---- change and cancel -------------------------------------------------- */
@@ -641,9 +667,26 @@ open_status(int s)
 	    s == RP_ORDER_AWAITING_PAYMENT;
 }
 
+static int cancel(const struct rp_order_ctx *ctx, int64_t tenant_id,
+    struct rp_str number, bool apply, int64_t *fee_yen);
+
 int
 rp_order_cancel(const struct rp_order_ctx *ctx, int64_t tenant_id,
     struct rp_str number, int64_t *fee_yen)
+{
+	return cancel(ctx, tenant_id, number, true, fee_yen);
+}
+
+int
+rp_order_cancel_fee(const struct rp_order_ctx *ctx, int64_t tenant_id,
+    struct rp_str number, int64_t *fee_yen)
+{
+	return cancel(ctx, tenant_id, number, false, fee_yen);
+}
+
+static int
+cancel(const struct rp_order_ctx *ctx, int64_t tenant_id,
+    struct rp_str number, bool apply, int64_t *fee_yen)
 {
 	char note[RP_STORE_TEXT_MAX + 1];
 	struct order_policy *pol = NULL;
@@ -668,6 +711,8 @@ rp_order_cancel(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	    (r = rp_date_parse(rp_str_c(o->depart_date), &dep)) != 0 ||
 	    (r = order_cancel_fee(pol, o->subtotal_yen, dep, now, &days,
 	    fee_yen)) != 0)
+		goto out;
+	if (!apply)
 		goto out;
 	snprintf(note, sizeof(note), "cancel_fee_yen=%lld days_before=%d",
 	    (long long)*fee_yen, days);
@@ -972,6 +1017,29 @@ rp_order_get(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	out->person_id = o->person_id;
 	out->created_at = o->created_at;
 	out->updated_at = o->updated_at;
+	out->id = o->id;
+	snprintf(out->order_date, sizeof(out->order_date), "%s", o->order_date);
+	snprintf(out->lang, sizeof(out->lang), "%s", o->lang);
+	snprintf(out->employee_no, sizeof(out->employee_no), "%s",
+	    o->employee_no);
+	snprintf(out->cost_centre, sizeof(out->cost_centre), "%s",
+	    o->cost_centre);
+	snprintf(out->billing, sizeof(out->billing), "%s",
+	    o->status == RP_ORDER_AWAITING_PAYMENT || o->pay_token[0] != '\0' ?
+	    "card" : "invoice");
+	out->can_cancel = open_status(o->status);
+	out->can_change = false;
+	if (out->can_cancel) {
+		struct order_policy *pol = NULL;
+		struct rp_date dep;
+		int64_t pid;
+
+		if (load_policy(ctx->st, &pol, &pid) == 0 &&
+		    rp_date_parse(rp_str_c(o->depart_date), &dep) == 0 &&
+		    order_change_allowed(pol, dep, ctx_now(ctx)) == 0)
+			out->can_change = true;
+		order_policy_free(pol);
+	}
  out:
 	if (r != 0)
 		memset(out, 0, sizeof(*out));

@@ -28,6 +28,7 @@ static const struct {
 } migrations[] = {
 	{ 1, "src/store/migrations/0001_init.sql" },
 	{ 2, "src/store/migrations/0002_api.sql" },
+	{ 3, "src/store/migrations/0003_sites.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -47,6 +48,8 @@ enum {
 	S_APIKEY_INS, S_APIKEY_FIND, S_APIKEY_REVOKE,
 	S_IDEM_INS, S_IDEM_GET, S_IDEM_DONE, S_IDEM_DEL, S_IDEM_PURGE,
 	S_ORDER_CHANGE, S_ORDER_OPT_DEL,
+	S_ORDER_RESERVE, S_ORDER_UNRESERVE, S_TOKEN_INS, S_TOKEN_GET, S_TOKEN_USE,
+	S_TOKEN_PURGE,
 	S_COUNT
 };
 
@@ -61,7 +64,8 @@ enum {
 	"plan_id, qty, order_date, depart_date, return_date, pickup, " \
 	"coalesce(pickup_counter_id, 0), ret, coalesce(return_counter_id, 0), " \
 	"status, subtotal_yen, tax_yen, total_yen, coalesce(policy_id, 0), " \
-	"pay_token, pay_brand, pay_last4, pay_auth_id, created_at, updated_at"
+	"pay_token, pay_brand, pay_last4, pay_auth_id, created_at, updated_at, " \
+	"lang, employee_no, cost_centre"
 
 static const char *const sql[S_COUNT] = {
 	[S_TENANT_INS] = "INSERT INTO tenants (slug, name, billing, settings, "
@@ -106,14 +110,16 @@ static const char *const sql[S_COUNT] = {
 	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_STAFF_GET] = "SELECT id, username, role, coalesce(tenant_id, 0), "
 	    "pw_hash FROM staff WHERE username = ?1",
-	[S_ORDER_MAXID] = "SELECT coalesce(max(id), 0) FROM orders",
+	[S_ORDER_MAXID] = "SELECT max(coalesce((SELECT max(id) FROM orders), 0), "
+	    "coalesce((SELECT max(id) FROM order_ids), 0))",
 	[S_ORDER_INS] = "INSERT INTO orders (id, number, tenant_id, channel, "
 	    "person_id, plan_id, qty, order_date, depart_date, return_date, "
 	    "pickup, pickup_counter_id, ret, return_counter_id, status, "
 	    "subtotal_yen, tax_yen, total_yen, policy_id, pay_token, pay_brand, "
-	    "pay_last4, pay_auth_id, created_at, updated_at) VALUES (?1, ?2, "
+	    "pay_last4, pay_auth_id, created_at, updated_at, lang, employee_no, "
+	    "cost_centre) VALUES (?1, ?2, "
 	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-	    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
 	[S_ORDER_OPT_INS] = "INSERT INTO order_options (order_id, option_id, "
 	    "qty) VALUES (?1, ?2, ?3)",
 	[S_EVENT_INS] = "INSERT INTO order_events (order_id, from_status, "
@@ -146,6 +152,19 @@ static const char *const sql[S_COUNT] = {
 	    "subtotal_yen = ?4, tax_yen = ?5, total_yen = ?6, updated_at = ?7 "
 	    "WHERE id = ?1",
 	[S_ORDER_OPT_DEL] = "DELETE FROM order_options WHERE order_id = ?1",
+	/* one statement: SQLite's write lock makes max + 1 race-free */
+	[S_ORDER_RESERVE] = "INSERT INTO order_ids (id, created_at) VALUES "
+	    "(max(coalesce((SELECT max(id) FROM orders), 0), "
+	    "coalesce((SELECT max(id) FROM order_ids), 0)) + 1, ?1)",
+	[S_ORDER_UNRESERVE] = "DELETE FROM order_ids WHERE id = ?1",
+	[S_TOKEN_INS] = "INSERT INTO web_tokens (token_hash, kind, tenant_id, "
+	    "order_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_TOKEN_GET] = "SELECT tenant_id, order_id FROM web_tokens WHERE "
+	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0",
+	[S_TOKEN_USE] = "UPDATE web_tokens SET used_at = ?3 WHERE "
+	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0 "
+	    "RETURNING tenant_id, order_id",
+	[S_TOKEN_PURGE] = "DELETE FROM web_tokens WHERE expires_at <= ?1",
 };
 
 struct sq {
@@ -535,6 +554,9 @@ read_order(sqlite3_stmt *s, void *rec)
 	COPY(22, o->pay_auth_id);
 	o->created_at = sqlite3_column_int64(s, 23);
 	o->updated_at = sqlite3_column_int64(s, 24);
+	COPY(25, o->lang);
+	COPY(26, o->employee_no);
+	COPY(27, o->cost_centre);
 	return 0;
 }
 
@@ -1148,8 +1170,19 @@ sq_order_insert(void *arg, struct rp_order *o, const struct rp_order_event *h,
 
 	if ((r = tx_begin(be)) != 0)
 		return r;
-	if ((r = next_order_id(be, &id)) != 0 ||
-	    (r = rp_order_number(id, o->number)) != 0)
+	if (o->reserved_id > 0) {
+		/* reserved by rp_store_order_reserve: release the reservation */
+		id = o->reserved_id;
+		if ((s = stmt(be, S_ORDER_UNRESERVE)) == NULL) {
+			r = RP_E_DB;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, id);
+		if ((r = step_done(be, s)) != 0)
+			goto out;
+	} else if ((r = next_order_id(be, &id)) != 0)
+		goto out;
+	if ((r = rp_order_number(id, o->number)) != 0)
 		goto out;
 	if (o->created_at == 0)
 		o->created_at = t;
@@ -1184,6 +1217,9 @@ sq_order_insert(void *arg, struct rp_order *o, const struct rp_order_event *h,
 	bind_text(s, 23, o->pay_auth_id);
 	sqlite3_bind_int64(s, 24, o->created_at);
 	sqlite3_bind_int64(s, 25, o->updated_at);
+	bind_text(s, 26, o->lang[0] != '\0' ? o->lang : "ja");
+	bind_text(s, 27, o->employee_no);
+	bind_text(s, 28, o->cost_centre);
 	if ((r = step_done(be, s)) != 0)
 		goto out;
 	for (i = 0; i < o->noptions; i++) {
@@ -1617,6 +1653,86 @@ sq_order_change(void *arg, const struct rp_order *o, const char *actor,
 	return tx_end(be, r);
 }
 
+static int
+sq_order_reserve(void *arg, int64_t at, int64_t *id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	*id = 0;
+	if ((s = stmt(be, S_ORDER_RESERVE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, at);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	*id = sqlite3_last_insert_rowid(be->db);
+	return 0;
+}
+
+static int
+sq_token_insert(void *arg, const char *kind, const uint8_t hash[32],
+    int64_t tenant_id, int64_t order_id, int64_t at, int64_t expires_at)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_TOKEN_INS)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	bind_text(s, 2, kind);
+	sqlite3_bind_int64(s, 3, tenant_id);
+	sqlite3_bind_int64(s, 4, order_id);
+	sqlite3_bind_int64(s, 5, at);
+	sqlite3_bind_int64(s, 6, expires_at);
+	return step_done(be, s);
+}
+
+static int
+sq_token_find(void *arg, const char *kind, const uint8_t hash[32],
+    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int rc, r;
+
+	*tenant_id = *order_id = 0;
+	if ((s = stmt(be, consume ? S_TOKEN_USE : S_TOKEN_GET)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	bind_text(s, 2, kind);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*tenant_id = sqlite3_column_int64(s, 0);
+		*order_id = sqlite3_column_int64(s, 1);
+		r = 0;
+		/* finish the UPDATE ... RETURNING before resetting */
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE)
+			r = map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
+	} else
+		r = rc == SQLITE_DONE ? RP_E_NOTFOUND :
+		    map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
+	sqlite3_reset(s);
+	if (r != 0)
+		*tenant_id = *order_id = 0;
+	return r;
+}
+
+static int
+sq_token_purge(void *arg, int64_t now)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_TOKEN_PURGE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, now);
+	return step_done(be, s);
+}
+
 static const struct rp_store_ops rp_store_sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1661,4 +1777,8 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.idem_delete = sq_idem_delete,
 	.idem_purge = sq_idem_purge,
 	.order_change = sq_order_change,
+	.order_reserve = sq_order_reserve,
+	.token_insert = sq_token_insert,
+	.token_find = sq_token_find,
+	.token_purge = sq_token_purge,
 };

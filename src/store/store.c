@@ -740,6 +740,9 @@ rp_store_order_insert(struct rp_store *st, struct rp_order *o,
 
 	o->id = 0;
 	o->number[0] = '\0';
+	REQUIRE(o->reserved_id >= 0);
+	REQUIRE(o->lang[0] == '\0' || strcmp(o->lang, "ja") == 0 ||
+	    strcmp(o->lang, "en") == 0);
 	CHECK(order_ok(o));
 	CHECK(history_ok(o, hist, nhist));
 	return st->ops->order_insert(st->be, o, hist, nhist);
@@ -983,4 +986,80 @@ rp_store_order_change(struct rp_store *st, const struct rp_order *o,
 	CHECK(text_ok(note == NULL ? "" : note, RP_STORE_TEXT_MAX, true));
 	return st->ops->order_change(st->be, o, actor, note == NULL ? "" : note,
 	    at ? at : (int64_t)time(NULL));
+}
+
+/* ---- migration 0003: reserved order ids, site tokens ------------------- */
+
+int
+rp_store_order_reserve(struct rp_store *st, int64_t *id,
+    char number[RP_ORDER_NUMBER_LEN + 1])
+{
+	int r;
+
+	number[0] = '\0';
+	if ((r = st->ops->order_reserve(st->be, (int64_t)time(NULL), id)) != 0)
+		return r;
+	return rp_order_number(*id, number);
+}
+
+static const char *const token_kinds[] = {
+	[RP_TOKEN_LINK] = "link", [RP_TOKEN_SESSION] = "session",
+	[RP_TOKEN_ACCESS] = "access",
+};
+
+int
+rp_store_token_new(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, int64_t now, int64_t expires_at,
+    char out[RP_WEB_TOKEN_LEN + 1])
+{
+	uint8_t raw[32], hash[crypto_hash_sha256_BYTES];
+	int r;
+
+	out[0] = '\0';
+	REQUIRE(kind >= RP_TOKEN_LINK && kind <= RP_TOKEN_ACCESS);
+	REQUIRE(tenant_id >= 0 && order_id >= 0 && expires_at > now);
+	if (sodium_init() < 0)
+		return RP_E_STATE;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, RP_WEB_TOKEN_LEN + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	crypto_hash_sha256(hash, (const unsigned char *)out, RP_WEB_TOKEN_LEN);
+	r = st->ops->token_insert(st->be, token_kinds[kind], hash, tenant_id,
+	    order_id, now, expires_at);
+	if (r != 0)
+		sodium_memzero(out, RP_WEB_TOKEN_LEN + 1);
+	return r;
+}
+
+int
+rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
+    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
+{
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	*tenant_id = *order_id = 0;
+	if (kind < RP_TOKEN_LINK || kind > RP_TOKEN_ACCESS ||
+	    token.n != RP_WEB_TOKEN_LEN)
+		return RP_E_NOTFOUND;
+	for (i = 0; i < token.n; i++) {
+		char c = token.p[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return RP_E_NOTFOUND;
+	}
+	if (sodium_init() < 0)
+		return RP_E_STATE;
+	/* the lookup is by the hash of the token: no secret-dependent compare */
+	crypto_hash_sha256(hash, (const unsigned char *)token.p, token.n);
+	return st->ops->token_find(st->be, token_kinds[kind], hash, now,
+	    consume, tenant_id, order_id);
+}
+
+int
+rp_store_token_purge(struct rp_store *st, int64_t now)
+{
+	return st->ops->token_purge(st->be, now);
 }

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "util/errors.h"
+#include "util/str.h"
 
 struct rp_store;
 
@@ -196,6 +197,7 @@ struct rp_order_option {
 struct rp_order {
 	int64_t id;				/* set by insert */
 	char number[RP_ORDER_NUMBER_LEN + 1];	/* set by insert */
+	int64_t reserved_id;		/* insert: 0, or rp_store_order_reserve's */
 	int64_t tenant_id;			/* 0 = public site / counter */
 	int channel;				/* enum rp_channel */
 	int64_t person_id;		/* vault record id (vault/vault.h); > 0 */
@@ -218,6 +220,9 @@ struct rp_order {
 	char pay_last4[5];
 	char pay_auth_id[65];
 	int64_t created_at, updated_at;		/* 0 on insert = now */
+	char lang[3];				/* "ja" / "en"; "" on insert = ja */
+	char employee_no[RP_STORE_CODE_MAX * 2 + 1];	/* corporate reference */
+	char cost_centre[RP_STORE_CODE_MAX * 2 + 1];	/* corporate reference */
 	size_t noptions;
 	struct rp_order_option options[RP_ORDER_MAX_OPTIONS];
 };
@@ -473,5 +478,42 @@ int rp_store_idem_purge(struct rp_store *st, int64_t before, uint64_t *n)
  */
 int rp_store_order_change(struct rp_store *st, const struct rp_order *o,
     const char *actor, const char *note, int64_t at) RP_WARN_UNUSED;
+
+/*
+ * Reserves the next order id and its number (before the traveller goes to
+ * the vault, which binds the record to the number).  rp_store_order_insert
+ * with o->id set to a reserved id uses it; a reservation never inserted
+ * (the vault refused) leaves a gap in the numbers, nothing else.
+ */
+int rp_store_order_reserve(struct rp_store *st, int64_t *id,
+    char number[RP_ORDER_NUMBER_LEN + 1]) RP_WARN_UNUSED;
+
+/*
+ * Bearer tokens of the sites (migration 0003): the one-time "my order"
+ * link, the session it opens, a passed corporate access code.  The token
+ * text (RP_WEB_TOKEN_LEN base64url characters from rp_store_token_new)
+ * is given to the browser; the store keeps its SHA-256 only.
+ */
+enum rp_token_kind { RP_TOKEN_LINK, RP_TOKEN_SESSION, RP_TOKEN_ACCESS };
+#define RP_WEB_TOKEN_LEN	43	/* 32 random bytes, base64url */
+
+/*
+ * Creates a token of kind for tenant_id (0 = public site) and order_id (0
+ * for access) valid until expires_at; writes its text and a NUL to out.
+ */
+int rp_store_token_new(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, int64_t now, int64_t expires_at,
+    char out[RP_WEB_TOKEN_LEN + 1]) RP_WARN_UNUSED;
+/*
+ * The tenant and order of a presented token (untrusted bytes) of kind,
+ * unexpired at now and unused; consume marks it used (one-time links: of
+ * two requests racing with the same link only one gets it).  0, or
+ * RP_E_NOTFOUND for malformed, unknown, expired or used alike.
+ */
+int rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
+    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
+    RP_WARN_UNUSED;
+/* Deletes tokens expired at now. */
+int rp_store_token_purge(struct rp_store *st, int64_t now) RP_WARN_UNUSED;
 
 #endif

@@ -85,6 +85,15 @@ struct rp_store_ops {
 	/* dates, options, money, updated_at; an event status -> status */
 	int (*order_change)(void *be, const struct rp_order *o,
 	    const char *actor, const char *note, int64_t at);
+
+	/* migration 0003: reserves the next order id */
+	int (*order_reserve)(void *be, int64_t at, int64_t *id);
+	int (*token_insert)(void *be, const char *kind, const uint8_t hash[32],
+	    int64_t tenant_id, int64_t order_id, int64_t at, int64_t expires_at);
+	/* an unexpired, unused token; consume: marks it used (atomically) */
+	int (*token_find)(void *be, const char *kind, const uint8_t hash[32],
+	    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id);
+	int (*token_purge)(void *be, int64_t now);
 };
 
 struct rp_store {

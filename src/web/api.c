@@ -21,45 +21,10 @@
 #include "store/store.h"
 #include "vault/client.h"
 #include "web/api.h"
+#include "web/conns.h"
 #include "web/request.h"
 
 #define API_MAX_BODY	16384
-
-/* Per HTTP thread: a store connection and a vault client, opened lazily. */
-static _Thread_local struct rp_store *tl_store;
-static _Thread_local struct rp_vault_client *tl_vault;
-
-static struct rp_store *
-thread_store(void)
-{
-	if (tl_store == NULL &&
-	    rp_store_open(rp_worker.conf->data_dir, &tl_store) != 0)
-		tl_store = NULL;
-	return tl_store;
-}
-
-/* The order service's vault hook: connect on first use, reconnect after a failure. */
-static int
-vault_put(void *arg, const struct rp_vault_person *p, uint32_t tenant,
-    int channel, uint64_t *id)
-{
-	int r;
-
-	(void)arg;
-	*id = 0;
-	if (tl_vault == NULL &&
-	    rp_vault_client_connect(rp_worker.conf->data_dir, NULL, &tl_vault) != 0) {
-		tl_vault = NULL;
-		return RP_E_AGAIN;
-	}
-	r = rp_order_vault_client_put(tl_vault, p, tenant, channel, id);
-	if (r == RP_E_AGAIN || r == RP_E_CLOSED || r == RP_E_IO) {
-		rp_vault_client_close(tl_vault);
-		tl_vault = NULL;
-		r = RP_E_AGAIN;
-	}
-	return r;
-}
 
 static int
 reply_json(struct rp_req *rq, unsigned status, json_t *j)
@@ -121,13 +86,13 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 	int r;
 
 	memset(ctx, 0, sizeof(*ctx));
-	if ((ctx->st = thread_store()) == NULL)
+	if ((ctx->st = rp_web_store()) == NULL)
 		return api_error(rq, 503, "unavailable",
 		    "ただいま混み合っています。しばらくしてからお試しください。",
 		    "Temporarily unavailable; please try again.", NULL) == 0 ? 1 : -1;
 	if ((r = authenticate(rq, ctx->st, tenant)) != 0)
 		return r;
-	ctx->vault.put = vault_put;
+	ctx->vault.put = rp_web_vault_put;
 	ctx->actor = "api";
 	return 0;
 }

@@ -19,7 +19,7 @@
 struct rp_metrics;
 
 /* Route slots: 0 and 1 are fixed, the route table follows from 2. */
-#define RP_METRICS_ROUTES	64
+#define RP_METRICS_ROUTES	96
 #define RP_METRICS_ROUTE_REJECTED	0	/* refused before routing */
 #define RP_METRICS_ROUTE_UNMATCHED	1	/* 404 / 405 */
 #define RP_METRICS_ROUTE_FIRST		2

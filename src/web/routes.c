@@ -13,8 +13,8 @@
 #include "web/decode.h"
 #include "web/pages.h"
 #include "web/request.h"
+#include "web/site.h"
 
-static int h_home(struct rp_req *rq);
 static int h_lang(struct rp_req *rq);
 static int h_healthz(struct rp_req *rq);
 static int h_readyz(struct rp_req *rq);
@@ -27,7 +27,7 @@ static int h_robots(struct rp_req *rq);
  * RP_ROUTE_AUTH later get the larger body cap once sessions exist.
  */
 const struct rp_route rp_routes[] = {
-	{ "GET", "/", h_home, 0, 0 },
+	{ "GET", "/", site_home, 0, 0 },
 	{ "POST", "/lang", h_lang, RP_ROUTE_BODY, 1024 },
 	{ "GET", "/healthz", h_healthz, 0, 0 },
 	{ "GET", "/readyz", h_readyz, 0, 0 },
@@ -40,6 +40,43 @@ const struct rp_route rp_routes[] = {
 	{ "GET", "/api/v1/orders/{number}", rp_api_order_get, 0, 0 },
 	{ "POST", "/api/v1/orders/{number}/cancel", rp_api_order_cancel,
 	  RP_ROUTE_BODY, 1024 },
+	/* the ordering sites (site*.c): public, then corporate by path */
+	{ "GET", "/brand.css", site_brand_css, 0, 0 },
+	{ "POST", "/access", site_access, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/plans", site_plans, 0, 0 },
+	{ "GET", "/quote", site_quote, 0, 0 },
+	{ "GET", "/order", site_order_form, 0, 0 },
+	{ "POST", "/order", site_order_post, RP_ROUTE_BODY, 32768 },
+	{ "POST", "/order/confirm", site_order_confirm, RP_ROUTE_BODY, 32768 },
+	{ "GET", "/order/done", site_order_done, 0, 0 },
+	{ "GET", "/my-order", site_my, 0, 0 },
+	{ "POST", "/my-order/link", site_my_link, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/my-order/open", site_my_open, 0, 0 },
+	{ "POST", "/my-order/open", site_my_open_post, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/my-order/change", site_my_change, 0, 0 },
+	{ "POST", "/my-order/change", site_my_change_post, RP_ROUTE_BODY, 8192 },
+	{ "GET", "/my-order/cancel", site_my_cancel, 0, 0 },
+	{ "POST", "/my-order/cancel", site_my_cancel_post, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/my-order/receipt", site_my_receipt, 0, 0 },
+	{ "GET", "/c/{slug}/", site_home, 0, 0 },
+	{ "GET", "/c/{slug}/brand.css", site_brand_css, 0, 0 },
+	{ "POST", "/c/{slug}/access", site_access, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/c/{slug}/plans", site_plans, 0, 0 },
+	{ "GET", "/c/{slug}/quote", site_quote, 0, 0 },
+	{ "GET", "/c/{slug}/order", site_order_form, 0, 0 },
+	{ "POST", "/c/{slug}/order", site_order_post, RP_ROUTE_BODY, 32768 },
+	{ "POST", "/c/{slug}/order/confirm", site_order_confirm, RP_ROUTE_BODY, 32768 },
+	{ "GET", "/c/{slug}/order/done", site_order_done, 0, 0 },
+	{ "GET", "/c/{slug}/my-order", site_my, 0, 0 },
+	{ "POST", "/c/{slug}/my-order/link", site_my_link, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/c/{slug}/my-order/open", site_my_open, 0, 0 },
+	{ "POST", "/c/{slug}/my-order/open", site_my_open_post, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/c/{slug}/my-order/change", site_my_change, 0, 0 },
+	{ "POST", "/c/{slug}/my-order/change", site_my_change_post, RP_ROUTE_BODY, 8192 },
+	{ "GET", "/c/{slug}/my-order/cancel", site_my_cancel, 0, 0 },
+	{ "POST", "/c/{slug}/my-order/cancel", site_my_cancel_post, RP_ROUTE_BODY, 4096 },
+	{ "GET", "/c/{slug}/my-order/receipt", site_my_receipt, 0, 0 },
+	{ "GET", "/c/{slug}", site_home, 0, 0 },
 };
 const size_t rp_nroutes = RP_ARRAY_LEN(rp_routes);
 
@@ -56,44 +93,6 @@ static int
 bad_request(struct rp_req *rq)
 {
 	return rp_reply_error(rq, 400);
-}
-
-/* The page language from ?lang=, the lang cookie and Accept-Language. */
-static int
-pick_lang(struct rp_req *rq, enum rp_lang *lang)
-{
-	struct rp_form q;
-	struct rp_str ql = RP_STR_NULL, cl;
-	int r;
-
-	rp_form_init(&q);
-	*lang = RP_LANG_JA;
-	if ((r = rp_form_decode(rq->query, &rp_form_limits_default, &q)) != 0)
-		goto out;
-	(void)rp_form_get(&q, "lang", &ql);
-	cl = rp_str_c(MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
-	    "lang"));
-	*lang = rp_lang_pick(ql, cl, rp_req_header(rq, "Accept-Language"));
- out:
-	rp_form_release(&q);
-	return r;
-}
-
-static int
-h_home(struct rp_req *rq)
-{
-	struct rp_buf page;
-	enum rp_lang lang;
-	int r;
-
-	if (pick_lang(rq, &lang) != 0)
-		return bad_request(rq);
-	rp_buf_init(&page, 64 * 1024);
-	if ((r = rp_page_home(lang, &page)) == 0)
-		r = rp_reply_buf_vary(rq, 200, "text/html; charset=utf-8", &page,
-		    "no-store", "Accept-Language, Cookie");
-	rp_buf_release(&page);
-	return r;
 }
 
 /* POST /lang (form: lang=ja|en): remembers the choice in a cookie. */

@@ -43,11 +43,14 @@ struct fake_vault {
 
 static int
 fake_put(void *arg, const struct rp_vault_person *p, uint32_t tenant,
-    int channel, uint64_t *id)
+    int channel, struct rp_str number, uint64_t *id)
 {
 	struct fake_vault *fv = arg;
 
 	*id = 0;
+	/* the number is reserved before the put, for the vault to bind */
+	if (number.n != RP_ORDER_NUMBER_LEN || memcmp(number.p, "RP-", 3) != 0)
+		return RP_E_PROTO;
 	if (fv->fail)
 		return fv->fail;
 	if (fv->reenter != NULL) {

@@ -36,9 +36,9 @@ rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 
 static int
 no_put(void *arg, const struct rp_vault_person *p, uint32_t tenant,
-    int channel, uint64_t *id)
+    int channel, struct rp_str number, uint64_t *id)
 {
-	(void)arg; (void)p; (void)tenant; (void)channel;
+	(void)arg; (void)p; (void)tenant; (void)channel; (void)number;
 	*id = 0;
 	return RP_E_STATE;
 }

@@ -116,12 +116,12 @@ test_migrations(const char *dir)
 		exit(tap_done());
 	}
 	is_int(rp_store_schema_version(st, &v), 0, "schema version");
-	is_int(v, 2, "migrations 1..2 applied");
+	is_int(v, 3, "migrations 1..3 applied");
 	is_int(rp_store_ping(st), 0, "ping");
 	rp_store_free(st);
 	is_int(rp_store_open(dir, &st), 0, "reopen (migrations idempotent)");
 	is_int(rp_store_schema_version(st, &v), 0, "schema version again");
-	is_int(v, 2, "still version 2");
+	is_int(v, 3, "still version 3");
 	rp_store_free(st);
 
 	/* A database from a newer binary is refused, and left alone. */
@@ -344,6 +344,59 @@ main(void)
 	is_int(o2.status, RP_ORDER_RESERVED, "status reserved");
 	is_int(o2.policy_id, pol_id, "policy snapshot");
 	is_int(rp_store_order_get(st, "RP-ZZZZZZZZ", &o2), RP_E_NOTFOUND, "no order");
+	is_str(o2.lang, "", "not found: zeroed");
+
+	/* a reserved number: the next id, used by the insert that names it */
+	{
+		char num[RP_ORDER_NUMBER_LEN + 1], num2[RP_ORDER_NUMBER_LEN + 1];
+		char tok[RP_WEB_TOKEN_LEN + 1];
+		int64_t rid = 0, rid2 = 0, tt, oo;
+		struct rp_order o3 = base_order(p.id, c.id);
+
+		is_int(rp_store_order_reserve(st, &rid, num), 0, "reserve");
+		ok(rid == o.id + 1, "reserved id follows the last order");
+		is_int(rp_store_order_reserve(st, &rid2, num2), 0, "reserve again");
+		ok(rid2 == rid + 1 && strcmp(num, num2) != 0, "each reservation new");
+		o3.reserved_id = rid2;
+		snprintf(o3.lang, sizeof(o3.lang), "en");
+		snprintf(o3.employee_no, sizeof(o3.employee_no), "E-1234");
+		snprintf(o3.cost_centre, sizeof(o3.cost_centre), "CC-9");
+		h[0] = ev(-1, RP_ORDER_RESERVED, 1700000000);
+		is_int(rp_store_order_insert(st, &o3, h, 1), 0, "insert reserved");
+		ok(o3.id == rid2 && strcmp(o3.number, num2) == 0,
+		    "insert used the reserved number");
+		is_int(rp_store_order_get(st, num2, &o2), 0, "get reserved");
+		is_str(o2.lang, "en", "lang kept");
+		is_str(o2.employee_no, "E-1234", "employee number kept");
+		is_str(o2.cost_centre, "CC-9", "cost centre kept");
+		is_int(rp_store_order_reserve(st, &rid, num), 0, "reserve after");
+		ok(rid == rid2 + 1, "no reuse of a reserved or used id");
+		o3 = base_order(p.id, c.id);
+		snprintf(o3.lang, sizeof(o3.lang), "xx");
+		is_int(rp_store_order_insert(st, &o3, h, 1), RP_E_INVAL, "bad lang");
+
+		/* site tokens */
+		is_int(rp_store_token_new(st, RP_TOKEN_LINK, 0, o.id, 1000, 2000,
+		    tok), 0, "link token");
+		is_int((int)strlen(tok), RP_WEB_TOKEN_LEN, "token length");
+		is_int(rp_store_token_take(st, RP_TOKEN_SESSION, rp_str_c(tok),
+		    1500, false, &tt, &oo), RP_E_NOTFOUND, "kind must match");
+		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 2000,
+		    true, &tt, &oo), RP_E_NOTFOUND, "expired");
+		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1500,
+		    false, &tt, &oo), 0, "peek");
+		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1500,
+		    true, &tt, &oo), 0, "consume");
+		ok(tt == 0 && oo == o.id, "token names its order");
+		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1501,
+		    true, &tt, &oo), RP_E_NOTFOUND, "one time only");
+		tok[0] = tok[0] == 'A' ? 'B' : 'A';
+		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1500,
+		    false, &tt, &oo), RP_E_NOTFOUND, "altered token");
+		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c("x'--"),
+		    1500, false, &tt, &oo), RP_E_NOTFOUND, "malformed token");
+		is_int(rp_store_token_purge(st, 3000), 0, "purge");
+	}
 
 	/* refused inserts */
 	o2 = base_order(p.id, c.id);

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * site.h — the ordering sites (folder-internal): the public site at "/"
+ * and one site per corporate client at "/c/{slug}/" and on its own host
+ * name "{slug}.<public host>" ({slug}.localhost in development).
+ *
+ * Every page handler starts with site_begin(), which decides the site
+ * from the route's {slug} and the Host header, never from anything else
+ * the client says: a {slug} that does not exist, or that disagrees with
+ * the host's, is 404.  Everything a page then reads (plans and prices,
+ * orders, sessions, links, access passes) is looked up with the site's
+ * tenant id, so one client's site cannot reach another's data (tenant
+ * isolation).  Pages are rendered only through the template layer
+ * (tmpl.h); every form carries the CSRF token and every POST is checked
+ * before its handler runs.
+ *
+ * Personal data: the sites write it to the vault (order service) and read
+ * it back only on "my order" and the receipt, as public_web or
+ * corporate_web with purpose "order_view" for the session's own order —
+ * each read is an access-log entry.  Nothing personal is logged, put in a
+ * URL or kept in a cookie.
+ */
+#ifndef RP_WEB_SITE_H
+#define RP_WEB_SITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+#include "web/csrf.h"
+#include "web/decode.h"
+#include "web/pages.h"
+#include "web/request.h"
+#include "web/tmpl.h"
+
+#define SITE_MAX_DOMAINS	8
+
+struct site {
+	int64_t tenant_id;		/* 0: the public site */
+	struct rp_tenant t;		/* the tenant (corporate) */
+	char home[48];			/* "/" or "/c/<slug>/" */
+	char origin[300];		/* this request's own origin */
+	char base_url[300];		/* absolute site root for mail links */
+	bool invoice;			/* may bill by monthly invoice */
+	/* from the tenant's settings */
+	char primary[8], accent[8];	/* "#rrggbb" or "" */
+	char logo_text[128];
+	char access_hash[65];		/* hex SHA-256 of the access code, or "" */
+	size_t ndomains;
+	char domains[SITE_MAX_DOMAINS][64];	/* allowed e-mail domains */
+};
+
+/* One page being answered. */
+struct page {
+	struct rp_req *rq;
+	struct rp_store *st;
+	struct site site;
+	enum rp_lang lang;
+	struct rp_cookies ck;
+	char csrf[RP_CSRF_TOKEN_LEN + 1];
+	bool csrf_new;			/* send a Set-Cookie for it */
+	struct rp_buf set_cookie[3];	/* extra Set-Cookie values */
+	size_t nset;
+	struct rp_tmpl_vars *v;
+	struct rp_tmpl_scope *root;
+	struct rp_form form;		/* the POST body (empty for GET) */
+	struct rp_form query;
+};
+
+/*
+ * Starts a page: resolves the site (404 for an unknown or mismatched one),
+ * the language, the CSRF token, the template values common to every page;
+ * for POST, decodes the form (400) and checks CSRF (403).  0 to go on; 1
+ * when an answer has been sent; < 0 on a failure to answer.  Always pair
+ * with page_end().
+ */
+int page_begin(struct page *pg, struct rp_req *rq);
+void page_end(struct page *pg);
+
+/* Renders template name with the page's values and answers status. */
+int page_render(struct page *pg, unsigned status, const char *name);
+/* 303 See Other to the site-relative path rel (after home). */
+int page_redirect(struct page *pg, const char *rel);
+/* The site's error page for status (404, 403, 503, ...). */
+int page_error(struct page *pg, unsigned status);
+/* Adds a Set-Cookie value (see rp_cookie_set). */
+int page_cookie(struct page *pg, const char *name, struct rp_str value,
+    long max_age);
+
+/* The form field (POST) or query parameter (GET) name, or an empty view. */
+struct rp_str page_arg(const struct page *pg, const char *name);
+
+/*
+ * The corporate site's access pass: true when the site has no access code
+ * or the browser has passed it.
+ */
+bool page_access_ok(struct page *pg);
+
+/*
+ * A localised name of a catalogue entry: the message "prefix.code" (code
+ * lower-cased: "dest.us", "counter.nrt1", "option.battery") in lang if
+ * the catalogue has it, else fallback (the store's name).
+ */
+struct rp_str site_local_name(enum rp_lang lang, const char *prefix,
+    const char *code, const char *fallback);
+
+/* "12,345" into out. */
+void yen_format(int64_t yen, char out[32]);
+
+/* The order of the browser's "my order" session on this site: 0 and *id, or RP_E_NOTFOUND. */
+int page_session_order(struct page *pg, int64_t *order_id);
+/* Starts a "my order" session for order_id (Set-Cookie). */
+int page_session_start(struct page *pg, int64_t order_id);
+
+/* Handlers (site.c, site_order.c, site_my.c). */
+int site_home(struct rp_req *rq);
+int site_brand_css(struct rp_req *rq);
+int site_access(struct rp_req *rq);
+int site_plans(struct rp_req *rq);
+int site_quote(struct rp_req *rq);
+int site_order_form(struct rp_req *rq);
+int site_order_post(struct rp_req *rq);
+int site_order_confirm(struct rp_req *rq);
+int site_order_done(struct rp_req *rq);
+int site_my(struct rp_req *rq);
+int site_my_link(struct rp_req *rq);
+int site_my_open(struct rp_req *rq);
+int site_my_open_post(struct rp_req *rq);
+int site_my_change(struct rp_req *rq);
+int site_my_change_post(struct rp_req *rq);
+int site_my_cancel(struct rp_req *rq);
+int site_my_cancel_post(struct rp_req *rq);
+int site_my_receipt(struct rp_req *rq);
+
+#endif
