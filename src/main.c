@@ -19,6 +19,7 @@
 #include "conf/conf.h"
 #include "proc/proc.h"
 #include "seed/seed.h"
+#include "store/store.h"
 #include "util/log.h"
 #include "vault/vault.h"
 #include "witness/witness.h"
@@ -45,6 +46,27 @@ public_url(const struct rp_conf *c, char *out, size_t n)
 		snprintf(out, n, "http://localhost:%u", c->port);
 }
 
+/* Each corporate client's site, by path and by host name (development). */
+static void
+print_corporate_sites(const struct rp_conf *conf, const char *url)
+{
+	struct rp_tenant *t = NULL;
+	struct rp_store *st = NULL;
+	const char *host = strstr(url, "://");
+	size_t n = 0;
+
+	if (rp_store_open(conf->data_dir, &st) != 0 ||
+	    rp_store_tenant_list(st, &t, &n) != 0)
+		n = 0;
+	host = host != NULL ? host + 3 : url;
+	for (size_t i = 0; i < n; i++)
+		printf("  corporate site    %s/c/%s/  (also %.*s%s.%s/)  %s\n",
+		    url, t[i].slug, (int)(host - url), url, t[i].slug, host,
+		    t[i].name);
+	free(t);
+	rp_store_free(st);
+}
+
 static int
 cmd_serve(struct rp_conf *conf, int argc, char **argv)
 {
@@ -59,6 +81,7 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 	memcpy(conf->public_url, url, sizeof(url));
 	printf("rentport %s: data in %s\n", RP_VERSION, conf->data_dir);
 	printf("  public site       %s/\n", url);
+	print_corporate_sites(conf, url);
 	printf("  health            %s/healthz\n", url);
 	printf("  metrics           %s/metrics\n", url);
 	printf("  access log        http://%s:%u/checkpoint (tlog-tiles, read-only)\n",

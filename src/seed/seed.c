@@ -249,7 +249,8 @@ static const struct tenant_def {
 	  RP_BILLING_INVOICE, 50, 15 },
 	{ "seiso-eng", "星霜エンジニアリング株式会社", "seiso-eng.example",
 	  "{\"primary\":\"#1f3a68\",\"accent\":\"#cfd8ea\",\"logo_text\":"
-	  "\"SEISO ENGINEERING\",\"lang\":\"ja\",\"fictional\":true}",
+	  "\"SEISO ENGINEERING\",\"lang\":\"ja\",\"fictional\":true,"
+	  "\"allowed_email_domains\":[\"seiso-eng.example\"]}",
 	  RP_BILLING_CARD, 30, 10 },
 	{ "mizunagi-pharma", "株式会社みずなぎ製薬", "mizunagi-pharma.example",
 	  "{\"primary\":\"#1d6b57\",\"accent\":\"#d3ece4\",\"logo_text\":"
@@ -294,6 +295,8 @@ struct catalogue {
 	int64_t counter_id[NCOUNTER];
 	int64_t option_id[O_COUNT];
 	int64_t policy_id;
+	/* a demo access code (random, printed once) for the last client */
+	char access_code[16];
 	int dest_weight[NDEST], tenant_weight[NTENANT], counter_weight[NCOUNTER];
 	size_t nplans, ndevices_new;
 };
@@ -328,6 +331,33 @@ print_saved_logins(const char *path)
 	fclose(f);
 }
 
+/*
+ * Gives t's site an access code: a random one (digits and letters without
+ * look-alikes) into code, its SHA-256 into the settings (the sites compare
+ * hashes; the code itself is kept nowhere but the demo logins file).
+ */
+static int
+access_settings(struct rp_tenant *t, char *code, size_t n)
+{
+	static const char alpha[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	uint8_t h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof(h) + 1];
+	size_t len = strlen(t->settings), i;
+
+	if (n < 11 || len < 2 || t->settings[len - 1] != '}')
+		return RP_E_INVAL;
+	for (i = 0; i < 10; i++)
+		code[i] = alpha[randombytes_uniform(sizeof(alpha) - 1)];
+	code[10] = '\0';
+	crypto_hash_sha256(h, (const unsigned char *)code, 10);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if ((size_t)snprintf(t->settings + len - 1, sizeof(t->settings) - len + 1,
+	    ",\"access_code_sha256\":\"%s\"}", hex) >= sizeof(t->settings) -
+	    len + 1)
+		return RP_E_TOOBIG;
+	return 0;
+}
+
 static int
 ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
     struct catalogue *cat)
@@ -354,6 +384,9 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 			snprintf(t.slug, sizeof(t.slug), "%s", td->slug);
 			snprintf(t.name, sizeof(t.name), "%s", td->name);
 			snprintf(t.settings, sizeof(t.settings), "%s", td->settings);
+			if (i == NTENANT - 1 && (r = access_settings(&t,
+			    cat->access_code, sizeof(cat->access_code))) != 0)
+				return r;
 			t.billing = td->billing;
 			r = rp_store_tenant_insert(st, &t);
 		}
@@ -585,10 +618,20 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 		if ((r = rp_store_api_key_create(st, cat->tenant_id[i], key,
 		    &kid)) != 0)
 			break;
-		say(o, "  API key for %-16s %s\n", tenant_defs[i].slug, key);
+		say(o, "  API key for %s: %s  site %s/c/%s/\n",
+		    tenant_defs[i].slug, key, o->site_url, tenant_defs[i].slug);
 		if (f != NULL)
-			fprintf(f, "API key for %s: %s\n", tenant_defs[i].slug, key);
+			fprintf(f, "API key for %s: %s  site %s/c/%s/\n",
+			    tenant_defs[i].slug, key, o->site_url,
+			    tenant_defs[i].slug);
 		sodium_memzero(key, sizeof(key));
+	}
+	if (cat->access_code[0] != '\0') {
+		say(o, "  access code for %s: %s\n", tenant_defs[NTENANT - 1].slug,
+		    cat->access_code);
+		if (f != NULL)
+			fprintf(f, "access code for %s: %s\n",
+			    tenant_defs[NTENANT - 1].slug, cat->access_code);
 	}
 	if (f != NULL && fclose(f) != 0)
 		rp_log_warn("seed: demo logins file: %s", strerror(errno));
@@ -1378,6 +1421,14 @@ rp_seed_cmd(const struct rp_conf *conf, int argc, char **argv)
 	if (o.demo && !have_orders)
 		o.orders = RP_SEED_DEMO_ORDERS;
 	o.progress = isatty(2) == 1;
+	if (conf->public_url[0] != '\0')
+		snprintf(o.site_url, sizeof(o.site_url), "%.*s",
+		    (int)strcspn(conf->public_url, "?#"), conf->public_url);
+	else
+		snprintf(o.site_url, sizeof(o.site_url), "http://localhost:%u",
+		    (unsigned)conf->port);
+	while (strlen(o.site_url) > 0 && o.site_url[strlen(o.site_url) - 1] == '/')
+		o.site_url[strlen(o.site_url) - 1] = '\0';
 	if ((size_t)snprintf(logins, sizeof(logins), "%s/demo-logins.txt",
 	    conf->data_dir) < sizeof(logins))
 		o.logins_path = logins;
