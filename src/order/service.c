@@ -446,7 +446,8 @@ copy_str(struct rp_str s, char *out, size_t size)
 {
 	size_t n = s.n < size - 1 ? s.n : size - 1;
 
-	memcpy(out, s.p, n);
+	if (n > 0)
+		memcpy(out, s.p, n);
 	out[n] = '\0';
 }
 

@@ -45,7 +45,7 @@ def main():
     d = tempfile.mkdtemp(prefix="rentport-api-")
     seed = subprocess.run([BIN, "seed", "--demo", "--data-dir=" + d],
                           capture_output=True, text=True)
-    keys = dict(re.findall(r"API key for (\S+)\s+(rpk_[0-9a-f]{64})", seed.stdout))
+    keys = dict(re.findall(r"API key for ([a-z0-9-]+):?\s+(rpk_[0-9a-f]{64})", seed.stdout))
     ok(len(keys) == 3, "demo seed printed an API key per corporate client")
     saved = open(os.path.join(d, "demo-logins.txt")).read()
     ok(all(k in saved for k in keys.values()), "keys kept for make run to print again")
