@@ -358,9 +358,9 @@ test_pages(void)
 		ok(strstr(out.d, en ? "hreflang=\"en\" lang=\"en\" aria-current"
 		    : "hreflang=\"ja\" lang=\"ja\" aria-current") != NULL,
 		    "language switch marks the current language");
-		ok(strstr(out.d, en ? "<title>&lt;Not found&gt; — rentport Wi-Fi "
+		ok(strstr(out.d, en ? "<title>&lt;Not found&gt; — rentport — Wi-Fi "
 		    "rental for travel abroad</title>" : "<title>&lt;Not found&gt; "
-		    "— rentport 海外WiFiレンタル</title>") != NULL, "title escaped");
+		    "— rentport — 海外WiFiレンタル</title>") != NULL, "title escaped");
 		ok(strstr(out.d, "HTTP 404") != NULL, "status shown");
 		ok(strstr(out.d, "</footer>\n</body>\n</html>") != NULL, "footer");
 		ok(strstr(out.d, "{{") == NULL, "no template syntax leaks");
