@@ -18,6 +18,7 @@
 #include "alog/writer.h"
 #include "conf/conf.h"
 #include "proc/proc.h"
+#include "pci/scan.h"
 #include "seed/seed.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -167,6 +168,8 @@ usage(FILE *f)
 	    "Commands:\n");
 	for (i = 0; i < RP_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "scan-pan",
+	    "find card numbers in files (exit 1 if any): PATH...");
 	fprintf(f, "\n");
 	rp_conf_usage(f);
 }
@@ -187,6 +190,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		argv[1] = (char *)"version";
+	/* paths, not configuration: no --key=value parsing */
+	if (strcmp(argv[1], "scan-pan") == 0)
+		return rp_scan_pan_cmd(argc - 2, argv + 2);
 	for (i = 0; i < (int)RP_ARRAY_LEN(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			cmd = &commands[i];
