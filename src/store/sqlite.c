@@ -29,6 +29,7 @@ static const struct {
 	{ 1, "src/store/migrations/0001_init.sql" },
 	{ 2, "src/store/migrations/0002_api.sql" },
 	{ 3, "src/store/migrations/0003_sites.sql" },
+	{ 4, "src/store/migrations/0004_payments.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -50,9 +51,14 @@ enum {
 	S_ORDER_CHANGE, S_ORDER_OPT_DEL,
 	S_ORDER_RESERVE, S_ORDER_UNRESERVE, S_TOKEN_INS, S_TOKEN_GET, S_TOKEN_USE,
 	S_TOKEN_PURGE,
+	S_PAY_ATTEMPT, S_PAY_INS, S_PAY_GET, S_PAY_LAST, S_PAY_BY_PSP, S_PAY_DUE,
+	S_PAY_UPD, S_HOOK_INS, S_ORDER_PAID,
 	S_COUNT
 };
 
+#define PAY_COLS "id, order_id, op, attempt, idem_key, amount_yen, token, " \
+	"return_url, state, psp_id, psp_status, decline_code, next_url, brand, " \
+	"last4, exp_month, exp_year, tries, next_try_at, created_at, updated_at"
 #define TENANT_COLS "id, slug, name, billing, settings, created_at"
 #define PLAN_COLS "id, code, destination, destination_name, device, tier, " \
 	"daily_yen, tax_bp, active"
@@ -165,6 +171,26 @@ static const char *const sql[S_COUNT] = {
 	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0 "
 	    "RETURNING tenant_id, order_id",
 	[S_TOKEN_PURGE] = "DELETE FROM web_tokens WHERE expires_at <= ?1",
+	[S_PAY_ATTEMPT] = "SELECT coalesce(max(attempt), 0) FROM payments "
+	    "WHERE order_id = ?1 AND op = ?2",
+	[S_PAY_INS] = "INSERT INTO payments (order_id, op, attempt, idem_key, "
+	    "amount_yen, token, return_url, state, created_at, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?8)",
+	[S_PAY_GET] = "SELECT " PAY_COLS " FROM payments WHERE id = ?1",
+	[S_PAY_LAST] = "SELECT " PAY_COLS " FROM payments WHERE order_id = ?1 "
+	    "AND op = ?2 ORDER BY attempt DESC LIMIT 1",
+	[S_PAY_BY_PSP] = "SELECT " PAY_COLS " FROM payments WHERE psp_id = ?1 "
+	    "AND op = ?2 ORDER BY id DESC LIMIT 1",
+	[S_PAY_DUE] = "SELECT " PAY_COLS " FROM payments WHERE state IN "
+	    "('queued', 'unknown') AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
+	[S_PAY_UPD] = "UPDATE payments SET state = ?2, psp_id = ?3, "
+	    "psp_status = ?4, decline_code = ?5, next_url = ?6, brand = ?7, "
+	    "last4 = ?8, exp_month = ?9, exp_year = ?10, tries = ?11, "
+	    "next_try_at = ?12, updated_at = ?13, token = ?14 WHERE id = ?1",
+	[S_HOOK_INS] = "INSERT INTO webhook_events (id, type, received_at) "
+	    "VALUES (?1, ?2, ?3)",
+	[S_ORDER_PAID] = "UPDATE orders SET pay_token = ?2, pay_brand = ?3, "
+	    "pay_last4 = ?4, pay_auth_id = ?5 WHERE id = ?1",
 };
 
 struct sq {
@@ -1733,6 +1759,205 @@ sq_token_purge(void *arg, int64_t now)
 	return step_done(be, s);
 }
 
+/* ---- migration 0004: the payment outbox -------------------------------- */
+
+static const char *const pay_ops[] = { "authorize", "capture", "void",
+    "refund", "charge" };
+static const char *const pay_states[] = { "queued", "action", "done",
+    "failed", "unknown" };
+
+static int
+pick(const char *const *names, size_t n, const char *s, int *out)
+{
+	for (size_t i = 0; s != NULL && i < n; i++)
+		if (strcmp(names[i], s) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return RP_E_DB;
+}
+
+static int
+read_payment(sqlite3_stmt *s, void *rec)
+{
+	struct rp_payment *p = rec;
+	int r;
+
+	p->id = sqlite3_column_int64(s, 0);
+	p->order_id = sqlite3_column_int64(s, 1);
+	if ((r = pick(pay_ops, RP_ARRAY_LEN(pay_ops),
+	    (const char *)sqlite3_column_text(s, 2), &p->op)) != 0)
+		return r;
+	p->attempt = sqlite3_column_int(s, 3);
+	COPY(4, p->idem_key);
+	p->amount_yen = sqlite3_column_int64(s, 5);
+	COPY(6, p->token);
+	COPY(7, p->return_url);
+	if ((r = pick(pay_states, RP_ARRAY_LEN(pay_states),
+	    (const char *)sqlite3_column_text(s, 8), &p->state)) != 0)
+		return r;
+	COPY(9, p->psp_id);
+	COPY(10, p->psp_status);
+	COPY(11, p->decline_code);
+	COPY(12, p->next_url);
+	COPY(13, p->brand);
+	COPY(14, p->last4);
+	p->exp_month = sqlite3_column_int(s, 15);
+	p->exp_year = sqlite3_column_int(s, 16);
+	p->tries = sqlite3_column_int(s, 17);
+	p->next_try_at = sqlite3_column_int64(s, 18);
+	p->created_at = sqlite3_column_int64(s, 19);
+	p->updated_at = sqlite3_column_int64(s, 20);
+	return 0;
+}
+
+static int
+sq_payment_new(void *arg, struct rp_payment *p)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int64_t t = now();
+	int rc, r;
+
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((s = stmt(be, S_PAY_ATTEMPT)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, p->order_id);
+	bind_text(s, 2, pay_ops[p->op]);
+	rc = sqlite3_step(s);
+	p->attempt = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) + 1 : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		r = RP_E_DB;
+		goto out;
+	}
+	snprintf(p->idem_key, sizeof(p->idem_key), "order:%lld:%s:%d",
+	    (long long)p->order_id, pay_ops[p->op], p->attempt);
+	if ((s = stmt(be, S_PAY_INS)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, p->order_id);
+	bind_text(s, 2, pay_ops[p->op]);
+	sqlite3_bind_int(s, 3, p->attempt);
+	bind_text(s, 4, p->idem_key);
+	sqlite3_bind_int64(s, 5, p->amount_yen);
+	bind_text(s, 6, p->token);
+	bind_text(s, 7, p->return_url);
+	sqlite3_bind_int64(s, 8, t);
+	if ((r = step_done(be, s)) != 0)
+		goto out;
+	p->id = sqlite3_last_insert_rowid(be->db);
+	p->state = RP_PAY_QUEUED;
+	p->created_at = p->updated_at = t;
+ out:
+	return tx_end(be, r);
+}
+
+static int
+sq_payment_get(void *arg, int64_t id, const char *psp_id, int64_t order_id,
+    int op, struct rp_payment *p)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if (id > 0) {
+		if ((s = stmt(be, S_PAY_GET)) == NULL)
+			return RP_E_DB;
+		sqlite3_bind_int64(s, 1, id);
+	} else if (psp_id != NULL) {
+		if ((s = stmt(be, S_PAY_BY_PSP)) == NULL)
+			return RP_E_DB;
+		bind_text(s, 1, psp_id);
+		bind_text(s, 2, pay_ops[op]);
+	} else {
+		if ((s = stmt(be, S_PAY_LAST)) == NULL)
+			return RP_E_DB;
+		sqlite3_bind_int64(s, 1, order_id);
+		bind_text(s, 2, pay_ops[op]);
+	}
+	return get_row(be, s, read_payment, p, sizeof(*p));
+}
+
+static int
+sq_payment_due(void *arg, int64_t at, size_t max, struct rp_payment **out,
+    size_t *n)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_PAY_DUE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	return list_rows(be, s, sizeof(**out), read_payment, (void **)out, n);
+}
+
+static int
+sq_payment_update(void *arg, const struct rp_payment *p)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = stmt(be, S_PAY_UPD)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, p->id);
+	bind_text(s, 2, pay_states[p->state]);
+	bind_text(s, 3, p->psp_id);
+	bind_text(s, 4, p->psp_status);
+	bind_text(s, 5, p->decline_code);
+	bind_text(s, 6, p->next_url);
+	bind_text(s, 7, p->brand);
+	bind_text(s, 8, p->last4);
+	sqlite3_bind_int(s, 9, p->exp_month);
+	sqlite3_bind_int(s, 10, p->exp_year);
+	sqlite3_bind_int(s, 11, p->tries);
+	sqlite3_bind_int64(s, 12, p->next_try_at);
+	sqlite3_bind_int64(s, 13, now());
+	bind_text(s, 14, p->token);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
+}
+
+static int
+sq_webhook_seen(void *arg, const char *id, const char *type, int64_t at)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_HOOK_INS)) == NULL)
+		return RP_E_DB;
+	bind_text(s, 1, id);
+	bind_text(s, 2, type);
+	sqlite3_bind_int64(s, 3, at);
+	return step_done(be, s);	/* RP_E_EXISTS: seen before */
+}
+
+static int
+sq_order_paid(void *arg, int64_t order_id, const char *token,
+    const char *brand, const char *last4, const char *auth_id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = stmt(be, S_ORDER_PAID)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, order_id);
+	bind_text(s, 2, token);
+	bind_text(s, 3, brand);
+	bind_text(s, 4, last4);
+	bind_text(s, 5, auth_id);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
+}
+
 static const struct rp_store_ops rp_store_sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1781,4 +2006,10 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.token_insert = sq_token_insert,
 	.token_find = sq_token_find,
 	.token_purge = sq_token_purge,
+	.payment_new = sq_payment_new,
+	.payment_get = sq_payment_get,
+	.payment_due = sq_payment_due,
+	.payment_update = sq_payment_update,
+	.webhook_seen = sq_webhook_seen,
+	.order_paid = sq_order_paid,
 };

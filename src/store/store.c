@@ -1063,3 +1063,125 @@ rp_store_token_purge(struct rp_store *st, int64_t now)
 {
 	return st->ops->token_purge(st->be, now);
 }
+
+/* ---- migration 0004: the payment outbox --------------------------------- */
+
+static int
+payment_ok(const struct rp_payment *p)
+{
+	int r;
+
+	REQUIRE(p->op >= RP_PAY_AUTHORIZE && p->op <= RP_PAY_CHARGE);
+	REQUIRE(p->state >= RP_PAY_QUEUED && p->state <= RP_PAY_UNKNOWN);
+	REQUIRE(p->amount_yen >= 0);
+	CHECK(text_ok(p->token, sizeof(p->token) - 1, true));
+	CHECK(text_ok(p->return_url, sizeof(p->return_url) - 1, true));
+	CHECK(text_ok(p->psp_id, sizeof(p->psp_id) - 1, true));
+	CHECK(text_ok(p->psp_status, sizeof(p->psp_status) - 1, true));
+	CHECK(text_ok(p->decline_code, sizeof(p->decline_code) - 1, true));
+	CHECK(text_ok(p->next_url, sizeof(p->next_url) - 1, true));
+	CHECK(text_ok(p->brand, sizeof(p->brand) - 1, true));
+	CHECK(text_ok(p->last4, sizeof(p->last4) - 1, true));
+	CHECK(no_pan(p->token));
+	CHECK(no_pan(p->return_url));
+	CHECK(no_pan(p->psp_id));
+	CHECK(no_pan(p->decline_code));
+	CHECK(no_pan(p->next_url));
+	return 0;
+}
+
+int
+rp_store_payment_new(struct rp_store *st, struct rp_payment *p)
+{
+	int r;
+
+	p->state = RP_PAY_QUEUED;
+	REQUIRE(p->order_id > 0);
+	CHECK(payment_ok(p));
+	return st->ops->payment_new(st->be, p);
+}
+
+int
+rp_store_payment_get(struct rp_store *st, int64_t id, struct rp_payment *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (id <= 0)
+		return RP_E_NOTFOUND;
+	return st->ops->payment_get(st->be, id, NULL, 0, 0, p);
+}
+
+int
+rp_store_payment_last(struct rp_store *st, int64_t order_id, int op,
+    struct rp_payment *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (order_id <= 0 || op < RP_PAY_AUTHORIZE || op > RP_PAY_CHARGE)
+		return RP_E_NOTFOUND;
+	return st->ops->payment_get(st->be, 0, NULL, order_id, op, p);
+}
+
+int
+rp_store_payment_by_psp(struct rp_store *st, const char *psp_id, int op,
+    struct rp_payment *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (psp_id == NULL || psp_id[0] == '\0' || op < RP_PAY_AUTHORIZE ||
+	    op > RP_PAY_CHARGE)
+		return RP_E_NOTFOUND;
+	return st->ops->payment_get(st->be, 0, psp_id, 0, op, p);
+}
+
+int
+rp_store_payment_due(struct rp_store *st, int64_t now, size_t max,
+    struct rp_payment **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(max >= 1 && max <= 1000);
+	return st->ops->payment_due(st->be, now, max, out, n);
+}
+
+int
+rp_store_payment_update(struct rp_store *st, const struct rp_payment *p)
+{
+	int r;
+
+	REQUIRE(p->id > 0);
+	CHECK(payment_ok(p));
+	return st->ops->payment_update(st->be, p);
+}
+
+int
+rp_store_webhook_seen(struct rp_store *st, const char *id, const char *type,
+    int64_t at)
+{
+	int r;
+
+	REQUIRE(id != NULL && id[0] != '\0' && type != NULL);
+	CHECK(text_ok(id, 128, false));
+	CHECK(text_ok(type, 64, false));
+	return st->ops->webhook_seen(st->be, id, type, at);
+}
+
+int
+rp_store_order_paid(struct rp_store *st, int64_t order_id, const char *token,
+    const char *brand, const char *last4, const char *auth_id)
+{
+	struct rp_order o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	REQUIRE(order_id > 0);
+	snprintf(o.pay_token, sizeof(o.pay_token), "%s", token);
+	snprintf(o.pay_brand, sizeof(o.pay_brand), "%s", brand);
+	snprintf(o.pay_last4, sizeof(o.pay_last4), "%s", last4);
+	snprintf(o.pay_auth_id, sizeof(o.pay_auth_id), "%s", auth_id);
+	CHECK(text_ok(o.pay_token, sizeof(o.pay_token) - 1, true));
+	CHECK(text_ok(o.pay_brand, sizeof(o.pay_brand) - 1, true));
+	CHECK(text_ok(o.pay_last4, sizeof(o.pay_last4) - 1, true));
+	CHECK(text_ok(o.pay_auth_id, sizeof(o.pay_auth_id) - 1, true));
+	CHECK(no_pan(o.pay_token));
+	CHECK(no_pan(o.pay_auth_id));
+	return st->ops->order_paid(st->be, order_id, o.pay_token, o.pay_brand,
+	    o.pay_last4, o.pay_auth_id);
+}

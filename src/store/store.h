@@ -516,4 +516,68 @@ int rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
 /* Deletes tokens expired at now. */
 int rp_store_token_purge(struct rp_store *st, int64_t now) RP_WARN_UNUSED;
 
+/*
+ * The payment outbox (migration 0004; src/paylink/ works it).  A row is a
+ * money operation on an order, recorded before the payment agent is
+ * called, with the deterministic Idempotency-Key "order:<id>:<op>:<n>".
+ * Only agent references and the agent's brand / last4 / expiry: never
+ * card data (every text field is refused if it holds a run of 12 digits).
+ */
+enum rp_pay_op { RP_PAY_AUTHORIZE, RP_PAY_CAPTURE, RP_PAY_VOID, RP_PAY_REFUND,
+	RP_PAY_CHARGE };
+enum rp_pay_state {
+	RP_PAY_QUEUED,		/* to send (again: same key) */
+	RP_PAY_ACTION,		/* the customer must act (3-D Secure): next_url */
+	RP_PAY_DONE,		/* the agent did it */
+	RP_PAY_FAILED,		/* the agent refused it (decline_code) */
+	RP_PAY_UNKNOWN		/* sent, no answer: ask the agent, same key */
+};
+struct rp_payment {
+	int64_t id, order_id;
+	int op;				/* enum rp_pay_op */
+	int attempt;			/* 1, 2, ... per (order, op) */
+	char idem_key[96];
+	int64_t amount_yen;
+	char token[65];			/* the agent's single-use token id */
+	char return_url[256];		/* where 3-D Secure sends the customer */
+	int state;			/* enum rp_pay_state */
+	char psp_id[65];		/* pay_… / re_… */
+	char psp_status[33];
+	char decline_code[49];
+	char next_url[256];
+	char brand[17], last4[5];
+	int exp_month, exp_year;
+	int tries;
+	int64_t next_try_at, created_at, updated_at;
+};
+/*
+ * Records a new operation (order_id, op, amount_yen, token, return_url
+ * from p): sets id, attempt, idem_key, state queued.  RP_E_NOTFOUND for an
+ * unknown order; RP_E_DENIED if a field looks like a card number.
+ */
+int rp_store_payment_new(struct rp_store *st, struct rp_payment *p)
+    RP_WARN_UNUSED;
+int rp_store_payment_get(struct rp_store *st, int64_t id,
+    struct rp_payment *p) RP_WARN_UNUSED;
+/* The latest attempt of op on order_id. */
+int rp_store_payment_last(struct rp_store *st, int64_t order_id, int op,
+    struct rp_payment *p) RP_WARN_UNUSED;
+/* The latest row of op with the agent's id psp_id. */
+int rp_store_payment_by_psp(struct rp_store *st, const char *psp_id, int op,
+    struct rp_payment *p) RP_WARN_UNUSED;
+/* Queued or unknown rows due at now (next_try_at <= now), oldest first. */
+int rp_store_payment_due(struct rp_store *st, int64_t now, size_t max,
+    struct rp_payment **out, size_t *n) RP_WARN_UNUSED;
+/* Writes state, psp_*, decline_code, next_url, brand, last4, expiry,
+ * tries, next_try_at and token of row p->id. */
+int rp_store_payment_update(struct rp_store *st, const struct rp_payment *p)
+    RP_WARN_UNUSED;
+/* Records webhook event id: 0 the first time, RP_E_EXISTS after. */
+int rp_store_webhook_seen(struct rp_store *st, const char *id,
+    const char *type, int64_t at) RP_WARN_UNUSED;
+/* Sets an order's payment references (the agent's answer only). */
+int rp_store_order_paid(struct rp_store *st, int64_t order_id,
+    const char *token, const char *brand, const char *last4,
+    const char *auth_id) RP_WARN_UNUSED;
+
 #endif

@@ -94,6 +94,19 @@ struct rp_store_ops {
 	int (*token_find)(void *be, const char *kind, const uint8_t hash[32],
 	    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id);
 	int (*token_purge)(void *be, int64_t now);
+
+	/* migration 0004: the payment outbox */
+	int (*payment_new)(void *be, struct rp_payment *p);
+	/* by id if > 0, else by psp_id and op if psp_id, else the last of (order, op) */
+	int (*payment_get)(void *be, int64_t id, const char *psp_id,
+	    int64_t order_id, int op, struct rp_payment *p);
+	int (*payment_due)(void *be, int64_t now, size_t max,
+	    struct rp_payment **out, size_t *n);
+	int (*payment_update)(void *be, const struct rp_payment *p);
+	int (*webhook_seen)(void *be, const char *id, const char *type,
+	    int64_t at);
+	int (*order_paid)(void *be, int64_t order_id, const char *token,
+	    const char *brand, const char *last4, const char *auth_id);
 };
 
 struct rp_store {

@@ -116,12 +116,12 @@ test_migrations(const char *dir)
 		exit(tap_done());
 	}
 	is_int(rp_store_schema_version(st, &v), 0, "schema version");
-	is_int(v, 3, "migrations 1..3 applied");
+	is_int(v, 4, "migrations 1..4 applied");
 	is_int(rp_store_ping(st), 0, "ping");
 	rp_store_free(st);
 	is_int(rp_store_open(dir, &st), 0, "reopen (migrations idempotent)");
 	is_int(rp_store_schema_version(st, &v), 0, "schema version again");
-	is_int(v, 3, "still version 3");
+	is_int(v, 4, "still version 4");
 	rp_store_free(st);
 
 	/* A database from a newer binary is refused, and left alone. */
@@ -396,6 +396,52 @@ main(void)
 		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c("x'--"),
 		    1500, false, &tt, &oo), RP_E_NOTFOUND, "malformed token");
 		is_int(rp_store_token_purge(st, 3000), 0, "purge");
+	}
+
+	/* the payment outbox */
+	{
+		struct rp_payment pay, pp2, *due = NULL;
+		size_t nd = 0;
+
+		memset(&pay, 0, sizeof(pay));
+		pay.order_id = o.id;
+		pay.op = RP_PAY_AUTHORIZE;
+		pay.amount_yen = 13024;
+		snprintf(pay.token, sizeof(pay.token), "tok_abc");
+		is_int(rp_store_payment_new(st, &pay), 0, "payment recorded");
+		ok(pay.id > 0 && pay.attempt == 1, "first attempt");
+		is_str(pay.idem_key, "order:1:authorize:1", "deterministic key");
+		memset(&pp2, 0, sizeof(pp2));
+		pp2.order_id = o.id;
+		pp2.op = RP_PAY_AUTHORIZE;
+		is_int(rp_store_payment_new(st, &pp2), 0, "second attempt");
+		is_int(pp2.attempt, 2, "attempt 2");
+		is_int(rp_store_payment_due(st, 10, 10, &due, &nd), 0, "due");
+		ok(nd == 2 && due[0].id == pay.id, "both due, oldest first");
+		free(due);
+		pay.state = RP_PAY_DONE;
+		snprintf(pay.psp_id, sizeof(pay.psp_id), "pay_1");
+		snprintf(pay.brand, sizeof(pay.brand), "visa");
+		snprintf(pay.last4, sizeof(pay.last4), "4242");
+		is_int(rp_store_payment_update(st, &pay), 0, "update");
+		is_int(rp_store_payment_by_psp(st, "pay_1", RP_PAY_AUTHORIZE, &pp2),
+		    0, "by agent id");
+		ok(pp2.id == pay.id && pp2.state == RP_PAY_DONE, "state kept");
+		is_int(rp_store_payment_last(st, o.id, RP_PAY_AUTHORIZE, &pp2), 0,
+		    "last attempt");
+		is_int(pp2.attempt, 2, "the latest");
+		snprintf(pay.decline_code, sizeof(pay.decline_code),
+		    "4242424242424242");
+		is_int(rp_store_payment_update(st, &pay), RP_E_DENIED,
+		    "a card number is refused");
+		is_int(rp_store_webhook_seen(st, "evt_1", "payment.captured", 5),
+		    0, "event first time");
+		is_int(rp_store_webhook_seen(st, "evt_1", "payment.captured", 6),
+		    RP_E_EXISTS, "event again");
+		is_int(rp_store_order_paid(st, o.id, "tok_abc", "visa", "4242",
+		    "pay_1"), 0, "order paid references");
+		is_int(rp_store_order_paid(st, o.id, "4111111111111111", "visa",
+		    "1111", "pay_1"), RP_E_DENIED, "never a card number");
 	}
 
 	/* refused inserts */
