@@ -5,13 +5,18 @@
 # run on the same machine.
 #   1. GET /healthz and GET of a static file: req/s and p99 under wrk, for
 #      rentport and for nginx serving the same file (ratio printed).
+#   1b. the ordering sites (scripts/bench/ordering.sh, also runnable on its
+#      own): GET {home}plans beside nginx serving the same rendered page;
+#      POST {home}order and POST {home}order/confirm (places orders).
 #   2. the access log: durable appends/s by batch size; `log verify`
 #      entries/s beside SHA-256 node-hash throughput (its limit).
 #   3. the vault: records/s and p99 of `get` with durable logging at batch
 #      sizes 1, 10 and 100.
 #   4. `rentport seed --orders 1000000`: seconds and database sizes.
 # Environment: BENCH_SECONDS (default 10), BENCH_CONNS (default 64),
-# BENCH_ORDERS (default 1000000).
+# BENCH_ORDERS (default 1000000); BENCH_ORDER_CONNS and BENCH_ORDER_SITES
+# (see scripts/bench/ordering.sh).  Exit status 1 if a benchmark's
+# requests failed (it says so loudly where it ran).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -60,12 +65,17 @@ STATIC=src/web/static/style.css
 name=$(basename "$STATIC")
 
 rp_port=$(free_port)
-"$BIN" serve --data-dir="$tmp/var" --port="$rp_port" --workers=2 >"$tmp/rp.out" 2>&1 &
+"$BIN" serve --data-dir="$tmp/var" --port="$rp_port" --workers=2 \
+    --alog-http-port="$(free_port)" --witness-port="$(free_port)" >"$tmp/rp.out" 2>&1 &
 rp_pid=$!
 wait_up "http://127.0.0.1:$rp_port/healthz"
 
 mkdir -p "$tmp/nginx/html/static" "$tmp/nginx/logs"
 cp "$STATIC" "$tmp/nginx/html/static/$name"
+# run as root, nginx's workers drop to an unprivileged user: they must be
+# able to reach and read the document root (the data dirs stay 0700)
+chmod 711 "$tmp"
+chmod -R a+rX "$tmp/nginx/html"
 ng_port=$(free_port)
 cat >"$tmp/nginx/nginx.conf" <<NGX
 worker_processes 2;
@@ -99,11 +109,16 @@ for path in /healthz "/static/$name"; do
 	ratio=$(awk -v a="$r_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 	printf '%-22s %12s %10s %12s %10s %9sx\n' "GET $path" "$r_rps" "$r_p99" "$n_rps" "$n_p99" "$ratio"
 	[ "$r_bad" = 0 ] || echo "  warning: rentport answered $r_bad non-2xx responses"
+	[ "$n_bad" = 0 ] || echo "  warning: nginx answered $n_bad non-2xx responses (the baseline is not valid)"
 done
 echo "(ratio = rentport req/s ÷ nginx req/s, both measured above in this run)"
 
 kill "$rp_pid"; wait "$rp_pid" 2>/dev/null || true; rp_pid=""
 kill "$ng_pid"; ng_pid=""
+
+echo
+bench_failed=0
+sh scripts/bench/ordering.sh "$BIN" || bench_failed=1
 
 BUILD=$(dirname "$BIN")
 
@@ -138,3 +153,5 @@ if [ -x scripts/bench-seed.sh ]; then
 	echo "== seed =="
 	sh scripts/bench-seed.sh "$BIN"
 fi
+
+exit "$bench_failed"
