@@ -7,6 +7,7 @@
  *   rentport vault       the vault alone, for another host (src/vault/)
  *   rentport log-writer  the access-log writer alone (src/alog/writer.c)
  *   rentport witness     a witness cosigning the access log (src/witness/)
+ *   rentport paysim      the payment-agent sandbox (src/paysim/, development)
  *   rentport log ...     verify, prove, show the access log (src/alog/cli.c)
  *   rentport version     prints the version
  *
@@ -18,6 +19,8 @@
 #include "alog/writer.h"
 #include "conf/conf.h"
 #include "proc/proc.h"
+#include "paylink/paylink.h"
+#include "paysim/paysim.h"
 #include "pci/scan.h"
 #include "seed/seed.h"
 #include "store/store.h"
@@ -121,9 +124,21 @@ cmd_witness(struct rp_conf *conf, int argc, char **argv)
 }
 
 static int
+cmd_paysim(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_paysim_cmd(conf, argc, argv);
+}
+
+static int
 cmd_log(struct rp_conf *conf, int argc, char **argv)
 {
 	return rp_log_cmd(conf, argc, argv);
+}
+
+static int
+cmd_pay(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_pay_cmd(conf, argc, argv);
 }
 
 static int
@@ -152,9 +167,13 @@ static const struct command commands[] = {
 	  NULL },
 	{ "witness", cmd_witness, "run a witness of the access log",
 	  NULL },
+	{ "paysim", cmd_paysim, "run the payment-agent sandbox (development)",
+	  NULL },
 	{ "log", cmd_log,
 	  "access log: verifier-key, verify, prove, consistency, show, range",
 	  NULL },
+	{ "pay", cmd_pay,
+	  "payments of an order: show, capture (settlement), refund", NULL },
 	{ "version", cmd_version, "print the version",
 	  "usage: rentport version\n" },
 };

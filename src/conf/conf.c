@@ -7,11 +7,13 @@
  */
 #include "util/common.h"
 #include "conf/conf.h"
+#include "mail/mail.h"
 #include "util/log.h"
 
 #include <sys/stat.h>
 
-enum ktype { K_STR, K_U32, K_U64, K_LEVEL };
+/* K_ENUM: one of names[] (NULL-terminated), stored as its index (u32). */
+enum ktype { K_STR, K_U32, K_U64, K_ENUM };
 
 struct key {
 	const char *name;
@@ -22,6 +24,63 @@ struct key {
 	const char *def;	/* default, as text */
 	const char *help;
 };
+
+/*
+ * What a few keys need beyond the table above, by key name: K_ENUM's
+ * names (NULL-terminated), or a K_STR's further check and the accepted
+ * range as its error message states it.
+ */
+struct extra {
+	const char *name;
+	const char *const *names;
+	bool (*valid)(struct rp_str v);
+	const char *range;
+};
+
+static const char *const levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const transports[] = { "eml", "smtp", NULL };
+
+/* Empty (EML transport), or an SMTP URL libcurl will take as one: the
+ * scheme decides plain or TLS, and nothing that could smuggle a second
+ * argument or header (spaces, controls) is accepted. */
+static bool
+smtp_url_valid(struct rp_str v)
+{
+	size_t skip;
+
+	if (v.n == 0)
+		return true;
+	if (rp_str_has_prefix(v, "smtp://"))
+		skip = 7;
+	else if (rp_str_has_prefix(v, "smtps://"))
+		skip = 8;
+	else
+		return false;
+	if (v.n == skip)
+		return false;		/* no host */
+	for (size_t i = skip; i < v.n; i++)
+		if ((unsigned char)v.p[i] < 0x21 || (unsigned char)v.p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The sender refuses anything else, so refuse it at start-up instead of
+ * failing every message later. */
+static bool
+mail_from_valid(struct rp_str v)
+{
+	return rp_mail_addr_valid(v);
+}
+
+/* Goes into a From header: no control character may start a new line. */
+static bool
+no_controls(struct rp_str v)
+{
+	for (size_t i = 0; i < v.n; i++)
+		if ((unsigned char)v.p[i] < 0x20 || (unsigned char)v.p[i] == 0x7f)
+			return false;
+	return true;
+}
 
 #define S(f) offsetof(struct rp_conf, f), sizeof(((struct rp_conf *)0)->f)
 #define N(f) offsetof(struct rp_conf, f), 0
@@ -52,7 +111,7 @@ static const struct key keys[] = {
 	{ "max_body_preauth_bytes", K_U64, N(max_body_preauth_bytes), 1024,
 	  64u << 20, "65536",
 	  "request body before authentication (answer 413 above)" },
-	{ "log_level", K_LEVEL, N(log_level), 0, 3, "info",
+	{ "log_level", K_ENUM, N(log_level), 0, 3, "info",
 	  "operational log level: debug, info, warn or error" },
 	{ "restart_backoff_ms", K_U32, N(restart_backoff_ms), 0, 60000, "200",
 	  "pause before the parent restarts a crashed child" },
@@ -80,9 +139,56 @@ static const struct key keys[] = {
 	  "log verifier key the witness trusts (default DATA/alog/vkey)" },
 	{ "witness_local", K_U32, N(witness_local), 0, 1, "1",
 	  "1: rentport serve also runs a local witness (development)" },
+	{ "paysim_local", K_U32, N(paysim_local), 0, 1, "1",
+	  "1: rentport serve also runs paysim (development, offline)" },
+	{ "pay_agent_url", K_STR, S(pay_agent_url), 0, 0, "",
+	  "the payment agent's API and hosted pages (default: the local paysim)" },
+	{ "paylink_addr", K_STR, S(paylink_addr), 0, 0, "127.0.0.1",
+	  "address of paylink's webhook receiver" },
+	{ "paylink_port", K_U32, N(paylink_port), 1, 65535, "8094",
+	  "port of paylink's webhook receiver (POST /webhooks/paysim)" },
+	{ "mail_transport", K_ENUM, N(mail_transport), 0, 1, "eml",
+	  "where the mailer delivers: eml (files in DATA/mail/out) or smtp" },
+	{ "smtp_url", K_STR, S(smtp_url), 0, 0, "",
+	  "relay for mail_transport = smtp (smtp://host:port, smtps://...)" },
+	{ "mail_from", K_STR, S(mail_from), 0, 0, "no-reply@rentport.localhost",
+	  "sender address of customer mail (envelope and From header)" },
+	{ "mail_from_name", K_STR, S(mail_from_name), 0, 0, "rentport",
+	  "display name in the From header of customer mail (may be empty)" },
+	{ "mail_max_attempts", K_U32, N(mail_max_attempts), 1, 100, "8",
+	  "failed deliveries after which a message is given up (dead)" },
+	{ "mail_backoff_base_s", K_U32, N(mail_backoff_base_s), 1, 3600, "60",
+	  "seconds before retrying a failed message, doubling each time "
+	  "(capped at an hour); lower only for tests" },
+	{ "paysim_addr", K_STR, S(paysim_addr), 0, 0, "127.0.0.1",
+	  "address `rentport paysim` (payment-agent sandbox) listens on" },
+	{ "paysim_port", K_U32, N(paysim_port), 0, 65535, "8093",
+	  "port of `rentport paysim` (0: any free port)" },
+	{ "paysim_webhook_url", K_STR, S(paysim_webhook_url), 0, 0, "",
+	  "where paysim POSTs its signed webhooks (POST /sandbox/webhook "
+	  "overrides)" },
+	{ "paysim_token_ttl_s", K_U32, N(paysim_token_ttl_s), 60, 86400, "1800",
+	  "lifetime of a paysim card token (sandbox clock)" },
 };
 
-static const char *levels[] = { "debug", "info", "warn", "error" };
+static const struct extra extras[] = {
+	{ "log_level", levels, NULL, NULL },
+	{ "mail_transport", transports, NULL, NULL },
+	{ "smtp_url", NULL, smtp_url_valid,
+	  "empty, or a URL starting with smtp:// or smtps:// without spaces" },
+	{ "mail_from", NULL, mail_from_valid, "a plain address local@domain" },
+	{ "mail_from_name", NULL, no_controls,
+	  "text of at most 127 bytes without control characters" },
+};
+
+static const struct extra *
+extra_of(const struct key *k)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(extras); i++)
+		if (strcmp(extras[i].name, k->name) == 0)
+			return &extras[i];
+	return NULL;
+}
 
 /* Key names compare with '-' and '_' as the same byte, ASCII case-blind. */
 static const struct key *
@@ -114,17 +220,28 @@ find_key(struct rp_str name)
 static void
 range_text(const struct key *k, char *out, size_t n)
 {
+	const struct extra *x = extra_of(k);
+	size_t len, i;
+
 	switch (k->type) {
 	case K_STR:
-		snprintf(out, n, "text of at most %zu bytes", k->size - 1);
+		if (x != NULL && x->range != NULL)
+			snprintf(out, n, "%s", x->range);
+		else
+			snprintf(out, n, "text of at most %zu bytes", k->size - 1);
 		break;
 	case K_U32:
 	case K_U64:
 		snprintf(out, n, "an integer from %" PRIu64 " to %" PRIu64,
 		    k->min, k->max);
 		break;
-	case K_LEVEL:
-		snprintf(out, n, "debug, info, warn or error");
+	case K_ENUM:
+		/* "a, b or c" */
+		out[0] = '\0';
+		for (i = 0, len = 0; x->names[i] != NULL && len < n; i++)
+			len += (size_t)snprintf(out + len, n - len, "%s%s",
+			    i == 0 ? "" : x->names[i + 1] == NULL ? " or " : ", ",
+			    x->names[i]);
 		break;
 	}
 }
@@ -133,6 +250,7 @@ static int
 set_key(struct rp_conf *c, const struct key *k, struct rp_str v,
     struct rp_buf *err)
 {
+	const struct extra *x = extra_of(k);
 	char *base = (char *)c + k->off;
 	char range[96];
 	uint64_t u;
@@ -141,7 +259,8 @@ set_key(struct rp_conf *c, const struct key *k, struct rp_str v,
 	switch (k->type) {
 	case K_STR:
 		if (v.n >= k->size || memchr(v.p, '\0', v.n) != NULL ||
-		    !rp_utf8_valid(v))
+		    !rp_utf8_valid(v) ||
+		    (x != NULL && x->valid != NULL && !x->valid(v)))
 			goto bad;
 		memcpy(base, v.p, v.n);
 		base[v.n] = '\0';
@@ -155,9 +274,9 @@ set_key(struct rp_conf *c, const struct key *k, struct rp_str v,
 		else
 			*(uint64_t *)(void *)base = u;
 		return 0;
-	case K_LEVEL:
-		for (i = 0; i < RP_ARRAY_LEN(levels); i++)
-			if (rp_str_eq_c(v, levels[i])) {
+	case K_ENUM:
+		for (i = 0; x->names[i] != NULL; i++)
+			if (rp_str_eq_c(v, x->names[i])) {
 				*(uint32_t *)(void *)base = (uint32_t)i;
 				return 0;
 			}
@@ -372,6 +491,17 @@ rp_conf_load(struct rp_conf *c, int argc, char **argv, char **rest,
 		if ((r = set_key(c, k, value, err)) != 0)
 			return r;
 		rp_buf_reset(err);
+	}
+	return rp_conf_check(c, err);
+}
+
+int
+rp_conf_check(const struct rp_conf *c, struct rp_buf *err)
+{
+	if (c->mail_transport == RP_CONF_MAIL_SMTP && c->smtp_url[0] == '\0') {
+		rp_buf_printf(err, "bad value for smtp_url: required when "
+		    "mail_transport is smtp (smtp://host:port or smtps://...)");
+		return RP_E_INVAL;
 	}
 	return 0;
 }

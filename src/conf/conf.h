@@ -57,7 +57,30 @@ struct rp_conf {
 	char witness_vkey[256];			/* witness verifier key; "" → DATA/witness/vkey */
 	char witness_log_vkey[256];		/* log key the witness trusts; "" → DATA/alog/vkey */
 	uint32_t witness_local;			/* 1: serve starts a local witness */
+
+	/* mail sender (src/mail) */
+	uint32_t mail_transport;		/* RP_CONF_MAIL_EML / _SMTP */
+	char smtp_url[256];			/* smtp:// or smtps://; required for smtp */
+	char mail_from[255];			/* envelope and header From */
+	char mail_from_name[128];		/* display name; may be "" */
+	uint32_t mail_max_attempts;		/* failures before a message is dead */
+	uint32_t mail_backoff_base_s;		/* first retry after a failure */
+
+	/* payment-agent sandbox (src/paysim; development and tests only) */
+	char paysim_addr[64];			/* loopback literal */
+	uint32_t paysim_port;
+	char paysim_webhook_url[256];		/* "" → none until POST /sandbox/webhook */
+	uint32_t paysim_token_ttl_s;		/* card token lifetime */
+
+	/* payments: the client of the agent (src/paylink) */
+	uint32_t paysim_local;			/* 1: serve also runs paysim */
+	char pay_agent_url[256];		/* "" → http://paysim_addr:paysim_port */
+	char paylink_addr[64];			/* paylink's webhook receiver */
+	uint32_t paylink_port;
 };
+
+/* Values of mail_transport. */
+enum { RP_CONF_MAIL_EML = 0, RP_CONF_MAIL_SMTP = 1 };
 
 /* Built-in defaults (data_dir "./var", port 8080, ...). */
 void rp_conf_defaults(struct rp_conf *c);
@@ -78,12 +101,18 @@ int rp_conf_parse(struct rp_conf *c, struct rp_str text, const char *origin,
     struct rp_buf *err) RP_WARN_UNUSED;
 
 /*
+ * Checks the rules that tie keys together (smtp_url is required when
+ * mail_transport is smtp).  0, or RP_E_INVAL with a message naming the key.
+ */
+int rp_conf_check(const struct rp_conf *c, struct rp_buf *err) RP_WARN_UNUSED;
+
+/*
  * Loads defaults, the file, the environment, then every flag in argv[0..argc)
  * that names a configuration key (--key=value or --key value; '-' and '_'
  * are the same in key names; --config=PATH picks the file).  Every other
  * argument (the subcommand's own flags, --help, operands) is copied in order
  * to rest[0..*nrest), which must have room for argc pointers (borrowed from
- * argv).
+ * argv).  Ends with rp_conf_check.
  */
 int rp_conf_load(struct rp_conf *c, int argc, char **argv, char **rest,
     int *nrest, struct rp_buf *err) RP_WARN_UNUSED;

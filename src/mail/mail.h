@@ -12,7 +12,7 @@
  * wiped once the message is out.  The operational log names message ids
  * and order numbers only.
  *
- * Runs in whichever process sends mail (the lead wires a mailer process);
+ * Runs in the mailer process (mailer.h: a child of `rentport serve`);
  * enqueue is also called by web workers.  Trusts nothing it renders: every
  * header value is checked for control characters, names and subjects go
  * out as RFC 2047 encoded-words, bodies as base64.
@@ -150,12 +150,15 @@ int rp_mail_vault_fetch(void *arg, uint64_t person_id,
 enum rp_mail_transport_kind { RP_MAIL_T_EML, RP_MAIL_T_SMTP };
 
 /*
- * Where messages go.  EML (the default): one file out_dir/<id>.eml per
- * message, mode 0600, written to a temporary name, fsynced and renamed.
- * SMTP: libcurl to smtp_url ("smtp://relay:25", "smtps://..."), MAIL FROM
- * from_addr, RCPT TO the recipient, with timeout_ms for connect and the
- * whole transfer.  max_attempts (0: RP_MAIL_MAX_ATTEMPTS) failures make a
- * message dead.  Strings are borrowed.
+ * Where messages go.  EML (the default): one file per message,
+ * out_dir/<order>-<kind>-<id>.eml (out_dir/<kind>-<id>.eml if the order
+ * number is not a safe file name), mode 0600, written to a temporary name,
+ * fsynced and renamed.  SMTP: libcurl to smtp_url ("smtp://relay:25",
+ * "smtps://..."), MAIL FROM from_addr, RCPT TO the recipient, with
+ * timeout_ms for connect and the whole transfer.  max_attempts (0:
+ * RP_MAIL_MAX_ATTEMPTS) failures make a message dead.  backoff_base_s (0:
+ * RP_MAIL_BACKOFF_BASE) is the wait after the first failure.  Strings are
+ * borrowed.
  */
 struct rp_mail_transport {
 	enum rp_mail_transport_kind kind;
@@ -165,6 +168,7 @@ struct rp_mail_transport {
 	const char *from_name;		/* "" or a display name */
 	const char *from_addr;		/* envelope and header From */
 	unsigned max_attempts;
+	unsigned backoff_base_s;	/* 0 → RP_MAIL_BACKOFF_BASE */
 };
 
 struct rp_mail_stats {
@@ -175,7 +179,8 @@ struct rp_mail_stats {
  * Delivers up to RP_MAIL_BATCH messages whose next_attempt_at ≤ now, oldest
  * first: fetch the recipient, render, send.  A sent message is state sent;
  * a failure increments attempts and sets next_attempt_at = now +
- * min(RP_MAIL_BACKOFF_BASE × 2^(attempts-1), RP_MAIL_BACKOFF_CAP) and
+ * min(base × 2^(attempts-1), RP_MAIL_BACKOFF_CAP) (base: the transport's
+ * backoff_base_s, by default RP_MAIL_BACKOFF_BASE) and
  * state failed, or dead at max_attempts; a vault RP_E_AGAIN defers the
  * message by RP_MAIL_AGAIN_DELAY without counting an attempt and stops the
  * batch.  Log lines name message ids and order numbers only.

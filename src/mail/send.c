@@ -4,8 +4,8 @@
  * each recipient's name and address through a callback (the vault, role
  * mailer, purpose "mail"), renders and delivers them, as .eml files under
  * DATA/mail/out/ (the default) or over SMTP with libcurl, and reschedules
- * failures with exponential backoff.  Runs in the mail sender (a process
- * or thread the parent starts).
+ * failures with exponential backoff.  Runs in the mailer process
+ * (mailer.c, a child of `rentport serve`).
  *
  * The recipient's name and address exist only in a struct rp_mail_rcpt and
  * the rendered message, both wiped after each message.  Log lines and
@@ -92,9 +92,10 @@ rp_mail_vault_fetch(void *arg, uint64_t person_id, struct rp_mail_rcpt *out)
 
 /* Backoff after the n-th failed attempt (n ≥ 1): base × 2^(n-1), capped. */
 static int64_t
-backoff(unsigned n)
+backoff(const struct rp_mail_transport *t, unsigned n)
 {
-	int64_t d = RP_MAIL_BACKOFF_BASE;
+	int64_t d = t->backoff_base_s > 0 ? t->backoff_base_s :
+	    RP_MAIL_BACKOFF_BASE;
 
 	while (n-- > 1 && d < RP_MAIL_BACKOFF_CAP)
 		d *= 2;
@@ -334,8 +335,9 @@ load_due(struct rp_mail_outbox *ob, int64_t now, struct due *d, size_t *n)
 
 /* A failed attempt: failed with backoff, or dead at max. */
 static int
-fail(struct rp_mail_outbox *ob, const struct due *m, unsigned max,
-    int64_t now, const char *why, struct rp_mail_stats *st)
+fail(struct rp_mail_outbox *ob, const struct rp_mail_transport *t,
+    const struct due *m, unsigned max, int64_t now, const char *why,
+    struct rp_mail_stats *st)
 {
 	unsigned a = m->attempts + 1;
 
@@ -346,9 +348,10 @@ fail(struct rp_mail_outbox *ob, const struct due *m, unsigned max,
 		return mark(ob, m->id, RP_MAIL_DEAD, a, now, why, 0);
 	}
 	rp_log_info("mail: message %" PRIu64 " order %s attempt %u failed,"
-	    " retry in %" PRId64 " s: %s", m->id, m->order, a, backoff(a), why);
+	    " retry in %" PRId64 " s: %s", m->id, m->order, a, backoff(t, a),
+	    why);
 	st->retried++;
-	return mark(ob, m->id, RP_MAIL_FAILED, a, now + backoff(a), why, 0);
+	return mark(ob, m->id, RP_MAIL_FAILED, a, now + backoff(t, a), why, 0);
 }
 
 int
@@ -417,7 +420,7 @@ rp_mail_deliver_due(struct rp_mail_outbox *ob, rp_mail_fetch_fn fetch,
 		}
 		if (s != 0) {
 			snprintf(why, sizeof(why), "fetch: %s", rp_strerror(s));
-			r = fail(ob, m, max, now, why, st);
+			r = fail(ob, t, m, max, now, why, st);
 			continue;
 		}
 		s = rp_mail_render(m->kind, m->lang, rp_str_c(m->params),
@@ -441,7 +444,7 @@ rp_mail_deliver_due(struct rp_mail_outbox *ob, rp_mail_fetch_fn fetch,
 		if (s != 0) {
 			if (ewhy != NULL)
 				snprintf(why, sizeof(why), "%s", ewhy);
-			r = fail(ob, m, max, now, why, st);
+			r = fail(ob, t, m, max, now, why, st);
 			continue;
 		}
 		rp_log_info("mail: message %" PRIu64 " order %s sent (%s, %s)",

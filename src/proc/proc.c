@@ -4,7 +4,8 @@
  *
  * The parent holds no request data.  It prepares the data directory and the
  * log files, creates the listening socket and the shared metrics area, then
- * forks the children, each with one end of a SOCK_SEQPACKET socket pair.
+ * forks the children (witness, log writer, vault, mailer, web workers),
+ * each with one end of a SOCK_SEQPACKET socket pair.
  * It writes the access log from RP_MSG_ACCESS messages (so workers need no
  * log file of their own), restarts a child that dies — recording the
  * restart in the operational log and in /metrics — and on SIGTERM/SIGINT
@@ -15,10 +16,12 @@
  * or unexpected message is cut off (SIGKILL) and the event recorded.
  */
 #include "util/common.h"
+#include "paylink/paylink.h"
 #include "proc/proc.h"
 #include "proc/msg.h"
 #include "util/log.h"
 #include "alog/writer.h"
+#include "mail/mailer.h"
 #include "store/store.h"
 #include "vault/vault.h"
 #include "web/web.h"
@@ -40,11 +43,19 @@
 #define CRASH_LIMIT		5	/* ... beyond which backoff grows */
 #define MAX_BACKOFF_MS		5000
 
-/* Numbering shared with READY and PEER_REGISTER (docs/access-log.md). */
+/*
+ * Numbering shared with READY and PEER_REGISTER (docs/access-log.md); 4 is
+ * the operator's (not a child).
+ */
 enum child_kind { CHILD_WEB = 0, CHILD_VAULT = 1, CHILD_ALOG = 2,
-    CHILD_WITNESS = 3 };
+    CHILD_WITNESS = 3, CHILD_MAIL = 5, CHILD_PAYLINK = 6 };
 
-static const char *kind_names[] = { "web", "vault", "alog", "witness" };
+_Static_assert(CHILD_PAYLINK == RP_PAYLINK_KIND, "paylink kind numbering");
+_Static_assert(CHILD_MAIL == RP_MAILER_KIND &&
+    CHILD_MAIL == RP_VAULT_PEER_MAILER, "mailer kind numbering");
+
+static const char *kind_names[] = { "web", "vault", "alog", "witness",
+    "operator", "mail", "paylink" };
 
 struct child {
 	enum child_kind kind;
@@ -136,6 +147,12 @@ child_main(struct parent *pp, struct child *c, int fd)
 	case CHILD_WITNESS:
 		status = rp_witness_run(pp->conf, fd);
 		break;
+	case CHILD_MAIL:
+		status = rp_mailer_main(pp->conf, fd);
+		break;
+	case CHILD_PAYLINK:
+		status = rp_paylink_main(pp->conf, fd);
+		break;
 	}
 	_exit(status);
 }
@@ -184,6 +201,7 @@ service_of(enum child_kind kind)
 {
 	switch (kind) {
 	case CHILD_WEB:
+	case CHILD_MAIL:
 		return CHILD_VAULT;
 	case CHILD_VAULT:
 		return CHILD_ALOG;
@@ -517,12 +535,13 @@ loop(struct parent *pp)
 	struct child *who[MAX_CHILDREN + 1];
 	/*
 	 * Shutdown in dependency order, each stage after the one before has
-	 * exited: web workers (no new releases), the vault (no new entries),
-	 * the log writer (signs a last checkpoint, which the witness, still
-	 * running, cosigns), then the witness.
+	 * exited: web workers (no new releases, no new mail queued), the
+	 * mailer (no new releases), the vault (no new entries), the log writer
+	 * (signs a last checkpoint, which the witness, still running,
+	 * cosigns), then the witness.
 	 */
-	static const enum child_kind stages[] = { CHILD_WEB, CHILD_VAULT,
-	    CHILD_ALOG, CHILD_WITNESS };
+	static const enum child_kind stages[] = { CHILD_WEB, CHILD_MAIL,
+	    CHILD_PAYLINK, CHILD_VAULT, CHILD_ALOG, CHILD_WITNESS };
 	uint64_t stop_deadline = 0;
 	size_t stage = 0;
 	bool stage_sent = false;
@@ -639,12 +658,15 @@ rp_proc_serve(const struct rp_conf *conf)
 	/*
 	 * Start order: the local witness (it reads the log's key when the
 	 * first checkpoint arrives), the log writer, the vault (a client of
-	 * the log writer), then the web workers (clients of the vault).
+	 * the log writer), the mailer and the web workers (clients of the
+	 * vault).
 	 */
 	if (conf->witness_local)
 		add_child(pp, CHILD_WITNESS, 1);
 	add_child(pp, CHILD_ALOG, 1);
 	add_child(pp, CHILD_VAULT, 1);
+	add_child(pp, CHILD_MAIL, 1);
+	add_child(pp, CHILD_PAYLINK, 1);
 	for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN; i++)
 		add_child(pp, CHILD_WEB, i + 1);
 	for (i = 0; i < pp->nchildren; i++)

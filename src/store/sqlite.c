@@ -58,7 +58,8 @@ enum {
 
 #define PAY_COLS "id, order_id, op, attempt, idem_key, amount_yen, token, " \
 	"return_url, state, psp_id, psp_status, decline_code, next_url, brand, " \
-	"last4, exp_month, exp_year, tries, next_try_at, created_at, updated_at"
+	"last4, exp_month, exp_year, tries, next_try_at, created_at, " \
+	"updated_at, customer, payment_method"
 #define TENANT_COLS "id, slug, name, billing, settings, created_at"
 #define PLAN_COLS "id, code, destination, destination_name, device, tier, " \
 	"daily_yen, tax_bp, active"
@@ -174,19 +175,22 @@ static const char *const sql[S_COUNT] = {
 	[S_PAY_ATTEMPT] = "SELECT coalesce(max(attempt), 0) FROM payments "
 	    "WHERE order_id = ?1 AND op = ?2",
 	[S_PAY_INS] = "INSERT INTO payments (order_id, op, attempt, idem_key, "
-	    "amount_yen, token, return_url, state, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?8)",
+	    "amount_yen, token, return_url, state, created_at, updated_at, "
+	    "customer, payment_method, psp_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?8, ?9, ?10, ?11)",
 	[S_PAY_GET] = "SELECT " PAY_COLS " FROM payments WHERE id = ?1",
 	[S_PAY_LAST] = "SELECT " PAY_COLS " FROM payments WHERE order_id = ?1 "
 	    "AND op = ?2 ORDER BY attempt DESC LIMIT 1",
 	[S_PAY_BY_PSP] = "SELECT " PAY_COLS " FROM payments WHERE psp_id = ?1 "
 	    "AND op = ?2 ORDER BY id DESC LIMIT 1",
 	[S_PAY_DUE] = "SELECT " PAY_COLS " FROM payments WHERE state IN "
-	    "('queued', 'unknown') AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
+	    "('queued', 'unknown', 'action') AND next_try_at <= ?1 ORDER BY id "
+	    "LIMIT ?2",
 	[S_PAY_UPD] = "UPDATE payments SET state = ?2, psp_id = ?3, "
 	    "psp_status = ?4, decline_code = ?5, next_url = ?6, brand = ?7, "
 	    "last4 = ?8, exp_month = ?9, exp_year = ?10, tries = ?11, "
-	    "next_try_at = ?12, updated_at = ?13, token = ?14 WHERE id = ?1",
+	    "next_try_at = ?12, updated_at = ?13, token = ?14, customer = ?15, "
+	    "payment_method = ?16 WHERE id = ?1",
 	[S_HOOK_INS] = "INSERT INTO webhook_events (id, type, received_at) "
 	    "VALUES (?1, ?2, ?3)",
 	[S_ORDER_PAID] = "UPDATE orders SET pay_token = ?2, pay_brand = ?3, "
@@ -1808,6 +1812,8 @@ read_payment(sqlite3_stmt *s, void *rec)
 	p->next_try_at = sqlite3_column_int64(s, 18);
 	p->created_at = sqlite3_column_int64(s, 19);
 	p->updated_at = sqlite3_column_int64(s, 20);
+	COPY(21, p->customer);
+	COPY(22, p->payment_method);
 	return 0;
 }
 
@@ -1848,6 +1854,9 @@ sq_payment_new(void *arg, struct rp_payment *p)
 	bind_text(s, 6, p->token);
 	bind_text(s, 7, p->return_url);
 	sqlite3_bind_int64(s, 8, t);
+	bind_text(s, 9, p->customer);
+	bind_text(s, 10, p->payment_method);
+	bind_text(s, 11, p->psp_id);
 	if ((r = step_done(be, s)) != 0)
 		goto out;
 	p->id = sqlite3_last_insert_rowid(be->db);
@@ -1919,6 +1928,8 @@ sq_payment_update(void *arg, const struct rp_payment *p)
 	sqlite3_bind_int64(s, 12, p->next_try_at);
 	sqlite3_bind_int64(s, 13, now());
 	bind_text(s, 14, p->token);
+	bind_text(s, 15, p->customer);
+	bind_text(s, 16, p->payment_method);
 	if ((r = step_done(be, s)) != 0)
 		return r;
 	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;

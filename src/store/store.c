@@ -1082,6 +1082,10 @@ payment_ok(const struct rp_payment *p)
 	CHECK(text_ok(p->next_url, sizeof(p->next_url) - 1, true));
 	CHECK(text_ok(p->brand, sizeof(p->brand) - 1, true));
 	CHECK(text_ok(p->last4, sizeof(p->last4) - 1, true));
+	CHECK(text_ok(p->customer, sizeof(p->customer) - 1, true));
+	CHECK(text_ok(p->payment_method, sizeof(p->payment_method) - 1, true));
+	CHECK(no_pan(p->customer));
+	CHECK(no_pan(p->payment_method));
 	CHECK(no_pan(p->token));
 	CHECK(no_pan(p->return_url));
 	CHECK(no_pan(p->psp_id));

@@ -547,12 +547,15 @@ struct rp_payment {
 	char next_url[256];
 	char brand[17], last4[5];
 	int exp_month, exp_year;
+	char customer[65], payment_method[65];	/* the agent's saved card */
 	int tries;
 	int64_t next_try_at, created_at, updated_at;
 };
 /*
- * Records a new operation (order_id, op, amount_yen, token, return_url
- * from p): sets id, attempt, idem_key, state queued.  RP_E_NOTFOUND for an
+ * Records a new operation (order_id, op, amount_yen, token, return_url,
+ * psp_id (the payment a capture, void or refund is about), customer and
+ * payment_method (a charge's saved card) from p): sets id, attempt,
+ * idem_key, state queued.  RP_E_NOTFOUND for an
  * unknown order; RP_E_DENIED if a field looks like a card number.
  */
 int rp_store_payment_new(struct rp_store *st, struct rp_payment *p)
@@ -565,7 +568,7 @@ int rp_store_payment_last(struct rp_store *st, int64_t order_id, int op,
 /* The latest row of op with the agent's id psp_id. */
 int rp_store_payment_by_psp(struct rp_store *st, const char *psp_id, int op,
     struct rp_payment *p) RP_WARN_UNUSED;
-/* Queued or unknown rows due at now (next_try_at <= now), oldest first. */
+/* Queued, unknown and action rows due at now (next_try_at <= now), oldest first. */
 int rp_store_payment_due(struct rp_store *st, int64_t now, size_t max,
     struct rp_payment **out, size_t *n) RP_WARN_UNUSED;
 /* Writes state, psp_*, decline_code, next_url, brand, last4, expiry,

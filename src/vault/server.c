@@ -6,11 +6,14 @@
  * answering.
  *
  * Who may ask: a web worker the parent registered (PEER_REGISTER kind 0,
- * pid checked with SO_PEERCRED) may use the web roles; any other client
- * must first present the operator token (VAULT_HELLO, constant-time
- * compare) and may then use the operator roles (incident, back office,
- * seed).  A request in a role the client may not use is refused — and the
- * refusal is logged.  A message that does not decode drops the client.
+ * pid checked with SO_PEERCRED) may use the web roles; the mailer (kind
+ * RP_VAULT_PEER_MAILER) the mailer role alone — and no web worker may;
+ * any other client must first present the operator token (VAULT_HELLO,
+ * constant-time compare) and may then use the operator roles (incident,
+ * back office, seed).  A registered peer stays what the parent said it is,
+ * token or not.  A request in a role the client may not use is refused —
+ * and the refusal is logged.  A message that does not decode drops the
+ * client.
  *
  * One thread, one poll loop that pipelines: it reads every request waiting
  * on every client, does the database and crypto work (core.c), sends all
@@ -44,14 +47,14 @@
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	2000
 
-enum client_class { CL_ANON, CL_WEB, CL_OPERATOR };
+enum client_class { CL_ANON, CL_WEB, CL_MAILER, CL_OPERATOR };
 
 struct client {
 	int fd;			/* -1: free slot */
 	uint32_t gen;
 	pid_t pid;
 	enum client_class cls;
-	unsigned index;		/* web worker index */
+	unsigned index;		/* web worker (or mailer) index */
 	unsigned inflight;
 };
 
@@ -306,6 +309,20 @@ peer_find(struct server *s, pid_t pid)
 	return NULL;
 }
 
+/* The class a registered peer's connections get (CL_ANON: none). */
+static enum client_class
+peer_class(uint32_t kind)
+{
+	switch (kind) {
+	case RP_VAULT_PEER_WEB:
+		return CL_WEB;
+	case RP_VAULT_PEER_MAILER:
+		return CL_MAILER;
+	default:
+		return CL_ANON;
+	}
+}
+
 static void
 client_accept(struct server *s)
 {
@@ -330,9 +347,8 @@ client_accept(struct server *s)
 		s->clients[i].pid = cr.pid;
 		s->clients[i].inflight = 0;
 		s->clients[i].cls = CL_ANON;
-		if ((pe = peer_find(s, cr.pid)) != NULL &&
-		    pe->kind == RP_VAULT_PEER_WEB) {
-			s->clients[i].cls = CL_WEB;
+		if ((pe = peer_find(s, cr.pid)) != NULL) {
+			s->clients[i].cls = peer_class(pe->kind);
 			s->clients[i].index = pe->index;
 		}
 	}
@@ -343,10 +359,13 @@ role_allowed(enum client_class cls, unsigned role)
 {
 	switch (cls) {
 	case CL_WEB:
+		/* Not mailer: a web worker has no reason to read addresses
+		 * for mail; only the mailer process sends it. */
 		return role == RP_ROLE_PUBLIC_WEB ||
 		    role == RP_ROLE_CORPORATE_WEB || role == RP_ROLE_COUNTER ||
-		    role == RP_ROLE_BACKOFFICE || role == RP_ROLE_CLIENT_ADMIN ||
-		    role == RP_ROLE_MAILER;
+		    role == RP_ROLE_BACKOFFICE || role == RP_ROLE_CLIENT_ADMIN;
+	case CL_MAILER:
+		return role == RP_ROLE_MAILER;
 	case CL_OPERATOR:
 		return role == RP_ROLE_INCIDENT || role == RP_ROLE_BACKOFFICE ||
 		    role == RP_ROLE_SEED;
@@ -440,7 +459,10 @@ handle_request(struct server *s, unsigned ci)
 
 	if (q->type == RP_MSG_VAULT_HELLO) {
 		if (rp_vault_token_ok(s->v, q->token)) {
-			c->cls = c->cls == CL_WEB ? CL_WEB : CL_OPERATOR;
+			/* A registered peer keeps its class: the token must
+			 * not widen a worker's (or the mailer's) roles. */
+			if (c->cls == CL_ANON)
+				c->cls = CL_OPERATOR;
 			send_status(s, ci, q->cookie, 0);
 		} else {
 			rp_log_warn("vault: pid %ld presented a wrong operator "
@@ -461,6 +483,9 @@ handle_request(struct server *s, unsigned ci)
 	case CL_WEB:
 		snprintf(q->caller.node, sizeof(q->caller.node), "web/%u",
 		    c->index);
+		break;
+	case CL_MAILER:
+		snprintf(q->caller.node, sizeof(q->caller.node), "mailer");
 		break;
 	case CL_OPERATOR:
 		snprintf(q->caller.node, sizeof(q->caller.node), "operator");
@@ -562,12 +587,13 @@ parent_input(struct server *s)
 				pe->kind = kind;
 				pe->index = index;
 			}
-			/* An already connected worker becomes a web client. */
+			/* An already connected worker (or mailer) gets its
+			 * class now. */
 			for (unsigned i = 0; i < MAX_CLIENTS; i++)
 				if (s->clients[i].fd >= 0 &&
 				    s->clients[i].pid == (pid_t)pid &&
-				    kind == RP_VAULT_PEER_WEB) {
-					s->clients[i].cls = CL_WEB;
+				    peer_class(kind) != CL_ANON) {
+					s->clients[i].cls = peer_class(kind);
 					s->clients[i].index = index;
 				}
 			break;

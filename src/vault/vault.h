@@ -98,6 +98,9 @@ struct rp_msg;
 #define RP_VAULT_SOCK_NAME	"run/vault.sock"
 #define RP_VAULT_READY_KIND	1	/* RP_MSG_READY kind of the vault */
 #define RP_VAULT_PEER_WEB	0	/* PEER_REGISTER kind of a web worker */
+/* PEER_REGISTER kind of the mailer (the shared numbering of
+ * docs/access-log.md: 1..4 are vault, log writer, witness, operator). */
+#define RP_VAULT_PEER_MAILER	5
 
 /* Field order on the wire and in records; bit i is RP_FIELD_* (entry.h). */
 enum rp_vault_field {
@@ -346,10 +349,10 @@ void rp_vault_op_free(struct rp_vault_op *op);
 /*
  * The vault process: child of `rentport serve` (parent_fd: its socket
  * pair; RP_MSG_STOP or the socket closing → exit 0; READY{1, 1} once
- * listening; PEER_REGISTER / PEER_FORGET name the web workers) or
- * standalone (parent_fd -1).  Listens on DATA/run/vault.sock, logs through
- * DATA/run/alog.sock (reconnecting; while it is down every request is
- * answered RP_E_AGAIN).  Returns the exit status.
+ * listening; PEER_REGISTER / PEER_FORGET name the web workers and the
+ * mailer) or standalone (parent_fd -1).  Listens on DATA/run/vault.sock,
+ * logs through DATA/run/alog.sock (reconnecting; while it is down every
+ * request is answered RP_E_AGAIN).  Returns the exit status.
  */
 int rp_vault_run(const struct rp_conf *conf, int parent_fd);
 

@@ -18,6 +18,7 @@
 #include <pthread.h>
 
 #include "order/order.h"
+#include "paylink/paylink.h"
 #include "store/store.h"
 #include "vault/client.h"
 #include "web/api.h"
@@ -143,7 +144,7 @@ parse_req(json_t *o, struct rp_order_req *rq, bool order)
 	    "departure", "return", "pickup", "dropoff", NULL };
 	static const char *const okeys[] = { "plan", "qty", "options",
 	    "departure", "return", "pickup", "dropoff", "traveller", "billing",
-	    "lang", NULL };	/* payment_token comes with the payment agent */
+	    "lang", "payment_token", NULL };
 	static const char *const tkeys[] = { "name", "kana", "email", "phone",
 	    "postal_code", "address", "department", "employee_number",
 	    "cost_centre", NULL };
@@ -346,6 +347,90 @@ rp_api_quote(struct rp_req *rq)
 	return reply_json(rq, 200, quote_json(&qt));
 }
 
+static bool
+token_ok(struct rp_str t)
+{
+	if (t.n == 0 || t.n > 64)
+		return false;
+	for (size_t i = 0; i < t.n; i++)
+		if (!((t.p[i] >= 'a' && t.p[i] <= 'z') ||
+		    (t.p[i] >= 'A' && t.p[i] <= 'Z') ||
+		    (t.p[i] >= '0' && t.p[i] <= '9') || t.p[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * Authorizes a card order's total through the payment outbox (paylink
+ * works it) and waits briefly; the answer reports whatever state it is in.
+ */
+static void
+authorize(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t tenant,
+    struct rp_order_result *res, const char *tok)
+{
+	struct rp_tenant t;
+	struct rp_payment p;
+	int64_t oid;
+	char base[300];
+
+	(void)rq;
+	if (rp_order_number_id(res->number, &oid) != 0 ||
+	    rp_store_tenant_get_id(ctx->st, tenant, &t) != 0)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.order_id = oid;
+	p.op = RP_PAY_AUTHORIZE;
+	p.amount_yen = res->total_yen;
+	snprintf(p.token, sizeof(p.token), "%s", tok);
+	if (rp_worker.conf->public_url[0] != '\0')
+		snprintf(base, sizeof(base), "%.200s", rp_worker.conf->public_url);
+	else
+		snprintf(base, sizeof(base), "http://localhost:%u",
+		    (unsigned)rp_worker.conf->port);
+	snprintf(p.return_url, sizeof(p.return_url), "%.200s/c/%s/order/paid",
+	    base, t.slug);
+	if (rp_store_payment_new(ctx->st, &p) != 0)
+		return;
+	if (rp_pay_wait(ctx->st, p.id, 8000, &p) != 0)
+		return;		/* pending: paylink keeps trying */
+}
+
+/* The order's answer: number, status and total, and its payment if any. */
+static json_t *
+order_json(struct rp_order_ctx *ctx, int64_t tenant,
+    const struct rp_order_result *res)
+{
+	struct rp_order_view v;
+	struct rp_payment p;
+	const char *st = rp_order_status_name(res->status);
+	json_t *o;
+
+	if (rp_order_get(ctx, tenant, rp_str_c(res->number), &v) == 0)
+		st = v.status;
+	o = json_pack("{s:s, s:s, s:I}", "number", res->number, "status", st,
+	    "total", (json_int_t)res->total_yen);
+	if (o != NULL && v.id > 0 &&
+	    rp_store_payment_last(ctx->st, v.id, RP_PAY_AUTHORIZE, &p) == 0) {
+		static const char *const states[] = { "pending", "requires_action",
+		    "authorized", "declined", "pending" };
+		json_t *pay = json_pack("{s:s}", "status", states[p.state]);
+
+		if (p.brand[0] != '\0') {
+			json_object_set_new(o, "card", json_pack("{s:s, s:s, s:i, "
+			    "s:i}", "brand", p.brand, "last4", p.last4,
+			    "exp_month", p.exp_month, "exp_year", p.exp_year));
+		}
+		if (p.state == RP_PAY_FAILED)
+			json_object_set_new(pay, "decline_code",
+			    json_string(p.decline_code));
+		if (p.state == RP_PAY_ACTION)
+			json_object_set_new(pay, "next_action_url",
+			    json_string(p.next_url));
+		json_object_set_new(o, "payment", pay);
+	}
+	return o;
+}
+
 int
 rp_api_order_new(struct rp_req *rq)
 {
@@ -353,7 +438,9 @@ rp_api_order_new(struct rp_req *rq)
 	struct rp_order_req req;
 	struct rp_order_result res;
 	struct rp_order_errors errs;
-	struct rp_str key = rp_req_header(rq, "Idempotency-Key");
+	struct rp_str key = rp_req_header(rq, "Idempotency-Key"), token;
+	char tok[65];
+	bool bad = false;
 	int64_t tenant;
 	json_t *j;
 	int r;
@@ -364,17 +451,25 @@ rp_api_order_new(struct rp_req *rq)
 		json_decref(j);
 		return bad_json(rq);
 	}
+	token = jstr(j, "payment_token", &bad);
+	if (bad || (token.n > 0 && !token_ok(token)) ||
+	    (token.n > 0 && rp_str_eq_c(req.billing, "invoice"))) {
+		json_decref(j);
+		return bad_json(rq);
+	}
+	if (token.n > 0)
+		memcpy(tok, token.p, token.n);
+	tok[token.n] = '\0';
 	memset(&errs, 0, sizeof(errs));
 	r = rp_order_place(&ctx, tenant, RP_CHANNEL_CORPORATE, key, &req, &res,
 	    &errs);
 	json_decref(j);
 	if (r != 0)
 		return service_error(rq, r, &errs);
-	/* A replay answers exactly as the first time (docs/openapi.yaml). */
-	return reply_json(rq, 201, json_pack(
-	    "{s:s, s:s, s:I}", "number", res.number,
-	    "status", rp_order_status_name(res.status),
-	    "total", (json_int_t)res.total_yen));
+	if (!res.replayed && res.status == RP_ORDER_AWAITING_PAYMENT &&
+	    tok[0] != '\0')
+		authorize(rq, &ctx, tenant, &res, tok);
+	return reply_json(rq, 201, order_json(&ctx, tenant, &res));
 }
 
 int

@@ -15,6 +15,8 @@ static struct rp_asset assets[] = {
 	{ "style.css", "src/web/static/style.css", "text/css; charset=utf-8",
 	  NULL, 0, "" },
 	{ "logo.svg", "src/web/static/logo.svg", "image/svg+xml", NULL, 0, "" },
+	{ "checkout.js", "src/web/static/checkout.js",
+	  "text/javascript; charset=utf-8", NULL, 0, "" },
 	{ "robots.txt", "src/web/static/robots.txt", "text/plain; charset=utf-8",
 	  NULL, 0, "" },
 };

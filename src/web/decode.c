@@ -151,7 +151,7 @@ rp_form_release(struct rp_form *f)
  */
 static int
 decode_part(struct rp_str raw, bool is_key, size_t max, char *dst,
-    size_t *len)
+    size_t *len, bool keep_bad, bool *bad)
 {
 	size_t i, o = 0;
 
@@ -175,8 +175,14 @@ decode_part(struct rp_str raw, bool is_key, size_t max, char *dst,
 		dst[o++] = (char)c;
 	}
 	dst[o] = '\0';
-	if (!rp_utf8_valid((struct rp_str){ dst, o }))
-		return RP_E_INVAL;
+	if (!rp_utf8_valid((struct rp_str){ dst, o })) {
+		if (is_key || !keep_bad)
+			return RP_E_INVAL;
+		/* kept as an empty value, flagged: the page names the field */
+		memset(dst, 0, o);
+		*bad = true;
+		o = 0;
+	}
 	*len = o;
 	return 0;
 }
@@ -225,8 +231,9 @@ rp_form_decode(struct rp_str in, const struct rp_form_limits *lim,
 			r = RP_E_TOOBIG;
 			goto out;
 		}
+		form->f[form->n].bad_utf8 = false;
 		if ((r = decode_part(key, true, lim->max_key, form->mem + off,
-		    &klen)) != 0)
+		    &klen, false, NULL)) != 0)
 			goto out;
 		if (klen == 0) {
 			r = RP_E_INVAL;
@@ -235,7 +242,8 @@ rp_form_decode(struct rp_str in, const struct rp_form_limits *lim,
 		form->f[form->n].key = (struct rp_str){ form->mem + off, klen };
 		off += klen + 1;
 		if ((r = decode_part(value, false, lim->max_value,
-		    form->mem + off, &vlen)) != 0)
+		    form->mem + off, &vlen, lim->keep_bad_utf8,
+		    &form->f[form->n].bad_utf8)) != 0)
 			goto out;
 		form->f[form->n].value = (struct rp_str){ form->mem + off, vlen };
 		off += vlen + 1;

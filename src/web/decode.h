@@ -41,6 +41,9 @@ struct rp_form_limits {
 	size_t max_key;		/* decoded bytes per key */
 	size_t max_value;	/* decoded bytes per value */
 	size_t max_total;	/* raw input bytes */
+	bool keep_bad_utf8;	/* a value that is not UTF-8: kept empty and
+				 * flagged bad_utf8 (forms that show errors
+				 * beside fields), instead of RP_E_INVAL */
 };
 
 /* Limits for query strings and small pre-authentication forms. */
@@ -49,6 +52,7 @@ extern const struct rp_form_limits rp_form_limits_default;
 struct rp_form_field {
 	struct rp_str key;	/* borrowed from the form's memory; NUL-terminated */
 	struct rp_str value;	/* likewise */
+	bool bad_utf8;		/* the value was not UTF-8 (keep_bad_utf8) */
 };
 
 struct rp_form {

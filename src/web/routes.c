@@ -58,6 +58,9 @@ const struct rp_route rp_routes[] = {
 	{ "GET", "/my-order/cancel", site_my_cancel, 0, 0 },
 	{ "POST", "/my-order/cancel", site_my_cancel_post, RP_ROUTE_BODY, 4096 },
 	{ "GET", "/my-order/receipt", site_my_receipt, 0, 0 },
+	{ "GET", "/order/paid", site_order_paid, 0, 0 },
+	{ "GET", "/my-order/pay", site_my_pay, 0, 0 },
+	{ "POST", "/my-order/pay", site_my_pay_post, RP_ROUTE_BODY, 4096 },
 	{ "GET", "/c/{slug}/", site_home, 0, 0 },
 	{ "GET", "/c/{slug}/brand.css", site_brand_css, 0, 0 },
 	{ "POST", "/c/{slug}/access", site_access, RP_ROUTE_BODY, 4096 },
@@ -76,6 +79,9 @@ const struct rp_route rp_routes[] = {
 	{ "GET", "/c/{slug}/my-order/cancel", site_my_cancel, 0, 0 },
 	{ "POST", "/c/{slug}/my-order/cancel", site_my_cancel_post, RP_ROUTE_BODY, 4096 },
 	{ "GET", "/c/{slug}/my-order/receipt", site_my_receipt, 0, 0 },
+	{ "GET", "/c/{slug}/order/paid", site_order_paid, 0, 0 },
+	{ "GET", "/c/{slug}/my-order/pay", site_my_pay, 0, 0 },
+	{ "POST", "/c/{slug}/my-order/pay", site_my_pay_post, RP_ROUTE_BODY, 4096 },
 	{ "GET", "/c/{slug}", site_home, 0, 0 },
 };
 const size_t rp_nroutes = RP_ARRAY_LEN(rp_routes);

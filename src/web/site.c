@@ -30,6 +30,7 @@ static const struct rp_form_limits form_limits = {
 	.max_key = 64,
 	.max_value = 2048,
 	.max_total = 32 * 1024,
+	.keep_bad_utf8 = true,
 };
 
 /* ---- the site ----------------------------------------------------------- */
@@ -555,8 +556,10 @@ site_brand_css(struct rp_req *rq)
 		    ".corp header.site a{color:#fff}\n", pg.site.primary,
 		    pg.site.primary);
 	if (pg.site.accent[0] != '\0')
-		rp_buf_printf(&css, ".corp .hero{background:%s}\n",
-		    pg.site.accent);
+		rp_buf_printf(&css, ".corp .hero{background:%s;color:#1d2733}\n"
+		    ".corp .hero .button{background:%s;color:#fff}\n",
+		    pg.site.accent, pg.site.primary[0] ? pg.site.primary :
+		    "#0b6bcb");
 	r = rp_reply_buf(rq, 200, "text/css; charset=utf-8", &css,
 	    "public, max-age=300");
 	rp_buf_release(&css);

@@ -132,5 +132,18 @@ int site_my_change_post(struct rp_req *rq);
 int site_my_cancel(struct rp_req *rq);
 int site_my_cancel_post(struct rp_req *rq);
 int site_my_receipt(struct rp_req *rq);
+int site_order_paid(struct rp_req *rq);
+int site_my_pay(struct rp_req *rq);
+int site_my_pay_post(struct rp_req *rq);
+
+/* The card step (site_pay.c). */
+/* Sets the hosted card field's values (pay.frame, pay.origin) or pay_off. */
+void site_pay_vars(struct page *pg);
+/* Authorizes total for the order with the browser's token and answers the
+ * browser (confirmation, 3-D Secure, or the pay page with the decline). */
+int site_pay_authorize(struct page *pg, int64_t order_id, const char *number,
+    int64_t total, struct rp_str token);
+/* After a cancellation: void the authorization, or capture the fee. */
+void site_pay_on_cancel(struct page *pg, int64_t order_id, int64_t fee_yen);
 
 #endif

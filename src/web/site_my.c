@@ -97,7 +97,11 @@ order_vars(struct page *pg, const struct rp_order_view *ov)
 		    p.destination, p.destination_name);
 		char lab[300];
 
-		snprintf(lab, sizeof(lab), "%.*s %s", (int)dn.n, dn.p, p.tier);
+		struct rp_str dev = site_local_name(pg->lang, "device",
+		    rp_device_kind_name(p.device), rp_device_kind_name(p.device));
+
+		snprintf(lab, sizeof(lab), "%.*s — %.*s %s", (int)dn.n, dn.p,
+		    (int)dev.n, dev.p, p.tier);
 		rp_tmpl_set_c(o, "plan", lab);
 	}
 	rp_tmpl_set_bool(o, "courier", strcmp(ov->pickup, "courier") == 0);
@@ -127,6 +131,7 @@ order_vars(struct page *pg, const struct rp_order_view *ov)
 	rp_tmpl_set_bool(o, "can_change", ov->can_change);
 	rp_tmpl_set_bool(o, "can_cancel", ov->can_cancel);
 	rp_tmpl_set_bool(o, "cancelled", strcmp(ov->status, "cancelled") == 0);
+	rp_tmpl_set_bool(o, "awaiting", strcmp(ov->status, "awaiting_payment") == 0);
 }
 
 static void
@@ -386,6 +391,8 @@ site_my_change(struct rp_req *rq)
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
+	if (!ov.can_change)
+		rp_tmpl_set_bool(pg.root, "closed", true);
 	r = change_form(&pg, &ov, NULL, false, 200);
  out:
 	page_end(&pg);
@@ -520,6 +527,7 @@ site_my_cancel_post(struct rp_req *rq)
 		r = page_error(&pg, 503);
 		goto out;
 	}
+	site_pay_on_cancel(&pg, ov.id, fee);
 	yen_format(fee, y);
 	queue_mail(&pg, &ov, "order_cancelled", json_pack("{s:s, s:s}",
 	    "order_number", ov.number, "fee", y), "cancel");

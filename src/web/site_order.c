@@ -129,6 +129,32 @@ check_domain(const struct page *pg, const struct rp_order_req *rq,
 	rp_order_err_add(errs, RP_OF_EMAIL, "email_domain");
 }
 
+/*
+ * Fields whose bytes were not UTF-8 (kept empty by the decoder) get
+ * "invalid_utf8" before any other error of theirs ("required" would
+ * mislead: the person did type something).
+ */
+static void
+utf8_errors(const struct page *pg, struct rp_order_errors *errs)
+{
+	struct rp_order_errors all;
+
+	memset(&all, 0, sizeof(all));
+	for (size_t i = 0; i < pg->form.n; i++) {
+		if (!pg->form.f[i].bad_utf8)
+			continue;
+		for (size_t k = 0; k < RP_ARRAY_LEN(text_fields); k++)
+			if (rp_str_eq_c(pg->form.f[i].key, text_fields[k].name))
+				rp_order_err_add(&all, text_fields[k].field,
+				    "invalid_utf8");
+	}
+	if (all.n == 0)
+		return;
+	for (size_t i = 0; i < errs->n; i++)
+		rp_order_err_add(&all, errs->e[i].field, errs->e[i].code);
+	*errs = all;
+}
+
 /* Values and errors of the form, for re-rendering it. */
 static void
 form_vars(struct page *pg, const struct rp_order_req *rq,
@@ -259,10 +285,13 @@ quote_vars(struct page *pg, const struct rp_order_quote *q)
 			if (rp_store_plan_get(pg->st, l->code, &p) == 0) {
 				struct rp_str dn = site_local_name(pg->lang, "dest",
 				    p.destination, p.destination_name);
+				const char *dk = rp_device_kind_name(p.device);
+				struct rp_str dv = site_local_name(pg->lang,
+				    "device", dk, dk);
 				char lab[300];
 
-				snprintf(lab, sizeof(lab), "%.*s %s", (int)dn.n,
-				    dn.p, p.tier);
+				snprintf(lab, sizeof(lab), "%.*s — %.*s %s",
+				    (int)dn.n, dn.p, (int)dv.n, dv.p, p.tier);
 				rp_tmpl_set_c(it, "name", lab);
 			} else
 				rp_tmpl_set_c(it, "name", l->code);
@@ -551,6 +580,7 @@ site_order_post(struct rp_req *rq)
 	for (size_t i = 0; r == RP_E_INVAL && i < e2.n; i++)
 		rp_order_err_add(&errs, e2.e[i].field, e2.e[i].code);
 	check_domain(&pg, &orq, &errs);
+	utf8_errors(&pg, &errs);
 	if (v != 0 || r != 0 || errs.n > 0) {
 		r = order_form(&pg, &orq, &errs, 422);
 		goto out;
@@ -558,6 +588,8 @@ site_order_post(struct rp_req *rq)
 	quote_vars(&pg, &q);
 	review_vars(&pg, &orq);
 	hidden_vars(&pg, &orq);
+	if (!rp_str_eq_c(orq.billing, "invoice"))
+		site_pay_vars(&pg);
 	/* one key per review page: a double submit replays the first order */
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(idem, sizeof(idem), raw, sizeof(raw));
@@ -636,8 +668,24 @@ site_order_confirm(struct rp_req *rq)
 		r = order_form(&pg, &orq, &errs, 422);
 		goto out;
 	}
-	r = rp_order_place(&ctx, pg.site.tenant_id, pg.site.tenant_id > 0 ?
-	    RP_CHANNEL_CORPORATE : RP_CHANNEL_PUBLIC, idem, &orq, &res, &errs);
+	utf8_errors(&pg, &errs);
+	if (errs.n > 0) {
+		r = order_form(&pg, &orq, &errs, 422);
+		goto out;
+	}
+	/*
+	 * A double click sends two confirms at once: the second finds the
+	 * first still placing (RP_E_AGAIN) and, a moment later, its result.
+	 */
+	for (int i = 0; i < 40; i++) {
+		r = rp_order_place(&ctx, pg.site.tenant_id, pg.site.tenant_id > 0 ?
+		    RP_CHANNEL_CORPORATE : RP_CHANNEL_PUBLIC, idem, &orq, &res,
+		    &errs);
+		if (r != RP_E_AGAIN || idem.n == 0)
+			break;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 	if (r == RP_E_INVAL && errs.n > 0) {
 		/* e.g. the counter's deadline passed while on the review page */
 		r = order_form(&pg, &orq, &errs, 422);
@@ -662,7 +710,11 @@ site_order_confirm(struct rp_req *rq)
 		r = page_error(&pg, 503);
 		goto out;
 	}
-	r = page_redirect(&pg, "order/done");
+	if (!res.replayed && strcmp(ov.status, "awaiting_payment") == 0)
+		r = site_pay_authorize(&pg, ov.id, ov.number, ov.total_yen,
+		    page_arg(&pg, "payment_token"));
+	else
+		r = page_redirect(&pg, "order/done");
  out:
 	page_end(&pg);
 	return r < 0 ? r : 0;
@@ -699,6 +751,15 @@ site_order_done(struct rp_req *rq)
 	rp_tmpl_set_c(pg.root, "total", total);
 	rp_tmpl_set_bool(pg.root, "awaiting", strcmp(ov.status,
 	    "awaiting_payment") == 0);
+	{
+		struct rp_payment p;
+
+		if (rp_store_payment_last(pg.st, ov.id, RP_PAY_AUTHORIZE, &p) == 0 &&
+		    p.brand[0] != '\0') {
+			rp_tmpl_set_c(pg.root, "brand", p.brand);
+			rp_tmpl_set_c(pg.root, "last4", p.last4);
+		}
+	}
 	r = page_render(&pg, 200, "done");
  out:
 	page_end(&pg);

@@ -1228,7 +1228,7 @@ int
 rp_tmpl_error_page(enum rp_lang lang, unsigned status, const char *home,
     struct rp_buf *out)
 {
-	static const unsigned known[] = { 403, 404, 413, 500, 503 };
+	static const unsigned known[] = { 400, 403, 404, 410, 413, 500, 503 };
 	struct rp_tmpl_vars *v;
 	struct rp_tmpl_scope *root;
 	char flag[8];

@@ -153,8 +153,8 @@ int rp_tmpl_set_lang(struct rp_tmpl_scope *root, enum rp_lang lang);
 
 /*
  * Renders the embedded error page (templates/error.html) for status in
- * lang into out, with home as the "back" link ("/" if NULL).  403, 404,
- * 413, 500 and 503 have their own texts; another 4xx reads as 404, 5xx
+ * lang into out, with home as the "back" link ("/" if NULL).  400, 403,
+ * 404, 410, 413, 500 and 503 have their own texts; another 4xx reads as 404, 5xx
  * as 500.  Needs rp_tmpl_init().  0 or an error of rp_tmpl_render().
  */
 int rp_tmpl_error_page(enum rp_lang lang, unsigned status, const char *home,

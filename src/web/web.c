@@ -37,20 +37,27 @@
 #include "store/store.h"
 #include "util/log.h"
 #include "web/assets.h"
+#include "paylink/paylink.h"
 #include "web/decode.h"
 #include "web/pages.h"
 #include "web/request.h"
 #include "web/tmpl.h"
 #include "web/web.h"
 
+/*
+ * The payment agent's origin is the only other one a page may frame (its
+ * hosted card field) or send the browser to (its 3-D Secure page, after
+ * the order form's POST): set at start from the configuration.
+ */
 #define CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; " \
 	"script-src 'self'; object-src 'none'; base-uri 'none'; " \
-	"form-action 'self'; frame-ancestors 'none'"
+	"frame-src %s; form-action 'self' %s; frame-ancestors 'none'"
+static char csp[1024];
 
 static const struct {
 	const char *name, *value;
 } security_headers[] = {
-	{ "Content-Security-Policy", CSP },
+	{ "Content-Security-Policy", csp },
 	{ "X-Content-Type-Options", "nosniff" },
 	{ "Referrer-Policy", "strict-origin-when-cross-origin" },
 	{ "X-Frame-Options", "DENY" },
@@ -549,6 +556,12 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 	if (sodium_init() < 0 || rp_assets_init() != 0) {
 		rp_log_error("cannot initialise libsodium or static assets");
 		goto out;
+	}
+	{
+		char po[300];
+
+		rp_pay_agent_origin(conf, po, sizeof(po));
+		snprintf(csp, sizeof(csp), CSP, po, po);
 	}
 	/* Parse and check every template and message once, before threads. */
 	{

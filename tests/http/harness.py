@@ -139,12 +139,16 @@ class Server:
         # so tests never collide with each other or with `make run`.
         self.alog_port = free_port()
         self.witness_port = free_port()
+        self.paysim_port = free_port()
+        self.paylink_port = free_port()
         self.logf = open(os.path.join(self.dir, "server.log"), "ab")
         cmd = [self.binary, "serve", "--data-dir=" + self.dir,
                "--port=%d" % self.port, "--workers=%d" % self.workers,
                "--listen-addr=127.0.0.1",
                "--alog-http-port=%d" % self.alog_port,
-               "--witness-port=%d" % self.witness_port] + self.args
+               "--witness-port=%d" % self.witness_port,
+               "--paysim-port=%d" % self.paysim_port,
+               "--paylink-port=%d" % self.paylink_port] + self.args
         self.proc = subprocess.Popen(cmd, stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout

@@ -34,8 +34,13 @@ def kind_pids(data_dir, kind):
     import re
     text = open(os.path.join(data_dir, "log", "rentport.log")).read()
     pids = [int(p) for p in re.findall(r"started %s/\d+ as pid (\d+)" % kind, text)]
-    return sorted(p for p in pids if os.path.exists("/proc/%d" % p)
-                  and open("/proc/%d/stat" % p).read().split()[2] != "Z")
+    def alive(p):
+        try:            # a killed child may be reaped between the two reads
+            with open("/proc/%d/stat" % p) as f:
+                return f.read().split()[2] != "Z"
+        except OSError:
+            return False
+    return sorted(p for p in pids if alive(p))
 
 
 def get(url, timeout=5):

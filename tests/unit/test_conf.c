@@ -59,6 +59,50 @@ main(void)
 	is_int(parse(&c, "listen_addr = \xff\xfe\n", &err), RP_E_RANGE,
 	    "invalid UTF-8 refused");
 
+	/* Mail: transport names, URL scheme, sender address, the cross-key
+	 * rule checked once every source is loaded. */
+	rp_conf_defaults(&c);
+	is_int(c.mail_transport, RP_CONF_MAIL_EML, "default transport eml");
+	is_str(c.mail_from, "no-reply@rentport.localhost", "default mail_from");
+	is_str(c.mail_from_name, "rentport", "default mail_from_name");
+	is_int(c.mail_max_attempts, 8, "default mail_max_attempts");
+	is_int(c.mail_backoff_base_s, 60, "default mail_backoff_base_s");
+	is_int(parse(&c, "mail_transport = smtp\nsmtp_url = smtps://relay:465\n",
+	    &err), 0, "smtp with an smtps URL");
+	is_int(c.mail_transport, RP_CONF_MAIL_SMTP, "transport smtp");
+	is_int(parse(&c, "mail_transport = pigeon\n", &err), RP_E_RANGE,
+	    "unknown transport");
+	ok(err.d && strstr(err.d, "mail_transport") &&
+	    strstr(err.d, "eml or smtp"), "transports listed");
+	is_int(parse(&c, "smtp_url = http://relay/\n", &err), RP_E_RANGE,
+	    "smtp_url must be smtp:// or smtps://");
+	ok(err.d && strstr(err.d, "smtp_url"), "names smtp_url");
+	is_int(parse(&c, "smtp_url = smtp://\n", &err), RP_E_RANGE,
+	    "smtp_url needs a host");
+	is_int(parse(&c, "smtp_url = \"smtp://a b\"\n", &err), RP_E_RANGE,
+	    "smtp_url without spaces");
+	is_int(parse(&c, "mail_from = not-an-address\n", &err), RP_E_RANGE,
+	    "mail_from must be an address");
+	ok(err.d && strstr(err.d, "mail_from"), "names mail_from");
+	is_int(parse(&c, "mail_from_name = \"a\tb\"\n", &err), RP_E_RANGE,
+	    "mail_from_name without control characters");
+	is_int(parse(&c, "mail_from_name = \n", &err), 0,
+	    "mail_from_name may be empty");
+	is_int(parse(&c, "mail_max_attempts = 0\n", &err), RP_E_RANGE,
+	    "mail_max_attempts at least 1");
+	is_int(parse(&c, "mail_max_attempts = 101\n", &err), RP_E_RANGE,
+	    "mail_max_attempts at most 100");
+	is_int(parse(&c, "mail_backoff_base_s = 0\n", &err), RP_E_RANGE,
+	    "mail_backoff_base_s at least 1");
+	{
+		char *argv[1] = { (char *)"--mail-transport=smtp" };
+
+		rp_buf_reset(&err);
+		is_int(rp_conf_load(&c, 1, argv, rest, &nrest, &err), RP_E_INVAL,
+		    "smtp without smtp_url refused");
+		ok(err.d && strstr(err.d, "smtp_url"), "names smtp_url");
+	}
+
 	/* Precedence: file < environment < flags; other args pass through. */
 	{
 		char tmpl[] = "/tmp/rpconfXXXXXX";

@@ -93,8 +93,21 @@ test_form(void)
 {
 	struct rp_form f;
 	struct rp_str v;
-	struct rp_form_limits small = { 2, 4, 8, 64 };
+	struct rp_form_limits small = { 2, 4, 8, 64, false };
+	struct rp_form_limits keep = { 8, 16, 64, 256, true };
 	int r;
+
+	rp_form_init(&f);
+	is_int(rp_form_decode(RP_STR_LIT("name=%FF%FE&ok=%E6%97%A5"),
+	    &rp_form_limits_default, &f), RP_E_INVAL, "bad UTF-8 refused");
+	is_int(rp_form_decode(RP_STR_LIT("name=%FF%FE&ok=%E6%97%A5"), &keep, &f),
+	    0, "kept with keep_bad_utf8");
+	ok(f.n == 2 && f.f[0].bad_utf8 && f.f[0].value.n == 0 &&
+	    !f.f[1].bad_utf8 && rp_str_eq_c(f.f[1].value, "日"),
+	    "the bad value is empty and flagged, the good one intact");
+	is_int(rp_form_decode(RP_STR_LIT("%FF=1"), &keep, &f), RP_E_INVAL,
+	    "a bad key is still refused");
+	rp_form_release(&f);
 
 	rp_form_init(&f);
 	r = rp_form_decode(RP_STR_LIT("a=1&b=x+y%21&empty=&flag&&c=%E6%97%A5"),

@@ -745,6 +745,20 @@ test_smtp(struct rp_mail_outbox *ob)
 		is_int(delta[7], RP_MAIL_BACKOFF_CAP, "attempt 7: capped at an hour");
 		is_int(delta[8], RP_MAIL_BACKOFF_CAP, "attempt 8: capped at an hour");
 	}
+
+	/* A transport's own base (conf mail_backoff_base_s) replaces 60 s. */
+	t.backoff_base_s = 5;
+	ok(rp_mail_enqueue(ob, "order_cancelled", "en", "R-0103", 8,
+	    "{\"order_number\":\"R-0103\",\"fee\":1000}", "e4", now, &id,
+	    NULL) == 0, "enqueue for a short base");
+	is_int(rp_mail_deliver_due(ob, fake_fetch, &fv, &t, now, &st), 0,
+	    "deliver with the relay down");
+	ok(rp_mail_get(ob, id, &mi) == 0 && mi.state == RP_MAIL_FAILED &&
+	    mi.next_attempt_at == now + 5, "first retry after the base");
+	is_int(rp_mail_deliver_due(ob, fake_fetch, &fv, &t, now + 5, &st), 0,
+	    "deliver again");
+	ok(rp_mail_get(ob, id, &mi) == 0 && mi.attempts == 2 &&
+	    mi.next_attempt_at == now + 5 + 10, "then twice the base");
 }
 
 int

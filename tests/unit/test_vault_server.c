@@ -5,7 +5,9 @@
  * DATA/run/alog.sock, answering LOG_DURABLE or LOG_FAILED): READY, the
  * test registered as a web worker with PEER_REGISTER, put/get/find/erase
  * through the client library, every operation logged before its answer;
- * a role the peer may not use is refused and logged; an unregistered client
+ * a role the peer may not use is refused and logged (a web worker may not
+ * use the mailer role; the mailer, registered with its own kind, may use
+ * that role alone, token or not); an unregistered client
  * without the token is refused, with the token it may use operator roles;
  * a wrong token is refused; a malformed message drops the client; log
  * writer down or failing → RP_E_AGAIN, and the vault reconnects when it is
@@ -426,11 +428,21 @@ main(void)
 	is_int(rp_vault_client_find(vc, &c, RP_VAULT_FIND_ORDER,
 	    rp_str_c("rp-srv00001"), ids, 8, &n), 0, "find by order");
 	ok(n == 1 && ids[0] == id, "by order number");
-	caller(&c, RP_ROLE_MAILER, "mail");
-	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_PHONE, rec),
+	caller(&c, RP_ROLE_COUNTER, "counter");
+	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_ADDRESS, rec),
 	    RP_E_DENIED, "policy refusal through the process");
 	ok(fw_entries(&f, &action, NULL) > 0 && action == RP_ALOG_REFUSED,
 	    "refusal logged");
+	caller(&c, RP_ROLE_MAILER, "mail");
+	before = fw_entries(&f, NULL, NULL);
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
+	    RP_FIELD_EMAIL, rec), RP_E_DENIED,
+	    "a web worker may not use the mailer role");
+	ok(rec[0].mem == NULL, "nothing released");
+	ok(fw_entries(&f, &action, node) == before + 1 &&
+	    action == RP_ALOG_REFUSED && strcmp(node, "web/3") == 0,
+	    "the refusal is logged with the worker's node");
 	caller(&c, RP_ROLE_INCIDENT, "incident");
 	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
 	    RP_E_DENIED, "a web worker may not use the incident role");
@@ -476,9 +488,45 @@ main(void)
 		vc = NULL;
 	}
 
+	/* the mailer: its own kind, the mailer role and nothing else */
+	is_int(rp_vault_token_read(dir, tok), 0, "read the operator token");
+	is_int(send_parent(sv[0], RP_MSG_PEER_REGISTER, (uint32_t)getpid(),
+	    RP_VAULT_PEER_MAILER, 1, 3), 0, "register the test as the mailer");
+	usleep(20000);
+	is_int(rp_vault_client_connect(dir, NULL, &vc), 0, "mailer connects");
+	caller(&c, RP_ROLE_MAILER, "mail");
+	before = fw_entries(&f, NULL, NULL);
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
+	    RP_FIELD_EMAIL, rec), 0, "mailer: name and e-mail");
+	ok(rp_str_eq_c(rec[0].f[RP_VF_EMAIL], "misaki.ito@example.org") &&
+	    rp_str_eq_c(rec[0].f[RP_VF_NAME], "伊藤 美咲") &&
+	    rec[0].f[RP_VF_PHONE].n == 0, "released: name and e-mail only");
+	rp_vault_record_release(&rec[0]);
+	ok(fw_entries(&f, &action, node) == before + 1 &&
+	    action == RP_ALOG_GET && strcmp(node, "mailer") == 0,
+	    "logged with node mailer");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_PHONE, rec),
+	    RP_E_DENIED, "mailer: phone refused by the policy");
+	caller(&c, RP_ROLE_BACKOFFICE, "support");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "the mailer may not use a web role");
+	ok(fw_entries(&f, &action, NULL) > 0 && action == RP_ALOG_REFUSED,
+	    "logged");
+	rp_vault_client_close(vc);
+	vc = NULL;
+	is_int(rp_vault_client_connect(dir, tok, &vc), 0,
+	    "mailer connects with the operator token");
+	caller(&c, RP_ROLE_INCIDENT, "incident");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "the token does not widen the mailer's roles");
+
 	/* unregistered: refused without the token, operator roles with it */
 	is_int(send_parent(sv[0], RP_MSG_PEER_FORGET, (uint32_t)getpid(), 0, 0,
 	    1), 0, "forget the test's pid");
+	ok(recv_wait(rp_vault_client_fd(vc), buf, &m) == RP_E_CLOSED,
+	    "the forgotten pid's connection is closed");
+	rp_vault_client_close(vc);
+	vc = NULL;
 	usleep(20000);
 	is_int(rp_vault_client_connect(dir, NULL, &anon), 0, "connect unregistered");
 	caller(&c, RP_ROLE_BACKOFFICE, "support");
@@ -490,7 +538,6 @@ main(void)
 	    "the refusal is logged with the peer's pid");
 	rp_vault_client_close(anon);
 	vc = anon = NULL;
-	is_int(rp_vault_token_read(dir, tok), 0, "read the operator token");
 	{
 		char badtok[RP_VAULT_TOKEN_HEX + 1];
 

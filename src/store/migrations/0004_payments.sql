@@ -31,6 +31,8 @@ CREATE TABLE payments (
 	last4		TEXT NOT NULL DEFAULT '',
 	exp_month	INTEGER NOT NULL DEFAULT 0,
 	exp_year	INTEGER NOT NULL DEFAULT 0,
+	customer	TEXT NOT NULL DEFAULT '',	-- saved card at the agent
+	payment_method	TEXT NOT NULL DEFAULT '',
 	tries		INTEGER NOT NULL DEFAULT 0,
 	next_try_at	INTEGER NOT NULL DEFAULT 0,
 	created_at	INTEGER NOT NULL,

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * paylink.c — the payment outbox worker and webhook logic (paylink.h).
+ *
+ * A row goes: queued → (agent call with its Idempotency-Key) → done |
+ * failed | action (3-D Secure: the customer must act) | unknown (timeout,
+ * connection error, 5xx, 409 "in use": sent again later with the SAME
+ * key, backoff 1 s doubling to 5 min).  An authorization that is done
+ * moves its order from awaiting_payment to confirmed and records the
+ * agent's references on it; a decline leaves the order awaiting payment
+ * (the customer may try another card: a new row, the next attempt).
+ */
+#include "util/common.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "paylink/paylink.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define SECRET_MAX	128
+#define AGENT_REPLY_MAX	(256 * 1024)
+#define BACKOFF_MAX_S	300
+#define ACTION_POLL_S	3
+
+struct rp_paylink {
+	struct rp_store *st;
+	CURL *curl;
+	char agent_url[256];
+	char secret[SECRET_MAX + 1];
+	char hook_secret[SECRET_MAX + 1];
+	long timeout_ms;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init(void)
+{
+	(void)curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Reads a one-line secret file (0600, not group/world readable). */
+static int
+read_secret(const char *path, char *out, size_t n)
+{
+	char buf[SECRET_MAX + 2];
+	ssize_t got;
+	int fd;
+
+	out[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return RP_E_IO;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0) {
+		sodium_memzero(buf, sizeof(buf));
+		return RP_E_IO;
+	}
+	buf[got] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0' || strlen(buf) >= n) {
+		sodium_memzero(buf, sizeof(buf));
+		return RP_E_INVAL;
+	}
+	snprintf(out, n, "%s", buf);
+	sodium_memzero(buf, sizeof(buf));
+	return 0;
+}
+
+int
+rp_paylink_open(const struct rp_paylink_conf *c, struct rp_paylink **out)
+{
+	struct rp_paylink *pl;
+	int r;
+
+	*out = NULL;
+	if ((pl = calloc(1, sizeof(*pl))) == NULL)
+		return RP_E_NOMEM;
+	pthread_once(&curl_once, curl_init);
+	snprintf(pl->agent_url, sizeof(pl->agent_url), "%s", c->agent_url);
+	pl->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
+	if ((r = read_secret(c->secret_file, pl->secret,
+	    sizeof(pl->secret))) != 0 ||
+	    (r = read_secret(c->webhook_secret_file, pl->hook_secret,
+	    sizeof(pl->hook_secret))) != 0 ||
+	    (r = rp_store_open(c->data_dir, &pl->st)) != 0) {
+		rp_paylink_close(pl);
+		return r;
+	}
+	if ((pl->curl = curl_easy_init()) == NULL) {
+		rp_paylink_close(pl);
+		return RP_E_NOMEM;
+	}
+	*out = pl;
+	return 0;
+}
+
+void
+rp_paylink_close(struct rp_paylink *pl)
+{
+	if (pl == NULL)
+		return;
+	if (pl->curl != NULL)
+		curl_easy_cleanup(pl->curl);
+	rp_store_free(pl->st);
+	sodium_memzero(pl, sizeof(*pl));
+	free(pl);
+}
+
+/* ---- the agent's API ------------------------------------------------------ */
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct rp_buf *b = arg;
+
+	if (rp_buf_add(b, p, size * n) != 0)
+		return 0;
+	return size * n;
+}
+
+/*
+ * One call: method path (body may be NULL), with the key.  *status gets
+ * the HTTP status (0: no answer — connection refused, timeout); *reply the
+ * parsed JSON (NULL if none).  Returns 0 when an HTTP answer arrived.
+ */
+static int
+agent_call(struct rp_paylink *pl, const char *method, const char *path,
+    json_t *body, const char *idem_key, long *status, json_t **reply)
+{
+	struct curl_slist *h = NULL;
+	char url[512], auth[SECRET_MAX + 32], idem[128];
+	struct rp_buf rb;
+	char *data = NULL;
+	CURLcode cc;
+	int r = 0;
+
+	*status = 0;
+	*reply = NULL;
+	rp_buf_init(&rb, AGENT_REPLY_MAX);
+	snprintf(url, sizeof(url), "%s%s", pl->agent_url, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pl->secret);
+	h = curl_slist_append(h, auth);
+	sodium_memzero(auth, sizeof(auth));
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (idem_key != NULL) {
+		snprintf(idem, sizeof(idem), "Idempotency-Key: %s", idem_key);
+		h = curl_slist_append(h, idem);
+	}
+	curl_easy_reset(pl->curl);
+	curl_easy_setopt(pl->curl, CURLOPT_URL, url);
+	curl_easy_setopt(pl->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(pl->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(pl->curl, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		data = json_dumps(body, JSON_COMPACT);
+		curl_easy_setopt(pl->curl, CURLOPT_POSTFIELDS, data ? data : "{}");
+	}
+	curl_easy_setopt(pl->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(pl->curl, CURLOPT_WRITEDATA, &rb);
+	curl_easy_setopt(pl->curl, CURLOPT_CONNECTTIMEOUT_MS, pl->timeout_ms);
+	curl_easy_setopt(pl->curl, CURLOPT_TIMEOUT_MS, pl->timeout_ms);
+	curl_easy_setopt(pl->curl, CURLOPT_NOSIGNAL, 1L);
+	if ((cc = curl_easy_perform(pl->curl)) != CURLE_OK)
+		r = RP_E_AGAIN;
+	else {
+		curl_easy_getinfo(pl->curl, CURLINFO_RESPONSE_CODE, status);
+		if (rb.len > 0)
+			*reply = json_loadb(rb.d, rb.len, JSON_REJECT_DUPLICATES,
+			    NULL);
+	}
+	curl_slist_free_all(h);
+	free(data);
+	rp_buf_release(&rb);
+	return r;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+/* Copies the agent's payment object into the row (references only). */
+static void
+take_payment(struct rp_payment *p, json_t *obj)
+{
+	json_t *na = json_object_get(obj, "next_action");
+	json_t *le = json_object_get(obj, "last_error");
+
+	if (jstr(obj, "id")[0] != '\0' && p->op != RP_PAY_REFUND)
+		snprintf(p->psp_id, sizeof(p->psp_id), "%s", jstr(obj, "id"));
+	snprintf(p->psp_status, sizeof(p->psp_status), "%s",
+	    jstr(obj, "status"));
+	if (jstr(obj, "brand")[0] != '\0') {
+		snprintf(p->brand, sizeof(p->brand), "%s", jstr(obj, "brand"));
+		snprintf(p->last4, sizeof(p->last4), "%s", jstr(obj, "last4"));
+		p->exp_month = (int)json_integer_value(json_object_get(obj,
+		    "exp_month"));
+		p->exp_year = (int)json_integer_value(json_object_get(obj,
+		    "exp_year"));
+	}
+	if (jstr(obj, "customer")[0] != '\0')
+		snprintf(p->customer, sizeof(p->customer), "%s",
+		    jstr(obj, "customer"));
+	if (jstr(obj, "payment_method")[0] != '\0')
+		snprintf(p->payment_method, sizeof(p->payment_method), "%s",
+		    jstr(obj, "payment_method"));
+	if (json_is_object(na))
+		snprintf(p->next_url, sizeof(p->next_url), "%s", jstr(na, "url"));
+	if (json_is_object(le))
+		snprintf(p->decline_code, sizeof(p->decline_code), "%s",
+		    jstr(le, "decline_code")[0] ? jstr(le, "decline_code") :
+		    jstr(le, "code"));
+}
+
+/* The order side of an authorization that has come through. */
+static void
+order_authorized(struct rp_paylink *pl, const struct rp_payment *p)
+{
+	struct rp_order o;
+
+	if (rp_store_order_get_id(pl->st, p->order_id, &o) != 0)
+		return;
+	if (rp_store_order_paid(pl->st, p->order_id, p->payment_method[0] ?
+	    p->payment_method : p->token, p->brand, p->last4, p->psp_id) != 0)
+		rp_log_error("paylink: order %s: references not stored", o.number);
+	if (o.status == RP_ORDER_AWAITING_PAYMENT &&
+	    rp_store_order_transition(pl->st, p->order_id, RP_ORDER_CONFIRMED,
+	    "paylink", "card authorized", time(NULL)) != 0)
+		rp_log_error("paylink: order %s: not confirmed", o.number);
+}
+
+/* Applies the agent's answer for row p (already holding its fields). */
+static void
+settle_row(struct rp_paylink *pl, struct rp_payment *p)
+{
+	const char *s = p->psp_status;
+
+	switch (p->op) {
+	case RP_PAY_AUTHORIZE:
+		if (strcmp(s, "requires_capture") == 0 ||
+		    strcmp(s, "succeeded") == 0) {
+			p->state = RP_PAY_DONE;
+			order_authorized(pl, p);
+		} else if (strcmp(s, "requires_action") == 0)
+			p->state = RP_PAY_ACTION;
+		else if (strcmp(s, "canceled") == 0 ||
+		    strcmp(s, "requires_payment_method") == 0)
+			p->state = RP_PAY_FAILED;
+		else
+			p->state = RP_PAY_UNKNOWN;
+		break;
+	case RP_PAY_CAPTURE:
+	case RP_PAY_CHARGE:
+		p->state = strcmp(s, "succeeded") == 0 ? RP_PAY_DONE :
+		    strcmp(s, "requires_payment_method") == 0 ? RP_PAY_FAILED :
+		    RP_PAY_UNKNOWN;
+		break;
+	case RP_PAY_VOID:
+		p->state = strcmp(s, "canceled") == 0 ? RP_PAY_DONE :
+		    RP_PAY_UNKNOWN;
+		break;
+	case RP_PAY_REFUND:
+		p->state = strcmp(s, "succeeded") == 0 ? RP_PAY_DONE :
+		    strcmp(s, "failed") == 0 ? RP_PAY_FAILED : RP_PAY_UNKNOWN;
+		break;
+	}
+}
+
+static void
+retry_later(struct rp_payment *p, int64_t now)
+{
+	int64_t d = 1;
+
+	p->state = RP_PAY_UNKNOWN;
+	for (int i = 1; i < p->tries && d < BACKOFF_MAX_S; i++)
+		d *= 2;
+	p->next_try_at = now + (d < BACKOFF_MAX_S ? d : BACKOFF_MAX_S);
+}
+
+/* Sends row p once (its key makes a resend harmless). */
+static void
+send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
+{
+	json_t *body = NULL, *reply = NULL, *obj;
+	char path[160], order_ref[32] = "";
+	struct rp_order o;
+	long status = 0;
+	int r;
+
+	if (rp_store_order_get_id(pl->st, p->order_id, &o) == 0)
+		snprintf(order_ref, sizeof(order_ref), "%s", o.number);
+	switch (p->op) {
+	case RP_PAY_AUTHORIZE:
+		body = json_pack("{s:I, s:s, s:s, s:s, s:b, s:{s:s}, s:s}",
+		    "amount", (json_int_t)p->amount_yen, "currency", "jpy",
+		    "token", p->token, "capture_method", "manual", "save_card", 1,
+		    "metadata", "order", order_ref, "return_url", p->return_url);
+		snprintf(path, sizeof(path), "/v1/payments");
+		break;
+	case RP_PAY_CHARGE:
+		body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:{s:s}}",
+		    "amount", (json_int_t)p->amount_yen, "currency", "jpy",
+		    "customer", p->customer, "payment_method", p->payment_method,
+		    "capture_method", "automatic", "metadata", "order", order_ref);
+		snprintf(path, sizeof(path), "/v1/payments");
+		break;
+	case RP_PAY_CAPTURE:
+		body = json_pack("{s:I}", "amount_to_capture",
+		    (json_int_t)p->amount_yen);
+		snprintf(path, sizeof(path), "/v1/payments/%s/capture", p->psp_id);
+		break;
+	case RP_PAY_VOID:
+		body = json_object();
+		snprintf(path, sizeof(path), "/v1/payments/%s/cancel", p->psp_id);
+		break;
+	case RP_PAY_REFUND:
+		body = json_pack("{s:s, s:I, s:s}", "payment", p->psp_id,
+		    "amount", (json_int_t)p->amount_yen, "reason",
+		    "requested_by_customer");
+		snprintf(path, sizeof(path), "/v1/refunds");
+		break;
+	}
+	p->tries++;
+	r = agent_call(pl, "POST", path, body, p->idem_key, &status, &reply);
+	json_decref(body);
+	if (r != 0 || status == 0 || status >= 500 || status == 409 ||
+	    status == 429) {
+		/* no answer, or not a final one: the same key again later */
+		rp_log_warn("paylink: order %s %s attempt %d: %s (%ld); retrying",
+		    order_ref, p->idem_key, p->attempt, r ? "no answer" :
+		    "agent busy", status);
+		retry_later(p, now);
+		goto out;
+	}
+	obj = reply;
+	if (status >= 400) {
+		json_t *err = json_object_get(reply, "error");
+
+		obj = json_object_get(err, "payment");
+		snprintf(p->decline_code, sizeof(p->decline_code), "%s",
+		    jstr(err, "decline_code")[0] ? jstr(err, "decline_code") :
+		    jstr(err, "code"));
+		if (!json_is_object(obj)) {
+			p->state = RP_PAY_FAILED;	/* refused: bad token, ... */
+			rp_log_info("paylink: order %s %s refused (%s)", order_ref,
+			    p->idem_key, p->decline_code);
+			goto out;
+		}
+	}
+	take_payment(p, obj);
+	if (p->op == RP_PAY_REFUND) {
+		snprintf(p->psp_status, sizeof(p->psp_status), "%s",
+		    jstr(obj, "status"));
+	}
+	settle_row(pl, p);
+	if (p->state == RP_PAY_UNKNOWN)
+		retry_later(p, now);
+	else if (p->state == RP_PAY_ACTION)
+		p->next_try_at = now + ACTION_POLL_S;
+	rp_log_info("paylink: order %s %s → %s", order_ref, p->idem_key,
+	    p->psp_status);
+ out:
+	json_decref(reply);
+	if (rp_store_payment_update(pl->st, p) != 0)
+		rp_log_error("paylink: row %lld not updated", (long long)p->id);
+}
+
+/* Asks the agent for payment p->psp_id and applies what it says. */
+static int
+refresh(struct rp_paylink *pl, struct rp_payment *p)
+{
+	json_t *reply = NULL;
+	char path[160];
+	long status = 0;
+	int prev = p->state, r;
+
+	snprintf(path, sizeof(path), "/v1/payments/%s", p->psp_id);
+	if ((r = agent_call(pl, "GET", path, NULL, NULL, &status, &reply)) != 0 ||
+	    status != 200 || !json_is_object(reply)) {
+		json_decref(reply);
+		return RP_E_AGAIN;
+	}
+	take_payment(p, reply);
+	json_decref(reply);
+	settle_row(pl, p);
+	if (p->state == RP_PAY_UNKNOWN)
+		p->state = prev;	/* nothing new */
+	return rp_store_payment_update(pl->st, p);
+}
+
+int
+rp_paylink_step(struct rp_paylink *pl, int64_t now, unsigned *done)
+{
+	struct rp_payment *rows = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (done != NULL)
+		*done = 0;
+	if ((r = rp_store_payment_due(pl->st, now, 32, &rows, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (rows[i].state == RP_PAY_ACTION) {
+			/* the customer's 3-D Secure: ask, in case no webhook comes */
+			rows[i].next_try_at = now + ACTION_POLL_S;
+			(void)refresh(pl, &rows[i]);
+		} else
+			send_row(pl, &rows[i], now);
+		if (done != NULL && rows[i].state != RP_PAY_UNKNOWN &&
+		    rows[i].state != RP_PAY_QUEUED)
+			(*done)++;
+	}
+	free(rows);
+	return 0;
+}
+
+/* ---- webhooks --------------------------------------------------------------- */
+
+void
+rp_paylink_sig_make(struct rp_str body, const char *secret, int64_t t,
+    char *out, size_t n)
+{
+	crypto_auth_hmacsha256_state st;
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	char ts[24], hex[2 * sizeof(mac) + 1];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)t);
+	crypto_auth_hmacsha256_init(&st, (const uint8_t *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)ts, strlen(ts));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)body.p, body.n);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	snprintf(out, n, "t=%s,v1=%s", ts, hex);
+}
+
+int
+rp_paylink_sig_check(struct rp_str header, struct rp_str body,
+    const char *secret, int64_t now)
+{
+	struct rp_str rest = header, item;
+	char want[160], wanthex[65];
+	int64_t t = -1;
+	uint64_t v;
+	bool ok = false;
+	const char *comma;
+
+	if (header.n == 0 || header.n > 2048 || secret == NULL || !secret[0])
+		return RP_E_DENIED;
+	/* the timestamp first: the MAC covers it */
+	while (rest.n > 0) {
+		if (!rp_str_split(&rest, ',', &item)) {
+			item = rest;
+			rest.n = 0;
+		}
+		item = rp_str_trim(item);
+		if (rp_str_has_prefix(item, "t=")) {
+			item.p += 2;
+			item.n -= 2;
+			if (t >= 0 || rp_str_to_u64(item, INT64_MAX, &v) != 0)
+				return RP_E_DENIED;	/* two t=, or not a number */
+			t = (int64_t)v;
+		}
+	}
+	if (t < 0 || t < now - 300 || t > now + 60)
+		return RP_E_DENIED;
+	rp_paylink_sig_make(body, secret, t, want, sizeof(want));
+	if ((comma = strstr(want, ",v1=")) == NULL)
+		return RP_E_DENIED;
+	snprintf(wanthex, sizeof(wanthex), "%s", comma + 4);
+	rest = header;
+	while (rest.n > 0) {
+		if (!rp_str_split(&rest, ',', &item)) {
+			item = rest;
+			rest.n = 0;
+		}
+		item = rp_str_trim(item);
+		if (rp_str_has_prefix(item, "v1=") && item.n == 3 + 64 &&
+		    sodium_memcmp(item.p + 3, wanthex, 64) == 0)
+			ok = true;	/* any v1 (secret rotation) */
+	}
+	sodium_memzero(want, sizeof(want));
+	return ok ? 0 : RP_E_DENIED;
+}
+
+int
+rp_paylink_webhook(struct rp_paylink *pl, struct rp_str header,
+    struct rp_str body, int64_t now)
+{
+	json_t *ev, *obj;
+	const char *id, *type, *pid;
+	struct rp_payment p;
+	int r, op = RP_PAY_AUTHORIZE;
+
+	if (rp_paylink_sig_check(header, body, pl->hook_secret, now) != 0)
+		return RP_E_DENIED;
+	if ((ev = json_loadb(body.p, body.n, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL)
+		return RP_E_INVAL;
+	id = jstr(ev, "id");
+	type = jstr(ev, "type");
+	obj = json_object_get(json_object_get(ev, "data"), "object");
+	if (id[0] == '\0' || type[0] == '\0' || !json_is_object(obj) ||
+	    strlen(id) > 128 || strlen(type) > 64) {
+		json_decref(ev);
+		return RP_E_INVAL;
+	}
+	r = rp_store_webhook_seen(pl->st, id, type, now);
+	if (r == RP_E_EXISTS) {
+		json_decref(ev);
+		return 0;		/* a duplicate delivery */
+	}
+	if (r != 0) {
+		json_decref(ev);
+		return r;
+	}
+	/* A refund event names its payment; others are the payment itself. */
+	pid = strncmp(type, "refund.", 7) == 0 ? jstr(obj, "payment") :
+	    jstr(obj, "id");
+	if (strcmp(type, "payment.captured") == 0)
+		op = RP_PAY_CAPTURE;
+	else if (strcmp(type, "payment.canceled") == 0)
+		op = RP_PAY_VOID;
+	/*
+	 * Never trust the event's contents for money state: find our row and
+	 * ask the agent (events come late, twice and out of order).
+	 */
+	if (rp_store_payment_by_psp(pl->st, pid, RP_PAY_AUTHORIZE, &p) == 0 &&
+	    (p.state == RP_PAY_ACTION || p.state == RP_PAY_UNKNOWN ||
+	    op == RP_PAY_AUTHORIZE))
+		(void)refresh(pl, &p);
+	rp_log_info("paylink: webhook %s applied", type);
+	json_decref(ev);
+	return 0;
+}
+
+int
+rp_paylink_register_webhook(struct rp_paylink *pl, const char *url)
+{
+	json_t *body = json_pack("{s:s}", "url", url), *reply = NULL;
+	long status = 0;
+	int r;
+
+	r = agent_call(pl, "POST", "/sandbox/webhook", body, NULL, &status,
+	    &reply);
+	json_decref(body);
+	json_decref(reply);
+	if (r != 0)
+		return r;
+	return status >= 200 && status < 300 ? 0 : RP_E_DENIED;
+}
+
+/* ---- for the sites ---------------------------------------------------------- */
+
+int
+rp_pay_wait(struct rp_store *st, int64_t id, long timeout_ms,
+    struct rp_payment *p)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	long waited = 0;
+	int r;
+
+	for (;;) {
+		if ((r = rp_store_payment_get(st, id, p)) != 0)
+			return r;
+		if (p->state == RP_PAY_DONE || p->state == RP_PAY_FAILED ||
+		    p->state == RP_PAY_ACTION)
+			return 0;
+		if (waited >= timeout_ms)
+			return RP_E_AGAIN;
+		nanosleep(&ts, NULL);
+		waited += 50;
+	}
+}
+
+void
+rp_pay_agent_url(const struct rp_conf *conf, char *out, size_t n)
+{
+	size_t len;
+
+	if (conf->pay_agent_url[0] != '\0')
+		snprintf(out, n, "%s", conf->pay_agent_url);
+	else
+		snprintf(out, n, "http://%s:%u", conf->paysim_addr,
+		    (unsigned)conf->paysim_port);
+	len = strlen(out);
+	while (len > 0 && out[len - 1] == '/')
+		out[--len] = '\0';
+}
+
+void
+rp_pay_agent_origin(const struct rp_conf *conf, char *out, size_t n)
+{
+	char *p;
+
+	rp_pay_agent_url(conf, out, n);
+	/* scheme://authority: cut at the first '/' after "//" */
+	if ((p = strstr(out, "//")) != NULL && (p = strchr(p + 2, '/')) != NULL)
+		*p = '\0';
+}
