@@ -129,7 +129,7 @@ rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 	struct MHD_Daemon *d = NULL;
 	struct sockaddr_in sa4;
 	struct sigaction sa;
-	char agent[256], secret[1100], hook[1100];
+	char agent[256], secret[1100], hook[1100], hook_url[200];
 	uint8_t *rbuf = NULL;
 	unsigned hook_tries = 0, open_tries = 0;
 	bool hook_done = false;
@@ -174,7 +174,7 @@ rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 		goto out;
 	rp_log_info("paylink: agent %s, webhooks on http://%s:%u/webhooks/paysim",
 	    pc.agent_url, conf->paylink_addr, (unsigned)conf->paylink_port);
-	snprintf(hook, sizeof(hook), "http://%s:%u/webhooks/paysim",
+	snprintf(hook_url, sizeof(hook_url), "http://%s:%u/webhooks/paysim",
 	    conf->paylink_addr, (unsigned)conf->paylink_port);
 	while (!got_signal) {
 		struct pollfd pfd = { parent_fd, POLLIN, 0 };
@@ -187,7 +187,7 @@ rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 		 */
 		if (the_pl == NULL && open_tries++ % 10 == 0 &&
 		    (r = rp_paylink_open(&pc, &the_pl)) != 0) {
-			if (open_tries == 1)
+			if (open_tries == 1 || open_tries % 600 == 1)
 				rp_log_warn("paylink: no payment agent secrets in "
 				    "%s/paysim yet (%s); waiting", conf->data_dir,
 				    rp_strerror(r));
@@ -199,7 +199,7 @@ rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 		}
 		/* a sandbox agent learns our webhook URL (retried until it is up) */
 		if (hook_tries < 600 && !hook_done && hook_tries++ % 20 == 0 &&
-		    (r = rp_paylink_register_webhook(the_pl, hook)) != RP_E_AGAIN)
+		    (r = rp_paylink_register_webhook(the_pl, hook_url)) != RP_E_AGAIN)
 			hook_done = true;	/* registered, or a real agent */
 		if (rp_paylink_step(the_pl, (int64_t)time(NULL), NULL) != 0)
 			rp_log_warn("paylink: the outbox could not be read");

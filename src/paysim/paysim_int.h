@@ -72,7 +72,6 @@ struct rp_paysim {
 	pthread_t hook_thread;
 	bool hook_running, stopping;
 	pthread_cond_t hook_cv;		/* with mu: new events, stop */
-	uint64_t rng;			/* chaos randomness (non-crypto) */
 	struct MHD_Daemon *mhd;
 	int listen_fd;
 };

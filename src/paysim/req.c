@@ -193,7 +193,6 @@ get_field(const struct field *f, json_t *v, struct rp_paysim_req *r,
 	case V_BOOL:
 		if (!json_is_boolean(v))
 			break;
-		base[f->off] = 0;
 		memcpy(base + f->off, &(bool){ json_is_true(v) }, sizeof(bool));
 		return 0;
 	case V_META:

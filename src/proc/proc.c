@@ -17,6 +17,8 @@
  */
 #include "util/common.h"
 #include "paylink/paylink.h"
+#include "paysim/paysim.h"
+#include "proc/child.h"
 #include "proc/proc.h"
 #include "proc/msg.h"
 #include "util/log.h"
@@ -35,6 +37,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #define MAX_CHILDREN		72	/* 64 web workers + the services */
@@ -48,14 +52,14 @@
  * the operator's (not a child).
  */
 enum child_kind { CHILD_WEB = 0, CHILD_VAULT = 1, CHILD_ALOG = 2,
-    CHILD_WITNESS = 3, CHILD_MAIL = 5, CHILD_PAYLINK = 6 };
+    CHILD_WITNESS = 3, CHILD_MAIL = 5, CHILD_PAYLINK = 6, CHILD_PAYSIM = 7 };
 
 _Static_assert(CHILD_PAYLINK == RP_PAYLINK_KIND, "paylink kind numbering");
 _Static_assert(CHILD_MAIL == RP_MAILER_KIND &&
     CHILD_MAIL == RP_VAULT_PEER_MAILER, "mailer kind numbering");
 
 static const char *kind_names[] = { "web", "vault", "alog", "witness",
-    "operator", "mail", "paylink" };
+    "operator", "mail", "paylink", "paysim" };
 
 struct child {
 	enum child_kind kind;
@@ -101,6 +105,55 @@ open_log(const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/log/%s", dir, name);
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+/*
+ * The payment agent sandbox is a standalone server (`rentport paysim`,
+ * stopped by SIGTERM); as a child of serve, a thread answers the parent's
+ * channel for it: PING, and STOP as a SIGTERM to itself.
+ */
+static void *
+paysim_channel(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	uint8_t *buf = malloc(RP_MSG_MAX_FRAME);
+	sigset_t stop;
+	int r;
+
+	/* leave SIGTERM to paysim's signalfd: never taken by this thread */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (buf == NULL || poll(&pfd, 1, -1) < 0) {
+			if (buf != NULL && errno == EINTR)
+				continue;
+			break;
+		}
+		r = rp_child_recv(fd, buf, NULL, "paysim");
+		if (r == RP_CHILD_NONE || r == RP_CHILD_DONE)
+			continue;
+		break;		/* STOP, closed or a bad frame: stop */
+	}
+	free(buf);
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static int
+paysim_child(const struct rp_conf *conf, int fd)
+{
+	pthread_t t;
+
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
+	    rp_child_ready(fd, CHILD_PAYSIM, 1) != 0 ||
+	    pthread_create(&t, NULL, paysim_channel, (void *)(intptr_t)fd) != 0)
+		return 1;
+	return rp_paysim_cmd(conf, 0, NULL);
 }
 
 /*
@@ -152,6 +205,9 @@ child_main(struct parent *pp, struct child *c, int fd)
 		break;
 	case CHILD_PAYLINK:
 		status = rp_paylink_main(pp->conf, fd);
+		break;
+	case CHILD_PAYSIM:
+		status = paysim_child(pp->conf, fd);
 		break;
 	}
 	_exit(status);
@@ -541,7 +597,7 @@ loop(struct parent *pp)
 	 * cosigns), then the witness.
 	 */
 	static const enum child_kind stages[] = { CHILD_WEB, CHILD_MAIL,
-	    CHILD_PAYLINK, CHILD_VAULT, CHILD_ALOG, CHILD_WITNESS };
+	    CHILD_PAYLINK, CHILD_PAYSIM, CHILD_VAULT, CHILD_ALOG, CHILD_WITNESS };
 	uint64_t stop_deadline = 0;
 	size_t stage = 0;
 	bool stage_sent = false;
@@ -666,6 +722,8 @@ rp_proc_serve(const struct rp_conf *conf)
 	add_child(pp, CHILD_ALOG, 1);
 	add_child(pp, CHILD_VAULT, 1);
 	add_child(pp, CHILD_MAIL, 1);
+	if (conf->paysim_local)
+		add_child(pp, CHILD_PAYSIM, 1);
 	add_child(pp, CHILD_PAYLINK, 1);
 	for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN; i++)
 		add_child(pp, CHILD_WEB, i + 1);

@@ -316,6 +316,18 @@ page_render(struct page *pg, unsigned status, const char *name)
 }
 
 int
+page_redirect_to(struct page *pg, const char *url)
+{
+	struct rp_buf body;
+	int r;
+
+	rp_buf_init(&body, 1024);
+	r = reply_with_cookies(pg, 303, &body, url);
+	rp_buf_release(&body);
+	return r;
+}
+
+int
 page_redirect(struct page *pg, const char *rel)
 {
 	struct rp_buf body;

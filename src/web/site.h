@@ -82,6 +82,8 @@ void page_end(struct page *pg);
 int page_render(struct page *pg, unsigned status, const char *name);
 /* 303 See Other to the site-relative path rel (after home). */
 int page_redirect(struct page *pg, const char *rel);
+/* 303 See Other to an absolute URL the caller has checked. */
+int page_redirect_to(struct page *pg, const char *url);
 /* The site's error page for status (404, 403, 503, ...). */
 int page_error(struct page *pg, unsigned status);
 /* Adds a Set-Cookie value (see rp_cookie_set). */

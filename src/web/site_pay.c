@@ -149,7 +149,6 @@ answer(struct page *pg, const struct rp_payment *p, const char *number,
 	case RP_PAY_DONE:
 		return page_redirect(pg, "order/done");
 	case RP_PAY_ACTION: {
-		struct MHD_Response *resp;
 		char agent[300];
 
 		/* only ever to the agent's own origin */
@@ -157,16 +156,7 @@ answer(struct page *pg, const struct rp_payment *p, const char *number,
 		if (strncmp(p->next_url, agent, strlen(agent)) != 0 ||
 		    p->next_url[strlen(agent)] != '/')
 			return page_error(pg, 500);
-		resp = MHD_create_response_from_buffer(0, (void *)"",
-		    MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL ||
-		    MHD_add_response_header(resp, "Location", p->next_url) !=
-		    MHD_YES) {
-			if (resp != NULL)
-				MHD_destroy_response(resp);
-			return RP_E_NOMEM;
-		}
-		return rp_reply(pg->rq, 303, resp, 0, "no-store");
+		return page_redirect_to(pg, p->next_url);
 	}
 	default:
 		return pay_page(pg, number, total, decline_key(p->decline_code),
