@@ -93,6 +93,10 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 	if (conf->witness_local)
 		printf("  witness           http://%s:%u/ (local, development)\n",
 		    conf->witness_addr, conf->witness_port);
+	if (conf->paysim_local)
+		printf("  paysim            http://%s:%u/ (payment agent sandbox: "
+		    "test cards only, see docs/paysim.md)\n", conf->paysim_addr,
+		    conf->paysim_port);
 	printf("Press Ctrl-C to stop.\n");
 	fflush(stdout);
 	return rp_proc_serve(conf);
