@@ -10,7 +10,9 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
 libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libjansson-dev
 libcurl4-openssl-dev curl wrk nginx-light hyperfine python3
-chromium fonts-noto-cjk"
+chromium fonts-noto-cjk gdb
+libmodsecurity-dev modsecurity-crs libnginx-mod-http-modsecurity python3-yaml
+libnftables-dev nftables"
 
 missing=""
 for p in $PKGS; do

@@ -9,6 +9,8 @@
  *   rentport witness     a witness cosigning the access log (src/witness/)
  *   rentport paysim      the payment-agent sandbox (src/paysim/, development)
  *   rentport log ...     verify, prove, show the access log (src/alog/cli.c)
+ *   rentport ban ...     list, add, remove IPS bans (src/ips/cli.c)
+ *   rentport nft-helper  the nftables helper alone (src/ips/nft.c)
  *   rentport version     prints the version
  *
  * Every subcommand takes the configuration flags (src/conf/conf.h) and
@@ -18,6 +20,8 @@
 #include "alog/cli.h"
 #include "alog/writer.h"
 #include "conf/conf.h"
+#include "ips/cli.h"
+#include "ips/ips.h"
 #include "proc/proc.h"
 #include "paylink/paylink.h"
 #include "paysim/paysim.h"
@@ -146,6 +150,19 @@ cmd_pay(struct rp_conf *conf, int argc, char **argv)
 }
 
 static int
+cmd_ban(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_ban_cmd(conf, argc, argv);
+}
+
+/* Replaces this process with rentport-nft-helper on DATA/run/nft.sock. */
+static int
+cmd_nft_helper(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_ips_exec_helper(conf, -1, argc, argv);
+}
+
+static int
 cmd_version(struct rp_conf *conf, int argc, char **argv)
 {
 	(void)conf;
@@ -178,6 +195,9 @@ static const struct command commands[] = {
 	  NULL },
 	{ "pay", cmd_pay,
 	  "payments of an order: show, capture (settlement), refund", NULL },
+	{ "ban", cmd_ban, "IPS bans: list, add ADDR, remove ADDR", NULL },
+	{ "nft-helper", cmd_nft_helper,
+	  "the nftables helper (kernel bans; needs CAP_NET_ADMIN)", NULL },
 	{ "version", cmd_version, "print the version",
 	  "usage: rentport version\n" },
 };

@@ -39,6 +39,8 @@ struct extra {
 
 static const char *const levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const transports[] = { "eml", "smtp", NULL };
+/* Indexes are RP_CONF_WAF_OFF / _DETECT / _BLOCK. */
+static const char *const waf_modes[] = { "off", "detect", "block", NULL };
 
 /* Empty (EML transport), or an SMTP URL libcurl will take as one: the
  * scheme decides plain or TLS, and nothing that could smuggle a second
@@ -169,11 +171,73 @@ static const struct key keys[] = {
 	  "overrides)" },
 	{ "paysim_token_ttl_s", K_U32, N(paysim_token_ttl_s), 60, 86400, "1800",
 	  "lifetime of a paysim card token (sandbox clock)" },
+	/* IPS (src/ips).  Generous per-address defaults: a corporate client's
+	 * whole office may share one address, and the test suites send bursts
+	 * from 127.0.0.1 (measured peaks: 393 requests in 1 s, 156 403/404
+	 * in 60 s, 27 POSTs on one sensitive route in 60 s; the defaults
+	 * leave about 4x).  The strict buckets and the detectors are the
+	 * precise tools; tighten per site in rentport.conf. */
+	{ "ips_rate_per_s", K_U32, N(ips_rate_per_s), 0, 100000, "200",
+	  "requests per second one address may sustain (0: no limit; 429 above)" },
+	{ "ips_burst", K_U32, N(ips_burst), 0, 1000000, "4000",
+	  "requests one address may send at once before ips_rate_per_s applies" },
+	{ "ips_strict_per_min", K_U32, N(ips_strict_per_min), 0, 100000, "60",
+	  "per minute, per address, on each sensitive POST route (order "
+	  "confirm, my-order link/pay, access, API orders; 0: no limit)" },
+	{ "ips_strict_burst", K_U32, N(ips_strict_burst), 0, 100000, "120",
+	  "burst on each sensitive POST route, per address" },
+	{ "ips_ban_s", K_U32, N(ips_ban_s), 1, 2592000, "600",
+	  "seconds an automatic ban lasts" },
+	{ "ips_scan_max", K_U32, N(ips_scan_max), 0, 1000000, "600",
+	  "404/403 answers to one address within ips_scan_window_s that ban "
+	  "it as a scanner (0: off)" },
+	{ "ips_scan_window_s", K_U32, N(ips_scan_window_s), 1, 86400, "60",
+	  "window of the scanner, WAF and rate-limit detectors" },
+	{ "ips_waf_max", K_U32, N(ips_waf_max), 0, 1000000, "100",
+	  "WAF interventions within ips_scan_window_s that ban an address as a "
+	  "scanner (0: off)" },
+	{ "ips_login_max", K_U32, N(ips_login_max), 0, 1000000, "10",
+	  "failed logins within ips_login_window_s that ban an address "
+	  "(brute_force; 0: off)" },
+	{ "ips_login_window_s", K_U32, N(ips_login_window_s), 1, 86400, "600",
+	  "window of the brute-force detector" },
+	{ "ips_card_attempts_max", K_U32, N(ips_card_attempts_max), 0, 1000000,
+	  "60", "card payment attempts within ips_card_window_s that ban an "
+	  "address (card_testing; 0: off)" },
+	{ "ips_card_declines_max", K_U32, N(ips_card_declines_max), 0, 1000000,
+	  "20", "declined cards within ips_card_window_s that ban an address "
+	  "(card_testing; 0: off)" },
+	{ "ips_card_window_s", K_U32, N(ips_card_window_s), 1, 86400, "3600",
+	  "window of the card-testing detector" },
+	{ "ips_rate_ban_after", K_U32, N(ips_rate_ban_after), 0, 1000000, "1000",
+	  "429 answers within ips_scan_window_s that ban an address "
+	  "(rate_limit; 0: off)" },
+	{ "ips_sync_ms", K_U32, N(ips_sync_ms), 100, 60000, "2000",
+	  "how often bans are synchronised with the core store (other nodes, "
+	  "rentport ban)" },
+	{ "ips_nft", K_U32, N(ips_nft), 0, 1, "0",
+	  "1: also ban in the kernel through the nftables helper (needs "
+	  "CAP_NET_ADMIN; see docs/ips.md)" },
+	{ "waf_mode", K_ENUM, N(waf_mode), 0, 2, "block",
+	  "WAF (OWASP CRS via libmodsecurity) in the web workers: off, detect "
+	  "(log only) or block (answer 403)" },
+	{ "waf_paranoia", K_U32, N(waf_paranoia), 1, 4, "1",
+	  "CRS paranoia level (higher: more rules, more false positives)" },
+	{ "waf_inbound_threshold", K_U32, N(waf_inbound_threshold), 1, 10000,
+	  "5", "CRS anomaly score at which a request is blocked" },
+	{ "waf_outbound_threshold", K_U32, N(waf_outbound_threshold), 1, 10000,
+	  "4", "CRS anomaly score at which a response is blocked" },
+	{ "waf_response", K_U32, N(waf_response), 0, 1, "0",
+	  "1: the WAF also inspects responses (CRS outbound rules)" },
+	{ "waf_rules", K_STR, S(waf_rules), 0, 0, "",
+	  "WAF rules file (default: the embedded rules, written to "
+	  "DATA/waf/main.conf at start)" },
 };
 
 static const struct extra extras[] = {
 	{ "log_level", levels, NULL, NULL },
 	{ "mail_transport", transports, NULL, NULL },
+	{ "waf_mode", waf_modes, NULL, NULL },
 	{ "smtp_url", NULL, smtp_url_valid,
 	  "empty, or a URL starting with smtp:// or smtps:// without spaces" },
 	{ "mail_from", NULL, mail_from_valid, "a plain address local@domain" },

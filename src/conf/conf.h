@@ -77,10 +77,33 @@ struct rp_conf {
 	char pay_agent_url[256];		/* "" → http://paysim_addr:paysim_port */
 	char paylink_addr[64];			/* paylink's webhook receiver */
 	uint32_t paylink_port;
+
+	/* IPS (src/ips): rate limits, detectors, bans; 0 turns one off */
+	uint32_t ips_rate_per_s, ips_burst;	/* every request, per address */
+	uint32_t ips_strict_per_min, ips_strict_burst;	/* sensitive POSTs */
+	uint32_t ips_ban_s;			/* automatic ban length */
+	uint32_t ips_scan_max, ips_scan_window_s;	/* 404/403 → scanner */
+	uint32_t ips_waf_max;			/* WAF hits → scanner */
+	uint32_t ips_login_max, ips_login_window_s;	/* → brute_force */
+	uint32_t ips_card_attempts_max, ips_card_declines_max;
+	uint32_t ips_card_window_s;		/* → card_testing */
+	uint32_t ips_rate_ban_after;		/* 429s → rate_limit */
+	uint32_t ips_sync_ms;			/* store ↔ shared table */
+	uint32_t ips_nft;			/* 1: kernel bans (nftables helper) */
+
+	/* WAF in the web workers (src/waf) */
+	uint32_t waf_mode;			/* RP_CONF_WAF_OFF / _DETECT / _BLOCK */
+	uint32_t waf_paranoia;			/* CRS paranoia level 1..4 */
+	uint32_t waf_inbound_threshold;		/* anomaly score that blocks a request */
+	uint32_t waf_outbound_threshold;	/* ... and a response */
+	uint32_t waf_response;			/* 1: run the response phases too */
+	char waf_rules[RP_CONF_PATH_MAX];	/* "" → the embedded rules (DATA/waf/main.conf) */
 };
 
 /* Values of mail_transport. */
 enum { RP_CONF_MAIL_EML = 0, RP_CONF_MAIL_SMTP = 1 };
+/* Values of waf_mode. */
+enum { RP_CONF_WAF_OFF = 0, RP_CONF_WAF_DETECT = 1, RP_CONF_WAF_BLOCK = 2 };
 
 /* Built-in defaults (data_dir "./var", port 8080, ...). */
 void rp_conf_defaults(struct rp_conf *c);

@@ -3,9 +3,10 @@
  * proc.c — the parent process of `rentport serve`.
  *
  * The parent holds no request data.  It prepares the data directory and the
- * log files, creates the listening socket and the shared metrics area, then
- * forks the children (witness, log writer, vault, mailer, web workers),
- * each with one end of a SOCK_SEQPACKET socket pair.
+ * log files, creates the listening socket and the shared metrics and IPS
+ * areas, then forks the children (witness, log writer, vault, mailer, the
+ * IPS child and, with ips_nft, the nftables helper, web workers), each
+ * with one end of a SOCK_SEQPACKET socket pair.
  * It writes the access log from RP_MSG_ACCESS messages (so workers need no
  * log file of their own), restarts a child that dies — recording the
  * restart in the operational log and in /metrics — and on SIGTERM/SIGINT
@@ -23,6 +24,7 @@
 #include "proc/msg.h"
 #include "util/log.h"
 #include "alog/writer.h"
+#include "ips/ips.h"
 #include "mail/mailer.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -52,14 +54,17 @@
  * the operator's (not a child).
  */
 enum child_kind { CHILD_WEB = 0, CHILD_VAULT = 1, CHILD_ALOG = 2,
-    CHILD_WITNESS = 3, CHILD_MAIL = 5, CHILD_PAYLINK = 6, CHILD_PAYSIM = 7 };
+    CHILD_WITNESS = 3, CHILD_MAIL = 5, CHILD_PAYLINK = 6, CHILD_PAYSIM = 7,
+    CHILD_IPS = 8, CHILD_NFT = 9 };
 
 _Static_assert(CHILD_PAYLINK == RP_PAYLINK_KIND, "paylink kind numbering");
+_Static_assert(CHILD_IPS == RP_IPS_KIND && CHILD_NFT == RP_IPS_NFT_KIND,
+    "ips kind numbering");
 _Static_assert(CHILD_MAIL == RP_MAILER_KIND &&
     CHILD_MAIL == RP_VAULT_PEER_MAILER, "mailer kind numbering");
 
 static const char *kind_names[] = { "web", "vault", "alog", "witness",
-    "operator", "mail", "paylink", "paysim" };
+    "operator", "mail", "paylink", "paysim", "ips", "nft" };
 
 struct child {
 	enum child_kind kind;
@@ -186,6 +191,10 @@ child_main(struct parent *pp, struct child *c, int fd)
 	rp_log_set_tee(-1);
 	if (c->kind != CHILD_WEB)
 		close(pp->listen_fd);	/* only web workers accept requests */
+	/* Only the nftables helper may change the firewall (when serve runs
+	 * as root); the web workers above all must not keep CAP_NET_ADMIN. */
+	if (c->kind != CHILD_NFT && rp_ips_drop_net_admin() != 0)
+		rp_fatal("cannot drop CAP_NET_ADMIN");
 	switch (c->kind) {
 	case CHILD_WEB:
 		status = rp_web_run(pp->conf, pp->listen_fd, fd, c->index,
@@ -208,6 +217,12 @@ child_main(struct parent *pp, struct child *c, int fd)
 		break;
 	case CHILD_PAYSIM:
 		status = paysim_child(pp->conf, fd);
+		break;
+	case CHILD_IPS:
+		status = rp_ips_main(pp->conf, fd);
+		break;
+	case CHILD_NFT:
+		status = rp_ips_exec_helper(pp->conf, fd, 0, NULL);
 		break;
 	}
 	_exit(status);
@@ -596,7 +611,8 @@ loop(struct parent *pp)
 	 * (signs a last checkpoint, which the witness, still running,
 	 * cosigns), then the witness.
 	 */
-	static const enum child_kind stages[] = { CHILD_WEB, CHILD_MAIL,
+	static const enum child_kind stages[] = { CHILD_WEB, CHILD_IPS,
+	    CHILD_NFT, CHILD_MAIL,
 	    CHILD_PAYLINK, CHILD_PAYSIM, CHILD_VAULT, CHILD_ALOG, CHILD_WITNESS };
 	uint64_t stop_deadline = 0;
 	size_t stage = 0;
@@ -700,6 +716,17 @@ rp_proc_serve(const struct rp_conf *conf)
 	rp_buf_release(&err);
 	if ((pp->metrics = rp_metrics_create()) == NULL)
 		rp_fatal("cannot create the metrics area");
+	/* The IPS area (bans, rate limits): shared by the workers like the
+	 * metrics, reached through rp_ips_global() after fork. */
+	{
+		struct rp_ips_limits lim;
+		struct rp_ips *ips;
+
+		rp_ips_limits_from_conf(conf, &lim);
+		if ((ips = rp_ips_create(&lim)) == NULL)
+			rp_fatal("cannot create the IPS area");
+		rp_ips_set_global(ips);
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -725,6 +752,9 @@ rp_proc_serve(const struct rp_conf *conf)
 	if (conf->paysim_local)
 		add_child(pp, CHILD_PAYSIM, 1);
 	add_child(pp, CHILD_PAYLINK, 1);
+	if (conf->ips_nft)
+		add_child(pp, CHILD_NFT, 1);
+	add_child(pp, CHILD_IPS, 1);
 	for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN; i++)
 		add_child(pp, CHILD_WEB, i + 1);
 	for (i = 0; i < pp->nchildren; i++)

@@ -30,6 +30,7 @@ static const struct {
 	{ 2, "src/store/migrations/0002_api.sql" },
 	{ 3, "src/store/migrations/0003_sites.sql" },
 	{ 4, "src/store/migrations/0004_payments.sql" },
+	{ 5, "src/store/migrations/0005_bans.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -53,6 +54,7 @@ enum {
 	S_TOKEN_PURGE,
 	S_PAY_ATTEMPT, S_PAY_INS, S_PAY_GET, S_PAY_LAST, S_PAY_BY_PSP, S_PAY_DUE,
 	S_PAY_UPD, S_HOOK_INS, S_ORDER_PAID,
+	S_BAN_PUT, S_BAN_EXTEND, S_BAN_DEL, S_BAN_LIST, S_BAN_ALL, S_BAN_PURGE,
 	S_COUNT
 };
 
@@ -195,6 +197,21 @@ static const char *const sql[S_COUNT] = {
 	    "VALUES (?1, ?2, ?3)",
 	[S_ORDER_PAID] = "UPDATE orders SET pay_token = ?2, pay_brand = ?3, "
 	    "pay_last4 = ?4, pay_auth_id = ?5 WHERE id = ?1",
+	[S_BAN_PUT] = "INSERT INTO bans (addr, until, reason, created_at, "
+	    "source) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (addr) DO UPDATE "
+	    "SET until = excluded.until, reason = excluded.reason, "
+	    "created_at = excluded.created_at, source = excluded.source",
+	[S_BAN_EXTEND] = "INSERT INTO bans (addr, until, reason, created_at, "
+	    "source) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (addr) DO UPDATE "
+	    "SET until = excluded.until, reason = excluded.reason, "
+	    "created_at = excluded.created_at, source = excluded.source "
+	    "WHERE excluded.until > bans.until",
+	[S_BAN_DEL] = "DELETE FROM bans WHERE addr = ?1",
+	[S_BAN_LIST] = "SELECT addr, until, reason, created_at, source FROM bans "
+	    "WHERE until > ?1 ORDER BY addr",
+	[S_BAN_ALL] = "SELECT addr, until, reason, created_at, source FROM bans "
+	    "ORDER BY addr",
+	[S_BAN_PURGE] = "DELETE FROM bans WHERE until < ?1",
 };
 
 struct sq {
@@ -1969,6 +1986,78 @@ sq_order_paid(void *arg, int64_t order_id, const char *token,
 	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
 }
 
+/* ---- migration 0005: IPS bans ------------------------------------------ */
+
+static int
+sq_ban_put(void *arg, const struct rp_ban *b, bool extend_only)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, extend_only ? S_BAN_EXTEND : S_BAN_PUT)) == NULL)
+		return RP_E_DB;
+	bind_text(s, 1, b->addr);
+	sqlite3_bind_int64(s, 2, b->until);
+	bind_text(s, 3, b->reason);
+	sqlite3_bind_int64(s, 4, b->created_at);
+	bind_text(s, 5, b->source);
+	return step_done(be, s);
+}
+
+static int
+sq_ban_delete(void *arg, const char *addr)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = stmt(be, S_BAN_DEL)) == NULL)
+		return RP_E_DB;
+	bind_text(s, 1, addr);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return sqlite3_changes(be->db) >= 1 ? 0 : RP_E_NOTFOUND;
+}
+
+static int
+read_ban(sqlite3_stmt *s, void *rec)
+{
+	struct rp_ban *b = rec;
+	int r;
+
+	COPY(0, b->addr);
+	b->until = sqlite3_column_int64(s, 1);
+	COPY(2, b->reason);
+	b->created_at = sqlite3_column_int64(s, 3);
+	COPY(4, b->source);
+	return 0;
+}
+
+static int
+sq_ban_list(void *arg, int64_t now, bool all, struct rp_ban **out, size_t *n)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, all ? S_BAN_ALL : S_BAN_LIST)) == NULL)
+		return RP_E_DB;
+	if (!all)
+		sqlite3_bind_int64(s, 1, now);
+	return list_rows(be, s, sizeof(**out), read_ban, (void **)out, n);
+}
+
+static int
+sq_ban_purge(void *arg, int64_t before)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_BAN_PURGE)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_int64(s, 1, before);
+	return step_done(be, s);
+}
+
 static const struct rp_store_ops rp_store_sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -2023,4 +2112,8 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.payment_update = sq_payment_update,
 	.webhook_seen = sq_webhook_seen,
 	.order_paid = sq_order_paid,
+	.ban_put = sq_ban_put,
+	.ban_delete = sq_ban_delete,
+	.ban_list = sq_ban_list,
+	.ban_purge = sq_ban_purge,
 };

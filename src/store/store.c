@@ -1189,3 +1189,57 @@ rp_store_order_paid(struct rp_store *st, int64_t order_id, const char *token,
 	return st->ops->order_paid(st->be, order_id, o.pay_token, o.pay_brand,
 	    o.pay_last4, o.pay_auth_id);
 }
+
+/* ---- migration 0005: IPS bans ------------------------------------------- */
+
+/* Address text as src/ips writes it: hex digits, '.', ':' only. */
+static int
+ban_addr_ok(const char *a)
+{
+	size_t n;
+
+	if (a == NULL || (n = strnlen(a, 46)) == 0 || n > 45)
+		return RP_E_INVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f') ||
+		    (a[i] >= 'A' && a[i] <= 'F') || a[i] == '.' || a[i] == ':'))
+			return RP_E_INVAL;
+	return 0;
+}
+
+int
+rp_store_ban_put(struct rp_store *st, const struct rp_ban *b, bool extend_only)
+{
+	int r;
+
+	CHECK(ban_addr_ok(b->addr));
+	CHECK(text_ok(b->reason, sizeof(b->reason) - 1, false));
+	REQUIRE(strcmp(b->source, "auto") == 0 ||
+	    strcmp(b->source, "operator") == 0);
+	REQUIRE(b->until > 0 && b->created_at >= 0);
+	return st->ops->ban_put(st->be, b, extend_only);
+}
+
+int
+rp_store_ban_delete(struct rp_store *st, const char *addr)
+{
+	int r;
+
+	CHECK(ban_addr_ok(addr));
+	return st->ops->ban_delete(st->be, addr);
+}
+
+int
+rp_store_ban_list(struct rp_store *st, int64_t now, bool all,
+    struct rp_ban **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return st->ops->ban_list(st->be, now, all, out, n);
+}
+
+int
+rp_store_ban_purge(struct rp_store *st, int64_t before)
+{
+	return st->ops->ban_purge(st->be, before);
+}

@@ -583,4 +583,31 @@ int rp_store_order_paid(struct rp_store *st, int64_t order_id,
     const char *token, const char *brand, const char *last4,
     const char *auth_id) RP_WARN_UNUSED;
 
+/*
+ * IPS bans (migration 0005; src/ips/ mirrors them into the web workers):
+ * one row per address — canonical IPv4 dotted or IPv6 text — with its
+ * expiry (seconds since the epoch), reason (printable ASCII), creation
+ * time and source ("auto" or "operator").
+ */
+struct rp_ban {
+	char addr[46];
+	int64_t until, created_at;
+	char reason[65];
+	char source[17];
+};
+/*
+ * Records a ban.  extend_only (automatic bans): an existing row for the
+ * address is replaced only by a later expiry; otherwise (an operator's)
+ * it is replaced.  RP_E_INVAL for a malformed row.
+ */
+int rp_store_ban_put(struct rp_store *st, const struct rp_ban *b,
+    bool extend_only) RP_WARN_UNUSED;
+/* Removes the address's ban; RP_E_NOTFOUND if it had none. */
+int rp_store_ban_delete(struct rp_store *st, const char *addr) RP_WARN_UNUSED;
+/* Bans active at now (until > now), or every row with all; by address. */
+int rp_store_ban_list(struct rp_store *st, int64_t now, bool all,
+    struct rp_ban **out, size_t *n) RP_WARN_UNUSED;
+/* Deletes rows that expired before before. */
+int rp_store_ban_purge(struct rp_store *st, int64_t before) RP_WARN_UNUSED;
+
 #endif

@@ -107,6 +107,13 @@ struct rp_store_ops {
 	    int64_t at);
 	int (*order_paid)(void *be, int64_t order_id, const char *token,
 	    const char *brand, const char *last4, const char *auth_id);
+
+	/* migration 0005: IPS bans */
+	int (*ban_put)(void *be, const struct rp_ban *b, bool extend_only);
+	int (*ban_delete)(void *be, const char *addr);
+	int (*ban_list)(void *be, int64_t now, bool all, struct rp_ban **out,
+	    size_t *n);
+	int (*ban_purge)(void *be, int64_t before);
 };
 
 struct rp_store {

@@ -21,6 +21,7 @@
 #include "paylink/paylink.h"
 #include "store/store.h"
 #include "vault/client.h"
+#include "web/jsondepth.h"
 #include "web/api.h"
 #include "web/conns.h"
 #include "web/request.h"
@@ -226,6 +227,9 @@ body_json(struct rp_req *rq)
 	struct rp_str b = rp_buf_str(&rq->body);
 
 	if (b.n == 0)
+		return NULL;
+	/* jansson recurses per level and has no limit of its own. */
+	if (!rp_json_depth_ok(b, RP_JSON_MAX_DEPTH))
 		return NULL;
 	return json_loadb(b.p, b.n, JSON_REJECT_DUPLICATES, &err);
 }

@@ -20,6 +20,7 @@
 #include "web/router.h"
 
 struct rp_store;
+struct rp_waf_tx;
 
 /* Per-process state of a web worker, read-only once serving starts. */
 struct rp_worker {
@@ -53,6 +54,11 @@ struct rp_req {
 	bool started, body_too_big, replied;
 	unsigned status;		/* sent status, 0 until replied */
 	uint64_t bytes;			/* body bytes sent */
+	/* WAF (src/waf): this request's transaction (NULL when off), and a
+	 * refusal decided at intake that waits for the WAF's body phase. */
+	struct rp_waf_tx *waf;
+	unsigned refuse;		/* 400, 404, 405, 413, 414 or 0 */
+	char allow[64];			/* Allow header of a 405 */
 };
 
 /*

@@ -8,6 +8,7 @@
  * checked decoders and answer 400 when it is malformed.
  */
 #include "util/common.h"
+#include "ips/ips.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/decode.h"
@@ -162,7 +163,8 @@ h_metrics(struct rp_req *rq)
 
 	rp_buf_init(&out, 1024 * 1024);
 	if ((r = rp_metrics_render(rp_worker.m, rp_route_labels,
-	    RP_METRICS_ROUTE_FIRST + rp_nroutes, &out)) == 0)
+	    RP_METRICS_ROUTE_FIRST + rp_nroutes, &out)) == 0 &&
+	    (r = rp_ips_metrics_render(rp_ips_global(), &out)) == 0)
 		r = rp_reply_buf(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
 		    &out, "no-store");
 	rp_buf_release(&out);

@@ -19,9 +19,11 @@
 
 #include <sodium.h>
 
+#include "ips/ips.h"
 #include "order/order.h"
 #include "paylink/paylink.h"
 #include "util/log.h"
+#include "web/ipsgate.h"
 #include "web/site.h"
 
 #define PAY_WAIT_MS	8000
@@ -159,6 +161,7 @@ answer(struct page *pg, const struct rp_payment *p, const char *number,
 		return page_redirect_to(pg, p->next_url);
 	}
 	default:
+		rp_ips_note(RP_IPS_EV_PAY_DECLINE, rp_req_addr(pg->rq));	/* card testing */
 		return pay_page(pg, number, total, decline_key(p->decline_code),
 		    402);
 	}
@@ -197,6 +200,7 @@ site_pay_authorize(struct page *pg, int64_t order_id, const char *number,
 	if ((size_t)snprintf(p.return_url, sizeof(p.return_url), "%.240s/order/paid",
 	    pg->site.base_url) >= sizeof(p.return_url))
 		return page_error(pg, 500);
+	rp_ips_note(RP_IPS_EV_PAY_ATTEMPT, rp_req_addr(pg->rq));	/* card testing */
 	if ((r = rp_store_payment_new(pg->st, &p)) != 0) {
 		rp_log_error("site: order %s: payment not recorded (%d)", number, r);
 		return page_error(pg, 503);

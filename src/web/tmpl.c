@@ -1225,10 +1225,34 @@ rp_tmpl_set_lang(struct rp_tmpl_scope *root, enum rp_lang lang)
 }
 
 int
+rp_tmpl_waf_page(enum rp_lang lang, const char *request_id, const char *home,
+    struct rp_buf *out)
+{
+	struct rp_tmpl_vars *v;
+	struct rp_tmpl_scope *root;
+	int r;
+
+	if ((v = rp_tmpl_vars_new(4096)) == NULL)
+		return RP_E_NOMEM;
+	root = rp_tmpl_root(v);
+	/* The error page's 403 variant: its own text and the request id the
+	 * customer can quote to support (the security event carries it). */
+	(void)rp_tmpl_set_bool(root, "swaf", true);
+	(void)rp_tmpl_set_u64(root, "status", 403);
+	(void)rp_tmpl_set_c(root, "request_id", request_id);
+	(void)rp_tmpl_set_c(root, "home", home ? home : "/");
+	(void)rp_tmpl_set_lang(root, lang);
+	r = rp_tmpl_render(default_set, "error", v, lang, out);
+	rp_tmpl_vars_free(v);
+	return r;
+}
+
+int
 rp_tmpl_error_page(enum rp_lang lang, unsigned status, const char *home,
     struct rp_buf *out)
 {
-	static const unsigned known[] = { 400, 403, 404, 410, 413, 500, 503 };
+	static const unsigned known[] = { 400, 403, 404, 410, 413, 429, 500,
+	    503 };
 	struct rp_tmpl_vars *v;
 	struct rp_tmpl_scope *root;
 	char flag[8];

@@ -160,4 +160,11 @@ int rp_tmpl_set_lang(struct rp_tmpl_scope *root, enum rp_lang lang);
 int rp_tmpl_error_page(enum rp_lang lang, unsigned status, const char *home,
     struct rp_buf *out) RP_WARN_UNUSED;
 
+/*
+ * The same page for a request the WAF blocked (403): its own ja/en text
+ * and request_id (the X-Request-Id) to quote to support.
+ */
+int rp_tmpl_waf_page(enum rp_lang lang, const char *request_id,
+    const char *home, struct rp_buf *out) RP_WARN_UNUSED;
+
 #endif

@@ -9,10 +9,17 @@
  *
  * Order of checks for a request (first failure answers):
  *   target longer than max_url_bytes → 414; request headers (name + value
- *   + 4 per header) over max_header_bytes → 431; path not decodable →
- *   400; no route → 404, other method → 405 with Allow; bad Content-Length
- *   → 400; body over the route's cap (smaller before authentication) →
- *   413, checked against Content-Length first and again while streaming.
+ *   + 4 per header) over max_header_bytes → 431; the WAF's connection,
+ *   URI and header phases → 403; path not decodable → 400; no route →
+ *   404, other method → 405 with Allow; bad Content-Length → 400; body
+ *   over the route's cap (smaller before authentication) → 413, checked
+ *   against Content-Length first and again while streaming; the WAF's
+ *   body phase → 403; then the handler.  With the WAF on, the 400/404/405
+ *   refusals and a body sent to a route that takes none (a GET's), within
+ *   the pre-authentication cap, wait for the body so that
+ *   the WAF's body phase runs before ANY answer but the size limits: no
+ *   request is answered by rentport without the WAF having seen all of it
+ *   (reference waf-ips.md §2, "handler answers before the body phase").
  * Requests too large for MHD's per-connection memory pool, or malformed
  * at the HTTP level (garbage request line, bad header syntax), are
  * answered by MHD itself, without our headers — see README/ARCHITECTURE.
@@ -39,10 +46,13 @@
 #include "web/assets.h"
 #include "paylink/paylink.h"
 #include "web/decode.h"
+#include "web/ipsgate.h"
 #include "web/pages.h"
 #include "web/request.h"
 #include "web/tmpl.h"
 #include "web/web.h"
+#include "waf/waf.h"
+#include "waf/waf_web.h"
 
 /*
  * The payment agent's origin is the only other one a page may frame (its
@@ -138,6 +148,7 @@ rp_reply(struct rp_req *rq, unsigned status, struct MHD_Response *resp,
 		return RP_E_IO;
 	rq->replied = true;
 	rq->status = status;
+	rp_ipsgate_status(rq, status);	/* IPS: 404/403/429 feed the detectors */
 	rq->bytes = rq->head ? 0 : body_len;
 	return 0;
 }
@@ -156,9 +167,13 @@ rp_reply_buf_vary(struct rp_req *rq, unsigned status, const char *type,
 	struct MHD_Response *resp;
 	size_t len;
 	char *d;
+	int r;
 
 	if (body->err != 0)
 		return body->err;
+	/* WAF response phases (waf_response = 1): may answer 403 instead. */
+	if ((r = rp_waf_req_response(rq, status, type, rp_buf_str(body))) != 0)
+		return rp_waf_req_refuse(rq, r);
 	if ((d = rp_buf_detach(body, &len)) == NULL)
 		len = 0;		/* empty body: nothing was allocated */
 	resp = MHD_create_response_from_buffer(len, d != NULL ? d : (void *)"",
@@ -181,7 +196,12 @@ rp_reply_static(struct rp_req *rq, unsigned status, const char *type,
     const char *data, size_t len, const char *cache, const char *etag)
 {
 	struct MHD_Response *resp;
+	int r;
 
+	/* WAF response phases (waf_response = 1): may answer 403 instead. */
+	if ((r = rp_waf_req_response(rq, status, type,
+	    (struct rp_str){ data, len })) != 0)
+		return rp_waf_req_refuse(rq, r);
 	resp = MHD_create_response_from_buffer(len, (void *)data,
 	    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
@@ -338,6 +358,9 @@ req_end(void *cls, struct MHD_Connection *conn, void **con_cls,
 	rp_metrics_observe(rp_worker.m, rq->slot, rq->status, us, rq->bytes);
 	rp_metrics_in_flight(rp_worker.m, -1);
 	access_log(rq, us);
+	/* WAF: the sent status, the logging phase, the security event and
+	 * the end of the transaction. */
+	rp_waf_req_end(rq);
 	rp_buf_release(&rq->path);
 	rp_buf_release(&rq->body);
 	free(rq->target);
@@ -367,9 +390,37 @@ sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-/* First callback of a request: limits, path, route, body cap. */
+/*
+ * A refusal decided at intake (bad path, no route, wrong method).  With
+ * the WAF on it is answered after the WAF's body phase (see the top of
+ * this file); without, at once.
+ */
 static int
-intake(struct rp_req *rq, const char *method)
+refuse(struct rp_req *rq, unsigned status)
+{
+	if (rp_waf_on()) {
+		rq->refuse = status;
+		return 0;
+	}
+	return status == 405 ? reply_405(rq, rq->allow) :
+	    rp_reply_error(rq, status);
+}
+
+/* Answers status (a refusal of the request's length) after the WAF's
+ * body phase, which may answer 403 instead. */
+static int
+refuse_now(struct rp_req *rq, unsigned status)
+{
+	int w;
+
+	if ((w = rp_waf_req_body(rq)) != 0)
+		return rp_waf_req_refuse(rq, w);
+	return rp_reply_error(rq, status);
+}
+
+/* First callback of a request: limits, WAF headers, path, route, body cap. */
+static int
+intake(struct rp_req *rq, const char *method, const char *version)
 {
 	const struct rp_conf *c = rp_worker.conf;
 	char allow[64];
@@ -388,6 +439,9 @@ intake(struct rp_req *rq, const char *method)
 	    &hdr);
 	if (hdr > c->max_header_bytes)
 		return rp_reply_error(rq, 431);
+	/* WAF: connection, URI and request-header phases. */
+	if ((r = rp_waf_req_headers(rq, method, version)) != 0)
+		return rp_waf_req_refuse(rq, r);
 
 	/* path?query: split leaves the query in the cursor. */
 	target = (struct rp_str){ rq->target, rq->target_len };
@@ -395,37 +449,60 @@ intake(struct rp_req *rq, const char *method)
 		rq->query = target;
 	else
 		path = target;
-	if ((r = rp_path_decode(path, &rq->path)) != 0)
-		return rp_reply_error(rq, r == RP_E_TOOBIG ? 414 : 400);
+	if ((r = rp_path_decode(path, &rq->path)) != 0) {
+		if ((r = refuse(rq, r == RP_E_TOOBIG ? 414 : 400)) != 0 ||
+		    rq->replied)
+			return r;
+		goto cap;
+	}
 
 	rq->slot = RP_METRICS_ROUTE_UNMATCHED;
 	rq->label = rp_route_labels[RP_METRICS_ROUTE_UNMATCHED].route;
 	r = rp_route_match(rp_routes, rp_nroutes, rp_str_c(method),
 	    rp_buf_str(&rq->path), &rq->match, allow, sizeof(allow));
-	if (r == RP_E_DENIED)
-		return reply_405(rq, allow);
-	if (r != 0)
-		return rp_reply_error(rq, 404);
+	if (r != 0) {
+		snprintf(rq->allow, sizeof(rq->allow), "%s", allow);
+		if ((r = refuse(rq, r == RP_E_DENIED ? 405 : 404)) != 0 ||
+		    rq->replied)
+			return r;
+		goto cap;
+	}
 	rq->slot = RP_METRICS_ROUTE_FIRST + rq->match.index;
 	rq->label = rq->match.route->pattern;
+	/* IPS: the client's token buckets, per address and per sensitive
+	 * route (needs the route): 429 with Retry-After when empty. */
+	if ((r = rp_ipsgate_limit(rq)) != 0)
+		return r < 0 ? r : 0;
 
-	/* Body cap: the route's own, bounded by the auth state's. */
-	if (rq->match.route->flags & RP_ROUTE_BODY) {
+ cap:
+	/* Body cap: the route's own, bounded by the auth state's; a refused
+	 * request's body is read (up to the smaller cap) for the WAF only. */
+	if (rq->refuse != 0)
+		rq->body_cap = c->max_body_preauth_bytes;
+	else if (rq->match.route->flags & RP_ROUTE_BODY) {
 		rq->body_cap = rq->authenticated ? c->max_body_bytes :
 		    c->max_body_preauth_bytes;
 		if (rq->match.route->max_body != 0 &&
 		    rq->match.route->max_body < rq->body_cap)
 			rq->body_cap = rq->match.route->max_body;
 	}
-	rp_buf_init(&rq->body, (size_t)rq->body_cap);
 	cl = rp_req_header(rq, "Content-Length");
 	te = rp_req_header(rq, "Transfer-Encoding");
 	if (cl.p != NULL && rp_str_to_u64(cl, UINT64_MAX / 2, &clen) != 0)
-		return rp_reply_error(rq, 400);
-	if (clen > rq->body_cap)
-		return rp_reply_error(rq, 413);
-	if (te.p != NULL && rq->body_cap == 0)
-		return rp_reply_error(rq, 413);
+		return refuse_now(rq, 400);
+	if (clen > rq->body_cap || (te.p != NULL && rq->body_cap == 0)) {
+		/* Over the route's cap: 413 at once (a size limit), except a
+		 * body sent to a route that takes none (GET): with the WAF on,
+		 * that one is read up to the pre-authentication cap first, so
+		 * that the WAF inspects it too. */
+		if (!rp_waf_on() || rq->body_cap != 0 ||
+		    clen > c->max_body_preauth_bytes)
+			return refuse_now(rq, 413);
+		if (rq->refuse == 0)
+			rq->refuse = 413;
+		rq->body_cap = c->max_body_preauth_bytes;
+	}
+	rp_buf_init(&rq->body, (size_t)rq->body_cap);
 	return 0;
 }
 
@@ -440,12 +517,11 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)cls;
 	(void)conn;		/* rq->conn is the same connection */
 	(void)url;		/* unescaped by MHD: intake uses the raw target */
-	(void)version;
 	if (rq == NULL)
 		return MHD_NO;		/* out of memory in req_begin */
 	if (!rq->started) {
 		rq->started = true;
-		if ((r = intake(rq, method)) != 0)
+		if ((r = intake(rq, method, version)) != 0)
 			return MHD_NO;
 		return MHD_YES;		/* MHD calls again, with any body */
 	}
@@ -469,8 +545,16 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (rq->body_too_big)
+	/* WAF: the body phase, for every request (with or without a body),
+	 * before any refusal or handler answers. */
+	if ((r = rp_waf_req_body(rq)) != 0)
+		r = rp_waf_req_refuse(rq, r);
+	else if (rq->body_too_big)
 		r = rp_reply_error(rq, 413);
+	else if (rq->refuse == 405)
+		r = reply_405(rq, rq->allow);
+	else if (rq->refuse != 0)
+		r = rp_reply_error(rq, rq->refuse);
 	else if ((r = rq->match.route->handler(rq)) != 0 && !rq->replied) {
 		rp_log_warn("route %s failed: %s", rq->label, rp_strerror(r));
 		r = rp_reply_error(rq, 500);
@@ -563,6 +647,19 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 		rp_pay_agent_origin(conf, po, sizeof(po));
 		snprintf(csp, sizeof(csp), CSP, po, po);
 	}
+	/* The WAF's rules, once per worker, before any thread (rule parsing
+	 * in libmodsecurity 3.0.9 is not thread-safe; src/waf/waf.h). */
+	{
+		struct rp_buf werr;
+
+		rp_buf_init(&werr, 4096);
+		if (rp_waf_init(conf, &werr) != 0) {
+			rp_log_error("WAF: %s", werr.d ? werr.d : "cannot start");
+			rp_buf_release(&werr);
+			goto out;
+		}
+		rp_buf_release(&werr);
+	}
 	/* Parse and check every template and message once, before threads. */
 	{
 		struct rp_buf terr;
@@ -593,8 +690,9 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 	pool = 2 * ((size_t)conf->max_header_bytes + conf->max_url_bytes);
 	if (pool < 32 * 1024)
 		pool = 32 * 1024;
+	/* rp_ipsgate_accept: banned addresses are closed before any HTTP. */
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD,
-	    0, NULL, NULL, handle, NULL,
+	    0, rp_ipsgate_accept, NULL, handle, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)conf->http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)conf->max_connections,
@@ -646,6 +744,7 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
  out:
 	if (d != NULL)
 		MHD_stop_daemon(d);
+	rp_waf_fini();
 	pthread_mutex_lock(&store_mu);
 	rp_store_free(store);
 	store = NULL;

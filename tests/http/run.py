@@ -397,7 +397,11 @@ def main():
     passed = failed = 0
     # A short idle timeout: connections the malformed-input test leaves
     # half-open are reaped by libmicrohttpd within seconds, not 30 s.
-    srv = Server(workers=2, args=["--max-url-bytes=%d" % MAX_URL,
+    # The WAF off: these cases pin rentport's own intake (400, 405, 413
+    # ...); with the WAF on several of them are attacks it answers with 403
+    # first — tests/waf covers that.
+    srv = Server(workers=2, args=["--waf-mode=off",
+                                  "--max-url-bytes=%d" % MAX_URL,
                                   "--max-header-bytes=%d" % MAX_HEADER,
                                   "--connection-timeout=%d" % IDLE_TIMEOUT])
     srv.start()

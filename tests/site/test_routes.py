@@ -377,14 +377,22 @@ def validation(srv, site):
     p = Client.html(r)
     vals = dict(p.form(home + "order")["fields"]) if p.form(home + "order") \
         else {}
-    ok(r.status == 422 and "<script>alert" not in t and
-       "&lt;script&gt;alert(" in t,
-       "%s: a name with <script> comes back escaped, never raw" % site)
-    ok(vals.get("name") == evil and vals.get("email") == "a'b\"<c>@example",
-       "%s: echoed values decode to what was sent (%r, %r)" %
-       (site, vals.get("name"), vals.get("email")))
-    ok(set(p.error_fields()) == {"email", "phone"},
-       "%s: errors on email and phone (%s)" % (site, p.error_fields()))
+    if r.status == 403 and 'id="request-id"' in t:
+        # The WAF (on by default) stops the probe before the handler; the
+        # escaping of the echo is checked with the WAF off in
+        # tests/waf/test_waf.py.
+        ok("<script>alert" not in t,
+           "%s: a name with <script> is blocked by the WAF (403)" % site)
+    else:
+        ok(r.status == 422 and "<script>alert" not in t and
+           "&lt;script&gt;alert(" in t,
+           "%s: a name with <script> comes back escaped, never raw" % site)
+        ok(vals.get("name") == evil and
+           vals.get("email") == "a'b\"<c>@example",
+           "%s: echoed values decode to what was sent (%r, %r)" %
+           (site, vals.get("name"), vals.get("email")))
+        ok(set(p.error_fields()) == {"email", "phone"},
+           "%s: errors on email and phone (%s)" % (site, p.error_fields()))
     # English messages
     e = site.client(accept_language="en")
     r = e.post(home + "order", order_fields(corporate=corp, depart=day(-1)))

@@ -252,6 +252,8 @@ test_worker(void)
 	conf.port = 0;
 	conf.http_threads = 2;
 	snprintf(conf.data_dir, sizeof(conf.data_dir), "/nonexistent/rentport");
+	/* No data dir for the WAF's rules (tests/waf tests the WAF). */
+	conf.waf_mode = RP_CONF_WAF_OFF;
 	rp_buf_init(&err, 256);
 	snprintf(conf.listen_addr, sizeof(conf.listen_addr), "localhost");
 	is_int(rp_web_listen(&conf, &lfd, &err), RP_E_INVAL, "names refused");
