@@ -113,16 +113,19 @@ hit(struct rp_pan_scanner *s, unsigned g, unsigned from, unsigned n,
 
 /*
  * True if groups [a, b) of the run are sized like a printed card number:
- * 4-4-4-4, 4-6-5, 4-4-4-4-3 ... — no group shorter than 3 digits.  Hex
- * dumps ("42 92 98 …") and dates are made of shorter groups.
+ * 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3 — a first group of exactly 4 digits
+ * (every scheme prints it so) and none shorter than 3.  Hex dumps ("42 92
+ * 98 …"), dates and a log line's "422 19406 18794" are not.
  */
 static bool
 groups_ok(const struct rp_pan_scanner *s, unsigned a, unsigned b, unsigned n)
 {
+	if (b == a + 1)
+		return true;	/* one group: an unspaced number between others */
 	for (unsigned k = a; k < b; k++) {
 		unsigned end = k + 1 < s->ng ? s->group[k + 1] : n;
 
-		if (end - s->group[k] < 3)
+		if (end - s->group[k] < 3 || (k == a && end - s->group[k] != 4))
 			return false;
 	}
 	return true;
@@ -177,6 +180,8 @@ rp_pan_scan_feed(struct rp_pan_scanner *s, const uint8_t *p, size_t n)
 				s->start = s->pos;
 				s->ng = 0;
 			}
+			if (s->sep)
+				s->grouped = true;	/* a second group begins */
 			if ((s->nd == 0 || s->sep) && s->nd < RP_PAN_RUN &&
 			    s->ng < RP_PAN_RUN && s->pos - s->start <= UINT8_MAX) {
 				s->goff[s->ng] = (uint8_t)(s->pos - s->start);
@@ -192,7 +197,6 @@ rp_pan_scan_feed(struct rp_pan_scanner *s, const uint8_t *p, size_t n)
 		if ((c == ' ' || c == '-') && s->nd > 0 && !s->sep) {
 			/* one separator inside a run: wait for the next byte */
 			s->sep = true;
-			s->grouped = true;
 			continue;
 		}
 		if (s->nd > 0)

@@ -5,8 +5,9 @@
  * directories (the stores, the logs, the mail outbox, core dumps).
  *
  * A candidate is a run of 13..19 digits, optionally grouped by single
- * spaces or dashes into groups of 3 or more ("4242 4242 4242 4242",
- * "3782-822463-10005"; a hex dump's "42 92 98" is not a card), that
+ * spaces or dashes as cards are printed — a first group of 4, the others
+ * of 3 or more ("4242 4242 4242 4242", "3782-822463-10005"; a hex dump's
+ * "42 92 98" or a log's "422 19406 18794" is not a card) — that
  * is not part of a longer run of digits or of a word (the bytes around it
  * are neither digits nor letters) — in a longer grouped run, every stretch
  * of whole groups of 13..19 digits is a candidate (two numbers one space

@@ -106,6 +106,9 @@ main(void)
 	finds("4242424242424241", 0, "Luhn fails");
 	finds("42 42 42 42 42 42 42 42", 0, "a hex dump's byte pairs");
 	finds("4 2 4 2 4 2 4 2 4 2 4 2 4 2 4 2", 0, "single digits");
+	finds("GET /plans 422 19406 18794 0123456789abcdef", 0,
+	    "status, bytes, microseconds: first group not 4 digits");
+	finds("42224 2222 2222 2", 0, "first group of 5");
 	finds("4242424242424242-", 1, "trailing dash");
 
 	g = scan("abc 4242 4242 4242 4242 def", 0);
