@@ -8,6 +8,14 @@
 #   1b. the ordering sites (scripts/bench/ordering.sh, also runnable on its
 #      own): GET {home}plans beside nginx serving the same rendered page;
 #      POST {home}order and POST {home}order/confirm (places orders).
+#   1c. paysim, the payment agent sandbox (scripts/bench/paysim.sh):
+#      tokens/s and authorisations/s.
+#   1d. an order with a card payment end to end (scripts/bench/order_pay.sh):
+#      order/confirm with a card token → 303, confirmed; req/s, p99 and the
+#      ratio to the same POST without a card, measured in the same run.
+#   1e. the WAF (scripts/bench/waf.sh): catalog GET and order POST with the
+#      WAF on and off, and nginx + ModSecurity + the same CRS rules; req/s
+#      and CPU per request as ratios.
 #   2. the access log: durable appends/s by batch size; `log verify`
 #      entries/s beside SHA-256 node-hash throughput (its limit).
 #   3. the vault: records/s and p99 of `get` with durable logging at batch
@@ -44,9 +52,10 @@ wait_up() {
 	done
 }
 
-# wrk URL → "req/s p99_ms"
+# wrk URL → "req/s p99_ms" (with the Accept and User-Agent headers a browser
+# sends, so the WAF, on by default, sees an ordinary request)
 measure() {
-	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$1" >"$tmp/wrk.out" 2>&1
+	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Accept: */*" -H "User-Agent: Mozilla/5.0 (rentport bench)" "$1" >"$tmp/wrk.out" 2>&1
 	awk '
 	function ms(v) {
 		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
@@ -119,6 +128,16 @@ kill "$ng_pid"; ng_pid=""
 echo
 bench_failed=0
 sh scripts/bench/ordering.sh "$BIN" || bench_failed=1
+
+echo
+echo "== paysim, the payment agent sandbox: wrk -t2 -c${BENCH_PAYSIM_CONNS:-16} -d${SECS}s =="
+sh scripts/bench/paysim.sh "$BIN" || bench_failed=1
+
+echo
+sh scripts/bench/order_pay.sh "$BIN" || bench_failed=1
+
+echo
+sh scripts/bench/waf.sh "$BIN" || bench_failed=1
 
 BUILD=$(dirname "$BIN")
 

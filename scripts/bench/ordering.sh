@@ -49,9 +49,8 @@ wait_up() {
 	done
 }
 
-# (wrk runs with the Accept and User-Agent headers a browser sends: without
-# them, CRS (the WAF, on by default) scores a request to 127.0.0.1 enough to
-# block it — 920300 + 920350.)
+# (wrk runs with the Accept and User-Agent headers a browser sends, so the
+# WAF, on by default, sees an ordinary request.)
 # wrk output file → "req/s p99_ms non2xx3xx socket_errors requests"
 parse_wrk() {
 	awk '

@@ -755,7 +755,7 @@ site_order_done(struct rp_req *rq)
 		struct rp_payment p;
 
 		if (rp_store_payment_last(pg.st, ov.id, RP_PAY_AUTHORIZE, &p) == 0 &&
-		    p.brand[0] != '\0') {
+		    p.state == RP_PAY_DONE && p.brand[0] != '\0') {
 			rp_tmpl_set_c(pg.root, "brand", p.brand);
 			rp_tmpl_set_c(pg.root, "last4", p.last4);
 		}

@@ -246,10 +246,22 @@ site_order_paid(struct rp_req *rq)
 		r = pay_page(&pg, ov.number, ov.total_yen, NULL, 200);
 		goto out;
 	}
-	/* paylink learns the outcome from the webhook or by asking */
-	r = rp_pay_wait(pg.st, p.id, PAY_WAIT_MS, &p);
-	if (r == 0 && p.state == RP_PAY_ACTION)
-		r = RP_E_AGAIN;		/* not settled yet: awaiting payment */
+	/*
+	 * paylink learns the outcome from the webhook or by asking (every few
+	 * seconds): wait for the row to leave "action" too.
+	 */
+	for (long waited = 0;; waited += 100) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		r = rp_pay_wait(pg.st, p.id, PAY_WAIT_MS, &p);
+		if (r != 0 || p.state != RP_PAY_ACTION)
+			break;
+		if (waited >= PAY_WAIT_MS) {
+			r = RP_E_AGAIN;	/* not settled yet: awaiting payment */
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
 	r = answer(&pg, &p, ov.number, ov.total_yen, r);
  out:
 	page_end(&pg);

@@ -60,8 +60,10 @@ function servePortOptions() {
 // at itself, so e-mailed links lead back to this server.  Options:
 //   seed: arguments of `rentport seed` (null: none);  args: more serve flags;
 // Returns
-// { url, port, dir, proc, logins, stop() }: dir is the data directory (mail
-// under dir/mail/out), logins what the seed wrote to demo-logins.txt.
+// { url, port, dir, proc, ports, logins, stop() }: dir is the data directory
+// (mail under dir/mail/out), ports the other listening ports by option
+// (ports['--paysim-port'], ports['--paylink-port'], …), logins what the
+// seed wrote to demo-logins.txt.
 //   payments: false (default) runs without a payment agent (--paysim-local=0
 //   where serve has it): card orders are placed and await payment.
 async function startServer({ seed = ['--demo'], args: extra = [], payments = false } = {}) {
@@ -77,8 +79,13 @@ async function startServer({ seed = ['--demo'], args: extra = [], payments = fal
     '--public-url=' + url];
   // Every other listening port (access log, witness, payment sandbox, …)
   // gets a free one too, so tests never collide with each other or `make run`.
-  for (const opt of servePortOptions())
-    if (!extra.some((a) => a.startsWith(opt + '='))) args.push(opt + '=' + await freePort());
+  // ports: option → port number, of those picked here or given in args.
+  const ports = {};
+  for (const opt of servePortOptions()) {
+    const given = extra.find((a) => a.startsWith(opt + '='));
+    if (given) ports[opt] = Number(given.slice(opt.length + 1));
+    else args.push(opt + '=' + (ports[opt] = await freePort()));
+  }
   if (!payments && serveOptions().includes('--paysim-local') &&
       !extra.some((a) => a.startsWith('--paysim-local=')))
     args.push('--paysim-local=0');
@@ -93,7 +100,7 @@ async function startServer({ seed = ['--demo'], args: extra = [], payments = fal
     throw e;
   }
   return {
-    url, port, dir, proc, logins: readLogins(dir),
+    url, port, dir, proc, ports, logins: readLogins(dir),
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
         const done = new Promise((r) => proc.once('exit', r));

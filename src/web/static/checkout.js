@@ -12,8 +12,13 @@
   var origin = frame.getAttribute('data-origin');
   var out = document.getElementById('payment_token');
   var err = document.getElementById('card-error');
-  var button = form.querySelector('button[type=submit]');
   var done = false;
+
+  // the form's own submit button (looked up when used: the script may run
+  // before the rest of the form is parsed)
+  function button() {
+    return form.querySelector('button[type=submit]') || { disabled: false };
+  }
 
   window.addEventListener('message', function (ev) {
     if (ev.origin !== origin || ev.source !== frame.contentWindow) return;
@@ -27,14 +32,14 @@
       err.textContent = err.getAttribute('data-msg') +
         (m.message ? ' (' + String(m.message).slice(0, 200) + ')' : '');
       err.hidden = false;
-      button.disabled = false;
+      button().disabled = false;
     }
   });
   form.addEventListener('submit', function (ev) {
     if (done) return;
     ev.preventDefault();
     err.hidden = true;
-    button.disabled = true;
+    button().disabled = true;
     frame.contentWindow.postMessage({ type: 'paysim:tokenize' }, origin);
   });
 })();
