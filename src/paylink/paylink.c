@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,18 @@ rp_paylink_close(struct rp_paylink *pl)
 
 /* ---- the agent's API ------------------------------------------------------ */
 
+/* Notes an "Idempotent-Replayed: true" answer (a stored first outcome). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	bool *replayed = arg;
+	static const char h[] = "idempotent-replayed: true";
+
+	if (size * n >= sizeof(h) - 1 && strncasecmp(p, h, sizeof(h) - 1) == 0)
+		*replayed = true;
+	return size * n;
+}
+
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -133,8 +146,9 @@ on_body(char *p, size_t size, size_t n, void *arg)
  * parsed JSON (NULL if none).  Returns 0 when an HTTP answer arrived.
  */
 static int
-agent_call(struct rp_paylink *pl, const char *method, const char *path,
-    json_t *body, const char *idem_key, long *status, json_t **reply)
+agent_call_r(struct rp_paylink *pl, const char *method, const char *path,
+    json_t *body, const char *idem_key, long *status, json_t **reply,
+    bool *replayed)
 {
 	struct curl_slist *h = NULL;
 	char url[512], auth[SECRET_MAX + 32], idem[128];
@@ -166,6 +180,11 @@ agent_call(struct rp_paylink *pl, const char *method, const char *path,
 	}
 	curl_easy_setopt(pl->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(pl->curl, CURLOPT_WRITEDATA, &rb);
+	if (replayed != NULL) {
+		*replayed = false;
+		curl_easy_setopt(pl->curl, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(pl->curl, CURLOPT_HEADERDATA, replayed);
+	}
 	curl_easy_setopt(pl->curl, CURLOPT_CONNECTTIMEOUT_MS, pl->timeout_ms);
 	curl_easy_setopt(pl->curl, CURLOPT_TIMEOUT_MS, pl->timeout_ms);
 	curl_easy_setopt(pl->curl, CURLOPT_NOSIGNAL, 1L);
@@ -181,6 +200,14 @@ agent_call(struct rp_paylink *pl, const char *method, const char *path,
 	free(data);
 	rp_buf_release(&rb);
 	return r;
+}
+
+static int
+agent_call(struct rp_paylink *pl, const char *method, const char *path,
+    json_t *body, const char *idem_key, long *status, json_t **reply)
+{
+	return agent_call_r(pl, method, path, body, idem_key, status, reply,
+	    NULL);
 }
 
 static const char *
@@ -232,6 +259,23 @@ order_authorized(struct rp_paylink *pl, const struct rp_payment *p)
 
 	if (rp_store_order_get_id(pl->st, p->order_id, &o) != 0)
 		return;
+	if (o.pay_auth_id[0] != '\0' && strcmp(o.pay_auth_id, p->psp_id) != 0 &&
+	    o.status != RP_ORDER_AWAITING_PAYMENT) {
+		/* another attempt already holds the amount: release this one */
+		struct rp_payment v;
+
+		memset(&v, 0, sizeof(v));
+		v.order_id = p->order_id;
+		v.op = RP_PAY_VOID;
+		snprintf(v.psp_id, sizeof(v.psp_id), "%s", p->psp_id);
+		if (rp_store_payment_new(pl->st, &v) != 0)
+			rp_log_error("paylink: order %s: extra authorization not "
+			    "voided", o.number);
+		else
+			rp_log_info("paylink: order %s: a second authorization "
+			    "is voided", o.number);
+		return;
+	}
 	if (rp_store_order_paid(pl->st, p->order_id, p->payment_method[0] ?
 	    p->payment_method : p->token, p->brand, p->last4, p->psp_id) != 0)
 		rp_log_error("paylink: order %s: references not stored", o.number);
@@ -296,6 +340,7 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 	json_t *body = NULL, *reply = NULL, *obj;
 	char path[160], order_ref[32] = "";
 	struct rp_order o;
+	bool replayed = false;
 	long status = 0;
 	int r;
 
@@ -333,8 +378,22 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 		break;
 	}
 	p->tries++;
-	r = agent_call(pl, "POST", path, body, p->idem_key, &status, &reply);
+	r = agent_call_r(pl, "POST", path, body, p->idem_key, &status, &reply,
+	    &replayed);
 	json_decref(body);
+	if (r == 0 && status >= 500 && replayed) {
+		/*
+		 * The agent's stored first answer to this key: it failed and
+		 * did nothing.  A known outcome — resending the same key would
+		 * replay it for ever; the customer may try again (a new attempt).
+		 */
+		p->state = RP_PAY_FAILED;
+		snprintf(p->decline_code, sizeof(p->decline_code),
+		    "processing_error");
+		rp_log_info("paylink: order %s %s failed at the agent (%ld, "
+		    "replayed)", order_ref, p->idem_key, status);
+		goto out;
+	}
 	if (r != 0 || status == 0 || status >= 500 || status == 409 ||
 	    status == 429) {
 		/* no answer, or not a final one: the same key again later */

@@ -306,6 +306,20 @@ site_my_pay_post(struct rp_req *rq)
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
+	{
+		struct rp_payment last;
+
+		/* an attempt still with the agent: wait for it, no second hold */
+		if (rp_store_payment_last(pg.st, ov.id, RP_PAY_AUTHORIZE,
+		    &last) == 0 && (last.state == RP_PAY_QUEUED ||
+		    last.state == RP_PAY_UNKNOWN || last.state == RP_PAY_ACTION)) {
+			r = rp_pay_wait(pg.st, last.id, PAY_WAIT_MS, &last);
+			if (r != 0 || last.state != RP_PAY_FAILED) {
+				r = answer(&pg, &last, ov.number, ov.total_yen, r);
+				goto out;
+			}
+		}
+	}
 	r = site_pay_authorize(&pg, ov.id, ov.number, ov.total_yen,
 	    page_arg(&pg, "payment_token"));
  out:

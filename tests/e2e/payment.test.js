@@ -50,12 +50,12 @@ let srv;
 let browser;
 let agent;           // http://127.0.0.1:PAYSIM_PORT
 const errors = [];   // console errors of every page
-// checkout.js's submit handler throws "Cannot set properties of null
-// (setting 'disabled')": card_field.html loads it inside the form BEFORE
-// the submit button, so its `button` is null (see the TODO test below).
+// Page errors "Cannot set properties of null (setting 'disabled')": the
+// submit handler of checkout.js failing as it did when card_field.html
+// loaded it before the form's button (see the test below).
 const buttonBug = [];
 // Done pages of orders awaiting payment after a decline that say
-// "paid with" the declined card (see the TODO test below).
+// "paid with" the declined card (see the test below).
 const paidWithDeclined = [];
 const BUTTON_BUG = /Cannot set properties of null \(setting 'disabled'\)/;
 const leaks = [];    // requests to rentport that carried a card number
@@ -343,10 +343,8 @@ test('b. 3-D Secure card 4000…3220 → challenge → Complete → confirmed', 
   const first = await done(page);
   assert.match(first.number, /^RP-[A-Z0-9]{8}$/);
   await screenshot(page, 'pay-05-3ds-done');
-  // Straight back from the challenge the order should read Confirmed (the
-  // site waits for paylink to learn the outcome).  Reported as a TODO
-  // diagnostic if it still said "awaiting payment"; it must be Confirmed
-  // after paylink has heard of it in any case.
+  // Straight back from the challenge the order reads Confirmed: the site
+  // waits for paylink to learn the outcome (webhook or its own inquiry).
   assert.strictEqual(first.status, 'Confirmed',
     'straight back from 3-D Secure the order reads Confirmed');
   const d = await until('the 3-D Secure order confirmed', async () => {

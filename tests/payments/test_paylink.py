@@ -24,11 +24,11 @@ and webhook receiver) as its children (docs/paysim.md, ARCHITECTURE.md
 
 Every card number here goes to the agent only (POST /v1/tokens, as its
 hosted field does); rentport sees token ids.  Python standard library only;
-prints TAP.  Problems found in src/ are TAP "# TODO" tests (reported, not
-counted as failures): a replayed 500 resent for ever; a second card
-accepted while the first authorization is still unknown (two holds); the
-customer back from 3-D Secure told to pay although the payment went
-through.  RENTPORT_PAY_PARTS=bd runs only parts b and d.
+prints TAP.  It also pins what it found in src/: a replayed 500 resent
+for ever, a second card accepted while the first authorization was still
+unknown (two holds), the customer back from 3-D Secure told to pay; todo()
+marks a problem still open as a TAP "# TODO" test (shown, not counted).
+RENTPORT_PAY_PARTS=bd runs only parts b and d.
 """
 import hashlib
 import hmac
@@ -389,12 +389,10 @@ def part_b_500(srv, agent):
        all(q["status"] == 500 for q in posts),
        "b/500: executed once (500), resends replay the 500: %s" %
        [(q["status"], q["replayed"]) for q in posts])
-    todo(rows[0][3] == "failed" and r.status == 402,
-         "b/500: a replayed 500 is a known outcome (nothing done): the row "
-         "is failed and the customer sees the pay page at once (row %s, "
-         "answer %d after %.1f s)" % (rows[0][3], r.status, took),
-         "src/paylink/paylink.c send_row treats every 5xx as unknown, also "
-         "one with Idempotent-Replayed: true, and resends it for ever")
+    ok(rows[0][3] == "failed" and r.status == 402,
+       "b/500: a replayed 500 is a known outcome (nothing done): the row "
+       "is failed and the customer sees the pay page at once (row %s, "
+       "answer %d after %.1f s)" % (rows[0][3], r.status, took))
     # Another card on the pay page: a new attempt, a new key.
     r = c.post("/my-order/pay", [("payment_token", agent.token(CARD_OK))])
     ok(r.status == 303 and status(srv, number) == "confirmed",
@@ -433,14 +431,10 @@ def part_b_impatient(srv, agent):
             if p[1] in ("requires_capture", "succeeded")]
     ok(status(srv, number) == "confirmed", "b/impatient: %s confirmed" %
        number)
-    todo(len(held) == 1,
-         "b/impatient: one authorization held for the order (agent holds "
-         "%d: %s; outbox %s)" % (len(held), [p[:3] for p in held],
-                                 [(x[2], x[3], x[4]) for x in rows]),
-         "src/web/site_pay.c site_my_pay_post starts a new attempt while an "
-         "earlier authorize row is queued/unknown, and src/paylink/paylink.c "
-         "order_authorized keeps a late second authorization (and overwrites "
-         "the order's references) instead of voiding it")
+    ok(len(held) == 1,
+       "b/impatient: one authorization held for the order (agent holds "
+       "%d: %s; outbox %s)" % (len(held), [p[:3] for p in held],
+                               [(x[2], x[3], x[4]) for x in rows]))
     diag("b/impatient: outbox rows %s" % rows)
     diag("b/impatient: the order's references (pay_auth_id, pay_brand, "
          "pay_last4): %s; `rentport pay capture` would capture the latest "
@@ -495,13 +489,11 @@ def part_c(srv, agent):
             orders.append((n, pid, c))
             back.append(st)
         ok(True, "c: 6 3-D Secure orders completed on the challenge page")
-        todo(all(st == "確定" for st in back),
-             "c: straight back from 3-D Secure (webhooks delayed) the done "
-             "page says confirmed: %s" % back,
-             "src/web/site_pay.c site_order_paid does not wait for the "
-             "outcome: rp_pay_wait returns at once on an \"action\" row, so "
-             "the customer is sent to order/done before paylink has heard "
-             "(webhook or its 3 s poll) and is told to pay")
+        # (site_order_paid waits for the row to leave "action": before it
+        # did, every customer here was told to pay.)
+        ok(all(st == "確定" for st in back),
+           "c: straight back from 3-D Secure (webhooks delayed) the done "
+           "page says confirmed: %s" % back)
         wait_for("c: every 3-D Secure order confirmed", lambda: all(
             status(srv, n) == "confirmed" for n, _p, _c in orders), 40)
         ok(True, "c: every order confirmed")
