@@ -115,9 +115,16 @@ var="$tmp/var"
     { cat "$tmp/seed.out" >&2; exit 1; }
 rp_port=$(free_port)
 base="http://127.0.0.1:$rp_port"
+# The IPS's per-address limits off (all of wrk comes from 127.0.0.1), and
+# no payment agent: a card order is placed and waits for payment (303 to
+# order/done), so this measures placing; scripts/bench/order_pay.sh
+# measures placing with a card authorization.
+RENTPORT_IPS_RATE_PER_S=0 RENTPORT_IPS_STRICT_PER_MIN=0 RENTPORT_IPS_RATE_BAN_AFTER=0 \
+RENTPORT_IPS_SCAN_MAX=0 RENTPORT_IPS_WAF_MAX=0 RENTPORT_IPS_CARD_ATTEMPTS_MAX=0 \
 "$BIN" serve --data-dir="$var" --port="$rp_port" --workers=2 \
-    --listen-addr=127.0.0.1 --public-url="$base" \
+    --listen-addr=127.0.0.1 --public-url="$base" --paysim-local=0 \
     --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
+    --paysim-port="$(free_port)" --paylink-port="$(free_port)" \
     >"$tmp/rp.out" 2>&1 &
 rp_pid=$!
 wait_up "$base/healthz"
