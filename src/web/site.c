@@ -413,6 +413,27 @@ page_begin(struct page *pg, struct rp_req *rq)
 	return 0;
 }
 
+int
+page_begin_gated(struct page *pg, struct rp_req *rq)
+{
+	int r;
+
+	if ((r = page_begin(pg, rq)) != 0)
+		return r;
+	if (page_access_ok(pg))
+		return 0;
+	return page_redirect(pg, "") == 0 ? 1 : -1;
+}
+
+void
+page_order_ctx(struct page *pg, struct rp_order_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->st = pg->st;
+	ctx->vault.put = rp_web_vault_put;
+	ctx->actor = pg->site.tenant_id > 0 ? "web:corporate" : "web";
+}
+
 void
 page_end(struct page *pg)
 {

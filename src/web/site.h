@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "order/order.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "web/csrf.h"
@@ -76,7 +77,12 @@ struct page {
  * with page_end().
  */
 int page_begin(struct page *pg, struct rp_req *rq);
+/* page_begin, then a corporate site's access code: without the pass, a
+ * redirect to the site's home (returns 1). */
+int page_begin_gated(struct page *pg, struct rp_req *rq);
 void page_end(struct page *pg);
+/* The order service's context for this page (store, vault hook, actor). */
+void page_order_ctx(struct page *pg, struct rp_order_ctx *ctx);
 
 /* Renders template name with the page's values and answers status. */
 int page_render(struct page *pg, unsigned status, const char *name);

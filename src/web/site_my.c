@@ -30,15 +30,6 @@
 #define LINK_TTL	(30 * 24 * 3600)
 #define FIELD(i)	(1u << (i))
 
-static void
-ctx_of(struct page *pg, struct rp_order_ctx *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->st = pg->st;
-	ctx->vault.put = rp_web_vault_put;
-	ctx->actor = pg->site.tenant_id > 0 ? "web:corporate" : "web";
-}
-
 /* The session's order on this site: 0 and *ov; RP_E_NOTFOUND if none. */
 static int
 session_view(struct page *pg, struct rp_order_view *ov)
@@ -48,7 +39,7 @@ session_view(struct page *pg, struct rp_order_view *ov)
 	int64_t oid;
 
 	memset(ov, 0, sizeof(*ov));
-	ctx_of(pg, &ctx);
+	page_order_ctx(pg, &ctx);
 	if (page_session_order(pg, &oid) != 0 || rp_order_number(oid, num) != 0)
 		return RP_E_NOTFOUND;
 	return rp_order_get(&ctx, pg->site.tenant_id, rp_str_c(num), ov);
@@ -251,7 +242,7 @@ site_my_link(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	ctx_of(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	num = rp_str_trim(page_arg(&pg, "number"));
 	if (num.n > 0 && rp_order_get(&ctx, pg.site.tenant_id, num, &ov) == 0) {
 		snprintf(hour, sizeof(hour), "link-%lld", (long long)(now / 3600));
@@ -419,7 +410,7 @@ site_my_change_post(struct rp_req *rq)
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
-	ctx_of(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	memset(&ch, 0, sizeof(ch));
 	memset(&errs, 0, sizeof(errs));
 	ch.depart = page_arg(&pg, "depart");
@@ -484,7 +475,7 @@ site_my_cancel(struct rp_req *rq)
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
-	ctx_of(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	order_vars(&pg, &ov);
 	if (rp_order_cancel_fee(&ctx, pg.site.tenant_id, rp_str_c(ov.number),
 	    &fee) != 0)
@@ -515,7 +506,7 @@ site_my_cancel_post(struct rp_req *rq)
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
-	ctx_of(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	r = rp_order_cancel(&ctx, pg.site.tenant_id, rp_str_c(ov.number), &fee);
 	if (r == RP_E_STATE) {
 		order_vars(&pg, &ov);

@@ -43,16 +43,6 @@ static const struct {
 	{ "cost_centre", RP_OF_COST_CENTRE }, { "billing", RP_OF_BILLING },
 };
 
-static int
-page_ctx(struct page *pg, struct rp_order_ctx *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->st = pg->st;
-	ctx->vault.put = rp_web_vault_put;
-	ctx->actor = pg->site.tenant_id > 0 ? "web:corporate" : "web";
-	return 0;
-}
-
 /* The request as the form (POST) or query (GET) gives it; views borrowed. */
 static void
 req_from_page(const struct page *pg, struct rp_order_req *rq)
@@ -208,7 +198,7 @@ choice_vars(struct page *pg, const struct rp_order_req *rq)
 	char price[32], label[400];
 	int r;
 
-	page_ctx(pg, &ctx);
+	page_order_ctx(pg, &ctx);
 	if ((r = rp_order_plans(&ctx, pg->site.tenant_id, RP_STR_NULL, &plans,
 	    &np)) != 0 || (r = rp_store_option_list(pg->st, &opts, &no)) != 0 ||
 	    (r = rp_store_counter_list(pg->st, &ctrs, &nc)) != 0)
@@ -357,13 +347,9 @@ site_plans(struct rp_req *rq)
 	struct page pg;
 	int r;
 
-	if ((r = page_begin(&pg, rq)) != 0)
+	if ((r = page_begin_gated(&pg, rq)) != 0)
 		goto out;
-	if (!page_access_ok(&pg)) {
-		r = page_redirect(&pg, "");
-		goto out;
-	}
-	page_ctx(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	dest = page_arg(&pg, "destination");
 	dev = page_arg(&pg, "device");
 	tier = page_arg(&pg, "tier");
@@ -432,13 +418,9 @@ site_quote(struct rp_req *rq)
 	struct page pg;
 	int r;
 
-	if ((r = page_begin(&pg, rq)) != 0)
+	if ((r = page_begin_gated(&pg, rq)) != 0)
 		goto out;
-	if (!page_access_ok(&pg)) {
-		r = page_redirect(&pg, "");
-		goto out;
-	}
-	page_ctx(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	req_from_page(&pg, &orq);
 	memset(&errs, 0, sizeof(errs));
 	if (orq.depart.n > 0 || orq.ret.n > 0) {
@@ -469,12 +451,8 @@ site_order_form(struct rp_req *rq)
 	struct page pg;
 	int r;
 
-	if ((r = page_begin(&pg, rq)) != 0)
+	if ((r = page_begin_gated(&pg, rq)) != 0)
 		goto out;
-	if (!page_access_ok(&pg)) {
-		r = page_redirect(&pg, "");
-		goto out;
-	}
 	req_from_page(&pg, &orq);
 	r = order_form(&pg, &orq, NULL, 200);
  out:
@@ -559,13 +537,9 @@ site_order_post(struct rp_req *rq)
 	struct page pg;
 	int r, v;
 
-	if ((r = page_begin(&pg, rq)) != 0)
+	if ((r = page_begin_gated(&pg, rq)) != 0)
 		goto out;
-	if (!page_access_ok(&pg)) {
-		r = page_redirect(&pg, "");
-		goto out;
-	}
-	page_ctx(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	req_from_page(&pg, &orq);
 	if (page_arg(&pg, "edit").n > 0) {	/* "Edit" on the review page */
 		r = order_form(&pg, &orq, NULL, 200);
@@ -653,13 +627,9 @@ site_order_confirm(struct rp_req *rq)
 	struct page pg;
 	int r;
 
-	if ((r = page_begin(&pg, rq)) != 0)
+	if ((r = page_begin_gated(&pg, rq)) != 0)
 		goto out;
-	if (!page_access_ok(&pg)) {
-		r = page_redirect(&pg, "");
-		goto out;
-	}
-	page_ctx(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	req_from_page(&pg, &orq);
 	idem = page_arg(&pg, "idem");
 	memset(&errs, 0, sizeof(errs));
@@ -733,7 +703,7 @@ site_order_done(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	page_ctx(&pg, &ctx);
+	page_order_ctx(&pg, &ctx);
 	if (page_session_order(&pg, &oid) != 0 ||
 	    rp_order_number(oid, num) != 0 ||
 	    rp_order_get(&ctx, pg.site.tenant_id, rp_str_c(num), &ov) != 0) {
