@@ -22,6 +22,7 @@
 # Exit status 1 if any request failed or the tokens ran out.
 set -eu
 cd "$(dirname "$0")/../.."
+. scripts/bench/lib.sh
 
 BIN=${1:-${RENTPORT_BIN:-./build/rentport}}
 SECS=${BENCH_SECONDS:-10}
@@ -39,17 +40,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
-wait_up() {
-	i=0
-	until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 150 ] && { echo "bench: $1 did not come up" >&2; exit 1; }
-		sleep 0.1
-	done
-}
 
 # wrk output → "req/s p99_ms ok bad first_bad tokens_short socket_errors requests"
 parse() {
