@@ -10,6 +10,7 @@ all: build
 
 deps:
 	@sh scripts/install-deps.sh
+	@sh scripts/install-users.sh
 
 build/build.ninja:
 	$(MESON) setup build >/dev/null

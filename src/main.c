@@ -29,6 +29,7 @@
 #include "seed/seed.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/proctitle.h"
 #include "vault/vault.h"
 #include "witness/witness.h"
 
@@ -226,6 +227,10 @@ main(int argc, char **argv)
 	char **rest;
 	int nrest, i, r;
 
+	/* Room for the process titles ("rentport: web 1") before anything
+	 * keeps a pointer into the original argv or environment. */
+	if ((rest = rp_proctitle_init(argc, argv)) != NULL)
+		argv = rest;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);

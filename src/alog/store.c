@@ -859,6 +859,7 @@ rp_alog_store_open(const char *data_dir, const struct rp_conf *conf,
 {
 	struct rp_alog_store *st;
 	int dfd = -1, r;
+	bool made = false;
 
 	*out = NULL;
 	if (sodium_init() < 0 || rp_merkle_selftest() != 0)
@@ -879,9 +880,17 @@ rp_alog_store_open(const char *data_dir, const struct rp_conf *conf,
 			goto out;
 		}
 
+	/* O_PATH: under serve the log writer may search the data directory
+	 * but not list it; its entry for alog/ is synced only when made. */
+	r = 0;
 	if ((mkdir(data_dir, 0700) != 0 && errno != EEXIST) ||
-	    (dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (mkdirat(dfd, RP_ALOG_DIR, 0700) != 0 && errno != EEXIST) ||
+	    (dfd = open(data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = RP_E_IO;
+	else if (mkdirat(dfd, RP_ALOG_DIR, 0700) == 0)
+		made = true;
+	else if (errno != EEXIST)
+		r = RP_E_IO;
+	if (r == RP_E_IO ||
 	    (st->dirfd = openat(dfd, RP_ALOG_DIR, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		rp_log_error("access log: cannot create %s/%s: %s", data_dir,
@@ -908,9 +917,20 @@ rp_alog_store_open(const char *data_dir, const struct rp_conf *conf,
 		goto out;
 	}
 	/* The wal's and the log directory's own entries must be durable too. */
-	if (fsync(st->dirfd) != 0 || fsync(dfd) != 0) {
+	if (fsync(st->dirfd) != 0) {
 		r = RP_E_IO;
 		goto out;
+	}
+	if (made) {
+		int pfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (pfd < 0 || fsync(pfd) != 0) {
+			if (pfd >= 0)
+				close(pfd);
+			r = RP_E_IO;
+			goto out;
+		}
+		close(pfd);
 	}
 	if ((r = recover_wal(st)) != 0 || (r = load_checkpoint(st)) != 0)
 		goto out;

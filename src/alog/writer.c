@@ -749,7 +749,7 @@ make_socket(struct writer *wr)
 	    SOCK_CLOEXEC, 0)) < 0)
 		return RP_E_IO;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(sa.sun_path, 0600) != 0 || listen(fd, 64) != 0) {
+	    chmod(sa.sun_path, 0660) != 0 || listen(fd, 64) != 0) {
 		rp_log_error("alog: cannot listen on %s: %s", sa.sun_path,
 		    strerror(errno));
 		close(fd);

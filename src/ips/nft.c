@@ -10,7 +10,8 @@
  * ban4 / ban6 (flags timeout) and a chain on the input hook whose only
  * rules drop traffic from those sets.  Then it owns one unix socket
  * (argv[1], normally DATA/run/nft.sock, mode 0600) and accepts, from peers
- * whose SO_PEERCRED uid is its parent's, lines "ban ADDR SECONDS",
+ * whose SO_PEERCRED uid is its parent's (or --peer-uid=N: serve passes
+ * its ips child's user), lines "ban ADDR SECONDS",
  * "unban ADDR" or "flush" (src/ips/line.c; anything else is refused and
  * answered "err"), answering "ok" or "err ..." per line.  Addresses reach
  * nft only in the canonical form inet_ntop printed.  With --control-fd=N
@@ -187,7 +188,7 @@ listen_on(const char *path)
 		return -1;
 	old = umask(0177);		/* the socket is born 0600 */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    chmod(path, 0600) != 0 || listen(fd, 8) != 0) {
+	    chmod(path, 0660) != 0 || listen(fd, 8) != 0) {
 		fprintf(stderr, "rentport-nft-helper: listen on %s: %s\n", path,
 		    strerror(errno));
 		umask(old);
@@ -208,9 +209,16 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	int lfd, ctl = -1, i, status = 0;
 	uid_t allowed;
+	long peer_uid = -1;
 
 	for (i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "--control-fd=", 13) == 0) {
+		if (strncmp(argv[i], "--peer-uid=", 11) == 0) {
+			char *end;
+
+			peer_uid = strtol(argv[i] + 11, &end, 10);
+			if (*end != '\0' || peer_uid < 0 || peer_uid > 0x7fffffff)
+				goto usage;
+		} else if (strncmp(argv[i], "--control-fd=", 13) == 0) {
 			char *end;
 			long v = strtol(argv[i] + 13, &end, 10);
 
@@ -251,7 +259,8 @@ main(int argc, char **argv)
 		nft_ctx_free(nft);
 		return 1;
 	}
-	allowed = parent_uid();
+	/* serve names its ips child's user; alone, our parent's uid */
+	allowed = peer_uid >= 0 ? (uid_t)peer_uid : parent_uid();
 	fprintf(stderr, "rentport-nft-helper: table inet rentport ready; "
 	    "listening on %s\n", path);
 	for (i = 0; i < MAX_CLIENTS; i++)

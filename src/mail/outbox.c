@@ -147,10 +147,15 @@ rp_mail_outbox_open_path(const char *path, struct rp_mail_outbox **out)
 
 	*out = NULL;
 	/* Create the file ourselves so that it (and SQLite's -wal and -shm,
-	 * which copy its mode) is 0600 from the first byte. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	 * which copy its mode) is 0600 from the first byte.  An existing
+	 * one keeps the mode serve gave it (the web workers' group may
+	 * write it: proc/sandbox.c). */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) >= 0)
+		(void)fchmod(fd, 0600);
+	else if (errno != EEXIST || (fd = open(path, O_RDWR | O_CLOEXEC |
+	    O_NOFOLLOW)) < 0)
 		return RP_E_IO;
-	(void)fchmod(fd, 0600);
 	close(fd);
 	if ((ob = calloc(1, sizeof(*ob))) == NULL)
 		return RP_E_NOMEM;
@@ -158,7 +163,13 @@ rp_mail_outbox_open_path(const char *path, struct rp_mail_outbox **out)
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_busy_timeout(ob->db, 5000);
-	if (sqlite3_exec(ob->db, "PRAGMA journal_mode=WAL;"
+	{
+		int one = 1;	/* -wal and -shm stay: see the store's open */
+
+		(void)sqlite3_file_control(ob->db, "main",
+		    SQLITE_FCNTL_PERSIST_WAL, &one);
+	}
+	if (sqlite3_exec(ob->db, "PRAGMA journal_mode=WAL;PRAGMA temp_store=MEMORY;"
 	    "PRAGMA synchronous=NORMAL;PRAGMA secure_delete=ON;", NULL, NULL,
 	    &err) != SQLITE_OK)
 		goto out;

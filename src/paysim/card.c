@@ -118,7 +118,8 @@ rp_paysim_id(const char *prefix, char *out, size_t n)
 /* ---- secrets ---- */
 
 static int
-read_small(const char *path, char *buf, size_t cap, size_t *len)
+read_small(const char *path, char *buf, size_t cap, size_t *len,
+    mode_t forbid)
 {
 	struct stat st;
 	ssize_t k;
@@ -131,7 +132,7 @@ read_small(const char *path, char *buf, size_t cap, size_t *len)
 		close(fd);
 		return RP_E_IO;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if ((st.st_mode & forbid) != 0) {
 		close(fd);
 		return RP_E_DENIED;
 	}
@@ -144,7 +145,7 @@ read_small(const char *path, char *buf, size_t cap, size_t *len)
 }
 
 static int
-write_new(const char *path, const void *p, size_t n)
+write_new(const char *path, const void *p, size_t n, mode_t mode)
 {
 	const char *c = p;
 	ssize_t k;
@@ -155,6 +156,11 @@ write_new(const char *path, const void *p, size_t n)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) < 0)
 		return errno == EEXIST ? RP_E_EXISTS : RP_E_IO;
+	if (fchmod(fd, mode) != 0) {
+		close(fd);
+		unlink(path);
+		return RP_E_IO;
+	}
 	while (n > 0) {
 		if ((k = write(fd, c, n)) < 0) {
 			if (errno == EINTR)
@@ -175,9 +181,11 @@ write_new(const char *path, const void *p, size_t n)
 
 /* Loads or makes one secret: text "<prefix><48 hex>" (hex != 0) or raw
  * bytes (raw key of n bytes). */
+/* mode: the file's; a merchant secret paylink reads is 0640 (its group,
+ * under serve), the card key 0600.  A file more open than that is refused. */
 static int
 load_secret(struct rp_paysim *ps, const char *name, const char *prefix,
-    unsigned char *out, size_t outcap, struct rp_buf *err)
+    unsigned char *out, size_t outcap, mode_t mode, struct rp_buf *err)
 {
 	char path[RP_CONF_PATH_MAX + 32];
 	unsigned char rnd[24];
@@ -190,7 +198,7 @@ load_secret(struct rp_paysim *ps, const char *name, const char *prefix,
 	if ((buf = sodium_malloc(want + 2)) == NULL)
 		return RP_E_NOMEM;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		r = read_small(path, buf, want + 2, &len);
+		r = read_small(path, buf, want + 2, &len, 0777 & ~mode);
 		if (r == RP_E_NOTFOUND) {
 			if (prefix) {
 				randombytes_buf(rnd, sizeof(rnd));
@@ -198,10 +206,10 @@ load_secret(struct rp_paysim *ps, const char *name, const char *prefix,
 				sodium_bin2hex(buf + plen, 49, rnd, sizeof(rnd));
 				buf[want] = '\n';
 				sodium_memzero(rnd, sizeof(rnd));
-				r = write_new(path, buf, want + 1);
+				r = write_new(path, buf, want + 1, mode);
 			} else {
 				randombytes_buf(buf, want);
-				r = write_new(path, buf, want);
+				r = write_new(path, buf, want, mode);
 			}
 			if (r == RP_E_EXISTS)
 				continue;
@@ -213,8 +221,8 @@ load_secret(struct rp_paysim *ps, const char *name, const char *prefix,
 		break;
 	}
 	if (r == RP_E_DENIED) {
-		rp_buf_printf(err, "paysim: %s is readable by others "
-		    "(chmod 600)", path);
+		rp_buf_printf(err, "paysim: %s is open to others "
+		    "(chmod %o)", path, (unsigned)mode);
 		goto out;
 	}
 	if (r != 0) {
@@ -261,15 +269,39 @@ rp_paysim_secrets_load(struct rp_paysim *ps, struct rp_buf *err)
 	if (!ps->sk || !ps->pk || !ps->whsec || !ps->card_key)
 		return RP_E_NOMEM;
 	if ((r = load_secret(ps, "api.secret", "sk_test_",
-	    (unsigned char *)ps->sk, RP_PAYSIM_SECRET_LEN + 8, err)) != 0 ||
+	    (unsigned char *)ps->sk, RP_PAYSIM_SECRET_LEN + 8, 0640,
+	    err)) != 0 ||
 	    (r = load_secret(ps, "publishable.key", "pk_test_",
-	    (unsigned char *)ps->pk, RP_PAYSIM_SECRET_LEN + 8, err)) != 0 ||
+	    (unsigned char *)ps->pk, RP_PAYSIM_SECRET_LEN + 8, 0644,
+	    err)) != 0 ||
 	    (r = load_secret(ps, "webhook.secret", "whsec_",
-	    (unsigned char *)ps->whsec, RP_PAYSIM_SECRET_LEN + 8, err)) != 0 ||
+	    (unsigned char *)ps->whsec, RP_PAYSIM_SECRET_LEN + 8, 0640,
+	    err)) != 0 ||
 	    (r = load_secret(ps, "card.key", NULL, ps->card_key,
-	    crypto_aead_xchacha20poly1305_ietf_KEYBYTES, err)) != 0)
+	    crypto_aead_xchacha20poly1305_ietf_KEYBYTES, 0600, err)) != 0)
 		return r;
 	return 0;
+}
+
+int
+rp_paysim_secrets_prepare(const char *data_dir, struct rp_buf *err)
+{
+	struct rp_paysim *ps;
+	int r;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		return RP_E_NOMEM;
+	snprintf(ps->dir, sizeof(ps->dir), "%s/paysim", data_dir);
+	if (mkdir(ps->dir, 0700) != 0 && errno != EEXIST) {
+		rp_buf_printf(err, "paysim: cannot create %s: %s", ps->dir,
+		    strerror(errno));
+		free(ps);
+		return RP_E_IO;
+	}
+	r = rp_paysim_secrets_load(ps, err);
+	rp_paysim_secrets_free(ps);
+	free(ps);
+	return r;
 }
 
 void

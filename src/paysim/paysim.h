@@ -131,4 +131,12 @@ bool rp_paysim_luhn(const char *digits, size_t n);
  */
 int rp_paysim_cmd(const struct rp_conf *conf, int argc, char **argv);
 
+/*
+ * Makes the sandbox's secrets in DATA/paysim if missing (api.secret and
+ * webhook.secret 0640, publishable.key 0644, card.key 0600), so that serve's
+ * parent can give each file to its reader before any child starts.
+ */
+int rp_paysim_secrets_prepare(const char *data_dir, struct rp_buf *err)
+    RP_WARN_UNUSED;
+
 #endif

@@ -108,7 +108,7 @@ known_type(uint32_t t)
 {
 	switch (t) {
 	case RP_MSG_READY: case RP_MSG_ACCESS: case RP_MSG_STOP:
-	case RP_MSG_PING: case RP_MSG_PONG:
+	case RP_MSG_PING: case RP_MSG_PONG: case RP_MSG_SANDBOX:
 	case RP_MSG_PEER_REGISTER: case RP_MSG_PEER_FORGET:
 	case RP_MSG_LOG_APPEND: case RP_MSG_LOG_DURABLE: case RP_MSG_LOG_FAILED:
 	case RP_MSG_VAULT_HELLO: case RP_MSG_VAULT_PUT: case RP_MSG_VAULT_GET:

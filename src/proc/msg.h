@@ -33,6 +33,8 @@ enum rp_msg_type {
 	RP_MSG_STOP = 3,	/* parent → child: shut down cleanly */
 	RP_MSG_PING = 4,	/* either way: u64 nonce */
 	RP_MSG_PONG = 5,	/* reply: the same u64 nonce */
+	RP_MSG_SANDBOX = 6,	/* child → parent: u32 syscall a seccomp
+				 * violation trapped (then it dies) */
 
 	/* parent → a service (vault, log writer): who its clients are */
 	RP_MSG_PEER_REGISTER = 10,	/* u32 pid, u32 kind, u32 index */

@@ -22,6 +22,10 @@
 #include "proc/child.h"
 #include "proc/proc.h"
 #include "proc/msg.h"
+#include "proc/sandbox.h"
+#include "util/proctitle.h"
+#include "mail/mail.h"
+#include "waf/waf.h"
 #include "util/log.h"
 #include "alog/writer.h"
 #include "ips/ips.h"
@@ -32,6 +36,7 @@
 #include "witness/witness.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -53,9 +58,11 @@
  * Numbering shared with READY and PEER_REGISTER (docs/access-log.md); 4 is
  * the operator's (not a child).
  */
-enum child_kind { CHILD_WEB = 0, CHILD_VAULT = 1, CHILD_ALOG = 2,
-    CHILD_WITNESS = 3, CHILD_MAIL = 5, CHILD_PAYLINK = 6, CHILD_PAYSIM = 7,
-    CHILD_IPS = 8, CHILD_NFT = 9 };
+enum child_kind { CHILD_WEB = RP_KIND_WEB, CHILD_VAULT = RP_KIND_VAULT,
+    CHILD_ALOG = RP_KIND_ALOG, CHILD_WITNESS = RP_KIND_WITNESS,
+    CHILD_MAIL = RP_KIND_MAIL, CHILD_PAYLINK = RP_KIND_PAYLINK,
+    CHILD_PAYSIM = RP_KIND_PAYSIM, CHILD_IPS = RP_KIND_IPS,
+    CHILD_NFT = RP_KIND_NFT };
 
 _Static_assert(CHILD_PAYLINK == RP_PAYLINK_KIND, "paylink kind numbering");
 _Static_assert(CHILD_IPS == RP_IPS_KIND && CHILD_NFT == RP_IPS_NFT_KIND,
@@ -74,6 +81,7 @@ struct child {
 	uint64_t restart_at;	/* monotonic ms; 0 = not pending */
 	uint64_t window_start;	/* crash accounting */
 	unsigned window_restarts;
+	int violation;		/* syscall a seccomp trap reported; -1 none */
 };
 
 struct parent {
@@ -162,13 +170,18 @@ paysim_child(const struct rp_conf *conf, int fd)
 }
 
 /*
- * Child side of a fork: keep only our socket, the listening socket and the
- * operational log; restore signals; never return.
+ * Child side of a fork, the one start-up path of every kind: keep only our
+ * socket, the listening socket and the operational log; restore signals;
+ * drop to the kind's user and confine it (proc/sandbox.h) — all before
+ * the first untrusted byte — set the title; run the kind; never return.
+ * A sandbox step that fails is fatal: exit status 3, reason in the log.
  */
 RP_NORETURN static void
 child_main(struct parent *pp, struct child *c, int fd)
 {
+	static struct rp_conf cc;	/* the child's view: paths relative */
 	char name[32];
+	struct rp_buf err;
 	sigset_t all;
 	unsigned i;
 	int status = 1;
@@ -189,41 +202,73 @@ child_main(struct parent *pp, struct child *c, int fd)
 	snprintf(name, sizeof(name), "%s/%u", kind_names[c->kind], c->index);
 	rp_log_set_proc(name);
 	rp_log_set_tee(-1);
-	if (c->kind != CHILD_WEB)
+	if (c->kind != CHILD_WEB) {
 		close(pp->listen_fd);	/* only web workers accept requests */
+		rp_waf_security_log_close();	/* ... and write WAF events */
+	}
 	/* Only the nftables helper may change the firewall (when serve runs
 	 * as root); the web workers above all must not keep CAP_NET_ADMIN. */
 	if (c->kind != CHILD_NFT && rp_ips_drop_net_admin() != 0)
 		rp_fatal("cannot drop CAP_NET_ADMIN");
+	cc = *pp->conf;
+	rp_buf_init(&err, 4096);
+	/*
+	 * The WAF's rules are configuration, not input: a worker parses them
+	 * before it drops (they may live anywhere the operator put them),
+	 * and its sandbox then needs no access to them at all.
+	 */
+	if (c->kind == CHILD_WEB && rp_waf_init(pp->conf, &err) != 0) {
+		rp_log_error("%s: WAF: %s", name, err.d ? err.d : "cannot start");
+		_exit(1);
+	}
+	if (rp_sandbox_enter(&cc, c->kind, fd, &err) != 0) {
+		rp_log_error("%s: sandbox: %s; not starting", name,
+		    err.d ? err.d : "failed");
+		_exit(3);
+	}
+	rp_buf_release(&err);
+	/* We are in the data directory now: every path is relative to it. */
+	snprintf(cc.data_dir, sizeof(cc.data_dir), ".");
+	if (c->kind == CHILD_WEB || c->kind == CHILD_MAIL)
+		rp_proctitle_set("rentport: %s %u", rp_kind_title(c->kind),
+		    c->index);
+	else
+		rp_proctitle_set("rentport: %s", rp_kind_title(c->kind));
 	switch (c->kind) {
 	case CHILD_WEB:
-		status = rp_web_run(pp->conf, pp->listen_fd, fd, c->index,
+		status = rp_web_run(&cc, pp->listen_fd, fd, c->index,
 		    pp->metrics);
 		break;
 	case CHILD_VAULT:
-		status = rp_vault_run(pp->conf, fd);
+		status = rp_vault_run(&cc, fd);
 		break;
 	case CHILD_ALOG:
-		status = rp_alog_writer_run(pp->conf, fd);
+		status = rp_alog_writer_run(&cc, fd);
 		break;
 	case CHILD_WITNESS:
-		status = rp_witness_run(pp->conf, fd);
+		status = rp_witness_run(&cc, fd);
 		break;
 	case CHILD_MAIL:
-		status = rp_mailer_main(pp->conf, fd);
+		status = rp_mailer_main(&cc, fd);
 		break;
 	case CHILD_PAYLINK:
-		status = rp_paylink_main(pp->conf, fd);
+		status = rp_paylink_main(&cc, fd);
 		break;
 	case CHILD_PAYSIM:
-		status = paysim_child(pp->conf, fd);
+		status = paysim_child(&cc, fd);
 		break;
 	case CHILD_IPS:
-		status = rp_ips_main(pp->conf, fd);
+		status = rp_ips_main(&cc, fd);
 		break;
-	case CHILD_NFT:
-		status = rp_ips_exec_helper(pp->conf, fd, 0, NULL);
+	case CHILD_NFT: {
+		/* its one client: the ips child, under its own user */
+		char arg[40], *args[1] = { arg };
+
+		snprintf(arg, sizeof(arg), "--peer-uid=%ld",
+		    (long)rp_sandbox_uid(RP_KIND_IPS));
+		status = rp_ips_exec_helper(&cc, fd, 1, args);
 		break;
+	}
 	}
 	_exit(status);
 }
@@ -324,6 +369,7 @@ spawn(struct parent *pp, struct child *c)
 	c->pid = pid;
 	c->fd = sv[0];
 	c->restart_at = 0;
+	c->violation = -1;
 	rp_log_info("started %s/%u as pid %ld", kind_names[c->kind], c->index,
 	    (long)pid);
 	register_child(pp, c);
@@ -418,6 +464,20 @@ handle_child_input(struct parent *pp, struct child *c)
 				return;
 			}
 			break;
+		case RP_MSG_SANDBOX:
+			/* The child's SIGSYS handler: a trapped syscall.  It
+			 * dies right after; the restart line names the call. */
+			if (rp_msg_get_u32(&m, &kind) != 0 ||
+			    rp_msg_end(&m) != 0) {
+				reject_peer(pp, c, "malformed SANDBOX");
+				return;
+			}
+			c->violation = (int)(kind & 0xffff);
+			rp_log_error("%s/%u (pid %ld): seccomp violation: syscall "
+			    "%u (%s)", kind_names[c->kind], c->index,
+			    (long)c->pid, kind & 0xffff,
+			    rp_sandbox_syscall_name(kind & 0xffff));
+			break;
 		case RP_MSG_READY:
 			if (rp_msg_get_u32(&m, &kind) != 0 ||
 			    rp_msg_get_u32(&m, &index) != 0 ||
@@ -436,10 +496,18 @@ handle_child_input(struct parent *pp, struct child *c)
 }
 
 static void
-describe_exit(int status, char *buf, size_t n)
+describe_exit(const struct child *c, int status, char *buf, size_t n)
 {
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS &&
+	    c->violation >= 0)
+		snprintf(buf, n, "killed by signal %d (seccomp violation: "
+		    "syscall %d %s)", WTERMSIG(status), c->violation,
+		    rp_sandbox_syscall_name((unsigned)c->violation));
+	else if (WIFSIGNALED(status))
 		snprintf(buf, n, "killed by signal %d", WTERMSIG(status));
+	else if (WEXITSTATUS(status) == 3)
+		snprintf(buf, n, "exited with status 3 (sandbox set-up "
+		    "failed: see the line before)");
 	else
 		snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
 }
@@ -447,7 +515,7 @@ describe_exit(int status, char *buf, size_t n)
 static void
 reap(struct parent *pp)
 {
-	char how[64];
+	char how[160];
 	pid_t pid;
 	int status;
 	unsigned i;
@@ -470,7 +538,8 @@ reap(struct parent *pp)
 					close(c->fd);
 				c->fd = -1;
 			}
-			describe_exit(status, how, sizeof(how));
+			describe_exit(c, status, how, sizeof(how));
+			c->violation = -1;
 			if (pp->stopping) {
 				rp_log_info("%s/%u (pid %ld) %s",
 				    kind_names[c->kind], c->index, (long)pid, how);
@@ -669,6 +738,7 @@ add_child(struct parent *pp, enum child_kind kind, unsigned index)
 	c->kind = kind;
 	c->index = index;
 	c->fd = -1;
+	c->violation = -1;
 }
 
 int
@@ -682,6 +752,9 @@ rp_proc_serve(const struct rp_conf *conf)
 
 	if ((pp = calloc(1, sizeof(*pp))) == NULL)
 		rp_fatal("out of memory");
+	rp_proctitle_set("rentport: parent");
+	if (sodium_init() < 0)
+		rp_fatal("cannot initialise libsodium");
 	pp->conf = conf;
 	pp->listen_fd = pp->sig_fd = pp->access_fd = pp->oplog_fd = -1;
 	snprintf(path, sizeof(path), "%s/log", conf->data_dir);
@@ -695,6 +768,27 @@ rp_proc_serve(const struct rp_conf *conf)
 	rp_log_set_tee(isatty(2) ? 2 : -1);
 	rp_log_set_proc("parent");
 	rp_log_set_level((enum rp_log_level)conf->log_level);
+	{
+		struct rp_buf e;
+
+		rp_buf_init(&e, 512);
+		if (rp_sandbox_init(&e) != 0)
+			rp_fatal("%s", e.d ? e.d : "privilege separation");
+		rp_buf_release(&e);
+	}
+	if (rp_sandbox_landlock_abi() <= 0)
+		rp_log_warn("this kernel has no landlock: children are "
+		    "confined by their users and seccomp only");
+	if (rp_sandbox_privileged())
+		rp_log_info("privilege separation: each process kind runs as "
+		    "its own user (rentport-web, rentport-vault, ...), with "
+		    "seccomp, landlock ABI %d and no core dumps",
+		    rp_sandbox_landlock_abi());
+	else
+		rp_log_warn("privilege separation: not started as root, so "
+		    "every child runs as uid %ld; each is still confined by "
+		    "landlock (ABI %d) and seccomp and is not dumpable",
+		    (long)getuid(), rp_sandbox_landlock_abi());
 
 	/*
 	 * Open the core store once before forking, so its migrations are
@@ -710,7 +804,38 @@ rp_proc_serve(const struct rp_conf *conf)
 		rp_store_free(st);
 	}
 
+	/*
+	 * What the children will need and may not make themselves: the
+	 * outbox's files (the web workers enqueue), the WAF's rules and the
+	 * security log (workers only read and append), the operator token
+	 * (root's alone; the vault gets its hash).  Then every subtree of the
+	 * data directory goes to its holder (proc/sandbox.c).
+	 */
 	rp_buf_init(&err, 512);
+	{
+		struct rp_mail_outbox *ob;
+		char waf[RP_CONF_PATH_MAX + 8];
+
+		if (rp_mail_outbox_open(conf->data_dir, &ob) != 0)
+			rp_fatal("cannot open the mail outbox in %s",
+			    conf->data_dir);
+		rp_mail_outbox_close(ob);
+		snprintf(waf, sizeof(waf), "%s/waf", conf->data_dir);
+		if (conf->waf_mode != RP_CONF_WAF_OFF && conf->waf_rules[0] ==
+		    '\0' && rp_waf_write_rules(waf, &err) != 0)
+			rp_fatal("%s", err.d ? err.d : "cannot write WAF rules");
+		if (rp_waf_security_log_open(conf->data_dir) != 0)
+			rp_fatal("cannot open %s/log/security.log: %s",
+			    conf->data_dir, strerror(errno));
+		if (conf->paysim_local &&
+		    rp_paysim_secrets_prepare(conf->data_dir, &err) != 0)
+			rp_fatal("%s", err.d ? err.d : "paysim secrets");
+		if (rp_vault_operator_prepare(conf->data_dir) != 0)
+			rp_fatal("cannot prepare %s/vault/operator.token",
+			    conf->data_dir);
+	}
+	if (rp_sandbox_prepare_data(conf->data_dir, &err) != 0)
+		rp_fatal("%s", err.d ? err.d : "cannot prepare the data directory");
 	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen");
 	rp_buf_release(&err);

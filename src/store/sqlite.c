@@ -775,6 +775,15 @@ rp_store_sqlite_open(const char *data_dir, const struct rp_store_ops **ops,
 	}
 	sqlite3_extended_result_codes(be->db, 1);
 	sqlite3_busy_timeout(be->db, 5000);
+	/* The -wal and -shm files stay when the last connection closes:
+	 * serve prepares their owner and mode once, before the children
+	 * (proc/sandbox.c), who may not create files beside core.db. */
+	{
+		int one = 1;
+
+		(void)sqlite3_file_control(be->db, "main",
+		    SQLITE_FCNTL_PERSIST_WAL, &one);
+	}
 	/* WAL must really be on: the pragma answers with the mode it got. */
 	if (sqlite3_prepare_v2(be->db, "PRAGMA journal_mode = WAL", -1, &s,
 	    NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW ||
@@ -786,7 +795,9 @@ rp_store_sqlite_open(const char *data_dir, const struct rp_store_ops **ops,
 	}
 	sqlite3_finalize(s);		/* no statement may stay active */
 	s = NULL;
-	if ((r = exec(be, "PRAGMA foreign_keys = ON")) != 0 ||
+	/* Temporary tables and sorts in memory: no temporary files. */
+	if ((r = exec(be, "PRAGMA temp_store = MEMORY")) != 0 ||
+	    (r = exec(be, "PRAGMA foreign_keys = ON")) != 0 ||
 	    (r = exec(be, "PRAGMA synchronous = NORMAL")) != 0 ||
 	    (r = migrate(be)) != 0)
 		goto out;

@@ -567,6 +567,10 @@ static bool
 in_scope(struct rp_vault *v, const struct vk_rule *rule,
     const struct rp_vault_caller *c, uint64_t id, uint32_t tenant)
 {
+	/* A web worker reads only the traveller of the order in hand. */
+	if (c->order_bound && (c->scope_order[0] == '\0' ||
+	    !linked(v, c->scope_order, id)))
+		return false;
 	switch (rule->scope) {
 	case VK_SCOPE_ANY:
 		return true;

@@ -126,6 +126,61 @@ load_secret(const char *dir, const char *name, unsigned char *out, size_t n,
 	return r;
 }
 
+/*
+ * The operator token is the operator's (root's, under serve): the vault
+ * keeps only its hash, operator.hash, and compares hashes.  Makes the token
+ * (if missing) and the hash (if missing) from it; where the token cannot be
+ * read (a vault dropped to its user), the hash must be there already.
+ */
+static void
+token_hash(const unsigned char raw[32], unsigned char out[32])
+{
+	crypto_generichash(out, 32, raw, 32, (const unsigned char *)
+	    "rentport operator token", 23);
+}
+
+static int
+operator_hash_load(const char *dir, unsigned char hash[32])
+{
+	unsigned char raw[32];
+	char hex[65];
+	int r;
+
+	/* the hash as stored: hex of 32 bytes, never created at random */
+	{
+		char path[1200];
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/operator.hash", dir);
+		if (stat(path, &sb) == 0)
+			return load_secret(dir, "operator.hash", hash, 32, true);
+	}
+	if ((r = load_secret(dir, "operator.token", raw, sizeof(raw),
+	    true)) != 0)
+		return r;
+	token_hash(raw, hash);
+	sodium_memzero(raw, sizeof(raw));
+	sodium_bin2hex(hex, sizeof(hex), hash, 32);
+	r = vk_write_atomic(dir, "operator.hash", hex, 64);
+	sodium_memzero(hex, sizeof(hex));
+	return r;
+}
+
+int
+rp_vault_operator_prepare(const char *data_dir)
+{
+	unsigned char hash[32];
+	char dir[1200];
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/vault", data_dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return RP_E_IO;
+	r = operator_hash_load(dir, hash);
+	sodium_memzero(hash, sizeof(hash));
+	return r;
+}
+
 int
 vk_keys_load(struct rp_vault *v)
 {
@@ -133,8 +188,7 @@ vk_keys_load(struct rp_vault *v)
 
 	if ((r = load_secret(v->dir, "master.key", v->sec->master, VK_KEY,
 	    false)) != 0 ||
-	    (r = load_secret(v->dir, "operator.token", v->sec->token,
-	    sizeof(v->sec->token), true)) != 0)
+	    (r = operator_hash_load(v->dir, v->sec->token)) != 0)
 		return r;
 	crypto_kdf_derive_from_key(v->sec->bi_key, VK_KEY, KDF_BLIND, KDF_CTX,
 	    v->sec->master);
@@ -156,7 +210,13 @@ rp_vault_token_ok(const struct rp_vault *v, struct rp_str token)
 		sodium_memzero(raw, sizeof(raw));
 		return false;
 	}
-	ok = sodium_memcmp(raw, v->sec->token, sizeof(raw)) == 0;
+	{
+		unsigned char h[32];
+
+		token_hash(raw, h);
+		ok = sodium_memcmp(h, v->sec->token, sizeof(h)) == 0;
+		sodium_memzero(h, sizeof(h));
+	}
 	sodium_memzero(raw, sizeof(raw));
 	return ok;
 }

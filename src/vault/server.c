@@ -127,8 +127,10 @@ listen_on(struct server *s)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(dir, sizeof(dir), "%s/run", s->conf->data_dir);
+	/* run/ is serve's (root's, shared by the socket users): made here
+	 * only when the vault runs alone. */
 	if ((mkdir(s->conf->data_dir, 0750) != 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0700) != 0 && errno != EEXIST) || chmod(dir, 0700) != 0) {
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
 		rp_log_error("vault: cannot create %s: %s", dir, strerror(errno));
 		return RP_E_IO;
 	}
@@ -142,7 +144,7 @@ listen_on(struct server *s)
 	    0)) < 0)
 		return RP_E_IO;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(sa.sun_path, 0600) != 0 || listen(fd, 128) != 0) {
+	    chmod(sa.sun_path, 0660) != 0 || listen(fd, 128) != 0) {
 		rp_log_error("vault: cannot listen on %s: %s", sa.sun_path,
 		    strerror(errno));
 		close(fd);
@@ -359,11 +361,11 @@ role_allowed(enum client_class cls, unsigned role)
 {
 	switch (cls) {
 	case CL_WEB:
-		/* Not mailer: a web worker has no reason to read addresses
-		 * for mail; only the mailer process sends it. */
+		/* The web tier's roles alone: not mailer (only the mailer
+		 * process sends mail), and no staff role — those need an
+		 * identity the vault can verify, not a worker's word. */
 		return role == RP_ROLE_PUBLIC_WEB ||
-		    role == RP_ROLE_CORPORATE_WEB || role == RP_ROLE_COUNTER ||
-		    role == RP_ROLE_BACKOFFICE || role == RP_ROLE_CLIENT_ADMIN;
+		    role == RP_ROLE_CORPORATE_WEB;
 	case CL_MAILER:
 		return role == RP_ROLE_MAILER;
 	case CL_OPERATOR:
@@ -455,6 +457,7 @@ handle_request(struct server *s, unsigned ci)
 	struct client *c = &s->clients[ci];
 	struct rp_vault_req *q = &s->req;
 	struct rp_vault_op *op = NULL;
+	bool web_ok = true;
 	int r;
 
 	if (q->type == RP_MSG_VAULT_HELLO) {
@@ -495,9 +498,17 @@ handle_request(struct server *s, unsigned ci)
 		    (long)c->pid);
 		break;
 	}
-	if (!role_allowed(c->cls, q->caller.role)) {
-		rp_log_warn("vault: pid %ld may not use role %u; refused",
-		    (long)c->pid, q->caller.role);
+	/* A web worker: one record per get, bound to the order it serves;
+	 * no search, no erasure. */
+	if (c->cls == CL_WEB) {
+		q->caller.order_bound = true;
+		web_ok = (q->type == RP_MSG_VAULT_GET && q->nids == 1 &&
+		    q->caller.scope_order[0] != '\0') ||
+		    q->type == RP_MSG_VAULT_PUT;
+	}
+	if (!role_allowed(c->cls, q->caller.role) || !web_ok) {
+		rp_log_warn("vault: pid %ld may not use role %u (or that "
+		    "request); refused", (long)c->pid, q->caller.role);
 		if (q->caller.role >= RP_ROLE_MAX)
 			q->caller.role = RP_ROLE_NONE;
 		if (q->caller.actor[0] == '\0')

@@ -132,6 +132,9 @@ struct rp_vault_caller {
 	uint8_t request_id[16];			/* zeros if none */
 	uint32_t tenant;			/* caller's tenant; 0 none */
 	char scope_order[RP_VAULT_ORDER_MAX + 1]; /* "" none */
+	/* Set by the vault server for a web worker peer (never decoded from
+	 * a request): every record must be linked to scope_order. */
+	bool order_bound;
 };
 
 /*
@@ -201,6 +204,14 @@ void rp_vault_free(struct rp_vault *v);		/* NULL-safe; wipes keys */
 
 /* Constant-time check of a presented operator token (hex text). */
 bool rp_vault_token_ok(const struct rp_vault *v, struct rp_str token);
+
+/*
+ * Makes DATA/vault/operator.token (if missing: 32 random bytes, hex, 0600)
+ * and DATA/vault/operator.hash (the vault keeps only the hash).  serve's
+ * parent calls it as root before the vault starts, so the token stays
+ * root's.  0 or RP_E_IO / RP_E_STATE (a file of the wrong mode or size).
+ */
+int rp_vault_operator_prepare(const char *data_dir) RP_WARN_UNUSED;
 
 /*
  * Reads DATA/vault/operator.token into out (NUL-terminated hex) for

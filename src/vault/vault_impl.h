@@ -26,7 +26,7 @@ struct vk_secrets {
 	unsigned char master[VK_KEY];
 	unsigned char bi_key[VK_KEY];		/* blind indexes */
 	unsigned char pn_key[VK_KEY];		/* log pseudonyms */
-	unsigned char token[32];		/* operator token (raw) */
+	unsigned char token[32];		/* hash of the operator token */
 	unsigned char tenant_key[VK_MAX_TENANT_CACHE][VK_KEY];
 	/* scratch for one record's plaintext and data key; wiped after use */
 	unsigned char pt[VK_PT_MAX];

@@ -43,6 +43,7 @@ static struct {
 	RulesSet *rs;
 	bool on, detect, response;
 	int sec_fd;
+	bool rules_written;	/* by rp_waf_write_rules in this process */
 	unsigned paranoia, threshold, out_threshold;
 } g = { .sec_fd = -1 };
 
@@ -161,6 +162,7 @@ rp_waf_write_rules(const char *dir, struct rp_buf *err)
 		    err)) != 0)
 			return r;
 	}
+	g.rules_written = true;
 	return 0;
 }
 
@@ -296,6 +298,30 @@ add_text(const char *what, const char *text, struct rp_buf *err)
 }
 
 int
+rp_waf_security_log_open(const char *data_dir)
+{
+	char path[RP_CONF_PATH_MAX + 32];
+
+	if (g.sec_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/log", data_dir);
+	(void)mkdir(path, 0750);
+	snprintf(path, sizeof(path), "%s/log/security.log", data_dir);
+	if ((g.sec_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640)) < 0)
+		return RP_E_IO;
+	return 0;
+}
+
+void
+rp_waf_security_log_close(void)
+{
+	if (g.sec_fd >= 0)
+		close(g.sec_fd);
+	g.sec_fd = -1;
+}
+
+int
 rp_waf_init(const struct rp_conf *c, struct rp_buf *err)
 {
 	char dir[RP_CONF_PATH_MAX + 16], main_conf[RP_CONF_PATH_MAX + 32];
@@ -306,19 +332,19 @@ rp_waf_init(const struct rp_conf *c, struct rp_buf *err)
 
 	if (c->waf_mode == RP_CONF_WAF_OFF)
 		return 0;
+	if (g.rs != NULL)
+		return 0;	/* loaded already (serve: before the sandbox) */
 	if (c->waf_rules[0] != '\0')
 		snprintf(main_conf, sizeof(main_conf), "%s", c->waf_rules);
 	else {
 		snprintf(dir, sizeof(dir), "%s/waf", c->data_dir);
-		if ((r = rp_waf_write_rules(dir, err)) != 0)
+		/* Under serve the parent wrote them (workers may not). */
+		if (!g.rules_written && (r = rp_waf_write_rules(dir, err)) != 0)
 			return r;
 		snprintf(main_conf, sizeof(main_conf), "%s/main.conf", dir);
 	}
-	snprintf(path, sizeof(path), "%s/log", c->data_dir);
-	(void)mkdir(path, 0750);
-	snprintf(path, sizeof(path), "%s/log/security.log", c->data_dir);
-	if ((g.sec_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0640)) < 0) {
+	if (g.sec_fd < 0 && (r = rp_waf_security_log_open(c->data_dir)) != 0) {
+		snprintf(path, sizeof(path), "%s/log/security.log", c->data_dir);
 		rp_buf_printf(err, "cannot open %s: %s", path, strerror(errno));
 		return RP_E_IO;
 	}

@@ -38,6 +38,14 @@
 struct rp_waf_tx;
 
 /*
+ * Opens DATA/log/security.log for the WAF's event lines (once; serve's
+ * parent does it before fork, so workers need not open files in log/).
+ * 0 or RP_E_IO (errno set).  _close: in children that write no events.
+ */
+int rp_waf_security_log_open(const char *data_dir) RP_WARN_UNUSED;
+void rp_waf_security_log_close(void);
+
+/*
  * Loads the rules (no-op when waf_mode is off): writes the embedded rules
  * to DATA/waf/ (unless waf_rules names a file), parses them, opens
  * DATA/log/security.log.  0, or an error with a message in err.

@@ -388,9 +388,11 @@ main(void)
 	    RP_VAULT_PEER_WEB, 3, 3), 0, "register the test as web worker 3");
 	usleep(20000);
 
-	/* a registered web worker */
+	/* a registered web worker: the web tier's roles, one record per get,
+	 * bound to the order in hand — and nothing else */
 	is_int(rp_vault_client_connect(dir, NULL, &vc), 0, "connect");
-	caller(&c, RP_ROLE_BACKOFFICE, "support");
+	caller(&c, RP_ROLE_PUBLIC_WEB, "order_new");
+	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
 	p.f[RP_VF_NAME] = rp_str_c("伊藤 美咲");
 	p.f[RP_VF_KANA] = rp_str_c("イトウ ミサキ");
 	p.f[RP_VF_EMAIL] = rp_str_c("misaki.ito@example.org");
@@ -405,33 +407,46 @@ main(void)
 	ok(fw_entries(&f, &action, node) == before + 1 && action == RP_ALOG_PUT,
 	    "put logged before the answer");
 	is_str(node, "web/3", "node from the registry, not the request");
-	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_ALL, rec), 0, "get");
+	caller(&c, RP_ROLE_PUBLIC_WEB, "order_view");
+	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
+	    RP_FIELD_ADDRESS | RP_FIELD_PHONE, rec), 0, "get");
 	ok(rp_str_eq_c(rec[0].f[RP_VF_NAME], "伊藤 美咲") &&
 	    rp_str_eq_c(rec[0].f[RP_VF_ADDRESS], "北海道札幌市中央区北1条西2丁目") &&
 	    rp_str_eq_c(rec[0].f[RP_VF_PHONE], "080-5555-6666"), "round trip");
 	rp_vault_record_release(&rec[0]);
 	ok(fw_entries(&f, &action, NULL) == before + 2 && action == RP_ALOG_GET,
 	    "get logged");
-	is_int(rp_vault_client_put(vc, &c, &p, 0, NULL, 0, &id2), 0, "put 2");
-	ids[0] = id; ids[1] = id2; ids[2] = 424242;
-	is_int(rp_vault_client_get(vc, &c, ids, 3, RP_FIELD_EMAIL, rec), 0,
-	    "batch get");
-	ok(rec[0].status == 0 && rec[1].status == 0 &&
-	    rec[2].status == RP_E_NOTFOUND &&
-	    rp_str_eq_c(rec[1].f[RP_VF_EMAIL], "misaki.ito@example.org") &&
-	    rec[1].f[RP_VF_NAME].n == 0, "batch contents and statuses");
-	for (int i = 0; i < 3; i++)
-		rp_vault_record_release(&rec[i]);
+	ids[0] = id; ids[1] = id;
+	before = fw_entries(&f, NULL, NULL);
+	is_int(rp_vault_client_get(vc, &c, ids, 2, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "a web worker gets one record per request");
+	ok(fw_entries(&f, &action, node) == before + 1 &&
+	    action == RP_ALOG_REFUSED && strcmp(node, "web/3") == 0,
+	    "the batch refusal is logged with the worker's node");
+	c.scope_order[0] = '\0';
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "a web worker's get names its order");
+	caller(&c, RP_ROLE_CORPORATE_WEB, "order_view");
+	c.tenant = 1;
+	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00002");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "... and only a traveller linked to that order");
+	caller(&c, RP_ROLE_BACKOFFICE, "support");
+	before = fw_entries(&f, NULL, NULL);
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_ALL, rec),
+	    RP_E_DENIED, "a web worker may not claim the back office's role");
+	ok(rec[0].mem == NULL, "nothing released");
+	ok(fw_entries(&f, &action, node) == before + 1 &&
+	    action == RP_ALOG_REFUSED && strcmp(node, "web/3") == 0,
+	    "the back-office refusal is logged with the worker's node");
 	is_int(rp_vault_client_find(vc, &c, RP_VAULT_FIND_PHONE,
-	    rp_str_c("+81 80 5555 6666"), ids, 8, &n), 0, "find");
-	ok(n == 2 && ids[0] == id && ids[1] == id2, "both found");
-	is_int(rp_vault_client_find(vc, &c, RP_VAULT_FIND_ORDER,
-	    rp_str_c("rp-srv00001"), ids, 8, &n), 0, "find by order");
-	ok(n == 1 && ids[0] == id, "by order number");
+	    rp_str_c("+81 80 5555 6666"), ids, 8, &n), RP_E_DENIED,
+	    "a web worker may not search");
 	caller(&c, RP_ROLE_COUNTER, "counter");
 	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
 	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_ADDRESS, rec),
-	    RP_E_DENIED, "policy refusal through the process");
+	    RP_E_DENIED, "a web worker may not claim the counter's role");
 	ok(fw_entries(&f, &action, NULL) > 0 && action == RP_ALOG_REFUSED,
 	    "refusal logged");
 	caller(&c, RP_ROLE_MAILER, "mail");
@@ -449,28 +464,8 @@ main(void)
 	ok(fw_entries(&f, &action, NULL) > 0 && action == RP_ALOG_REFUSED,
 	    "logged");
 	caller(&c, RP_ROLE_BACKOFFICE, "backoffice");
-	is_int(rp_vault_client_erase(vc, &c, id2), 0, "erase");
-	is_int(rp_vault_client_get(vc, &c, &id2, 1, RP_FIELD_NAME, rec),
-	    RP_E_NOTFOUND, "erased");
-
-	/* performance (fake log writer: the vault's own cost) */
-	{
-		const char *e = getenv("RP_VAULT_BENCH");
-		size_t total = e ? (size_t)strtoul(e, NULL, 10) : 3000;
-		uint64_t bid[200];
-
-		caller(&c, RP_ROLE_BACKOFFICE, "support");
-		for (n = 0; n < 200; n++) {
-			bid[n] = 0;
-			if (rp_vault_client_put(vc, &c, &p, 0, NULL, 0, &bid[n]) != 0)
-				break;
-		}
-		is_int((long long)n, 200, "200 records for the benchmark");
-		ok(bench(vc, bid, 200, 1, total / 10 > 100 ? total / 10 : 100),
-		    "bench batch 1");
-		ok(bench(vc, bid, 200, 10, total), "bench batch 10");
-		ok(bench(vc, bid, 200, 100, total * 10), "bench batch 100");
-	}
+	is_int(rp_vault_client_erase(vc, &c, id), RP_E_DENIED,
+	    "a web worker may not erase");
 
 	/* a malformed message drops the client */
 	{
@@ -556,6 +551,48 @@ main(void)
 	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
 	is_int(rp_vault_client_get(op, &c, &id, 1, RP_FIELD_NAME, rec),
 	    RP_E_DENIED, "operator may not use a web role");
+
+	/* the operator (token): batches, searches, erasure */
+	caller(&c, RP_ROLE_BACKOFFICE, "support");
+	is_int(rp_vault_client_put(op, &c, &p, 0, NULL, 0, &id2), 0, "put 2");
+	ids[0] = id; ids[1] = id2; ids[2] = 424242;
+	is_int(rp_vault_client_get(op, &c, ids, 3, RP_FIELD_EMAIL, rec), 0,
+	    "batch get");
+	ok(rec[0].status == 0 && rec[1].status == 0 &&
+	    rec[2].status == RP_E_NOTFOUND &&
+	    rp_str_eq_c(rec[1].f[RP_VF_EMAIL], "misaki.ito@example.org") &&
+	    rec[1].f[RP_VF_NAME].n == 0, "batch contents and statuses");
+	for (int i = 0; i < 3; i++)
+		rp_vault_record_release(&rec[i]);
+	is_int(rp_vault_client_find(op, &c, RP_VAULT_FIND_PHONE,
+	    rp_str_c("+81 80 5555 6666"), ids, 8, &n), 0, "find");
+	ok(n == 2 && ids[0] == id && ids[1] == id2, "both found");
+	is_int(rp_vault_client_find(op, &c, RP_VAULT_FIND_ORDER,
+	    rp_str_c("rp-srv00001"), ids, 8, &n), 0, "find by order");
+	ok(n == 1 && ids[0] == id, "by order number");
+	caller(&c, RP_ROLE_BACKOFFICE, "backoffice");
+	is_int(rp_vault_client_erase(op, &c, id2), 0, "erase");
+	is_int(rp_vault_client_get(op, &c, &id2, 1, RP_FIELD_NAME, rec),
+	    RP_E_NOTFOUND, "erased");
+
+	/* performance (fake log writer: the vault's own cost) */
+	{
+		const char *e = getenv("RP_VAULT_BENCH");
+		size_t total = e ? (size_t)strtoul(e, NULL, 10) : 3000;
+		uint64_t bid[200];
+
+		caller(&c, RP_ROLE_BACKOFFICE, "support");
+		for (n = 0; n < 200; n++) {
+			bid[n] = 0;
+			if (rp_vault_client_put(op, &c, &p, 0, NULL, 0, &bid[n]) != 0)
+				break;
+		}
+		is_int((long long)n, 200, "200 records for the benchmark");
+		ok(bench(op, bid, 200, 1, total / 10 > 100 ? total / 10 : 100),
+		    "bench batch 1");
+		ok(bench(op, bid, 200, 10, total), "bench batch 10");
+		ok(bench(op, bid, 200, 100, total * 10), "bench batch 100");
+	}
 
 	/* the log writer fails, then goes away, then comes back */
 	caller(&c, RP_ROLE_INCIDENT, "incident");

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""
+Privilege separation, end to end, tried as an attacker would, against a
+`rentport serve` started as root (proc/sandbox.c):
+
+- every process kind runs as its own system user (ps), no child as root;
+  every child has NoNewPrivs 1 and Seccomp 2 (filter); the key holders are
+  not dumpable (the kernel then gives their /proc files to root);
+- a process with the web workers' user, in the data directory (as a
+  worker is), cannot open the vault's master key, the log signing key, the
+  payment agent secret, the witness key, the operator token or a delivered
+  mail, and cannot ptrace the vault;
+- code injected into a real web worker (gdb attaches and calls functions
+  inside it, so every call runs under the worker's own user, landlock and
+  seccomp): open() of each key fails; asking the vault for a back-office
+  read is refused, and the refusal is in the access log with the worker's
+  node; ptrace() is a seccomp violation: the worker dies of SIGSYS and the
+  parent records the restart with the syscall's name.
+Prints TAP; skips when not root (there are no users to drop to).
+"""
+import ctypes
+import grp
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
+from harness import Server, Tap  # noqa: E402
+
+T = Tap()
+ok = T.ok
+BIN = os.environ["RENTPORT_BIN"]
+
+KEYS = ["vault/master.key", "alog/key", "paysim/api.secret",
+        "paysim/webhook.secret", "witness/key", "vault/operator.token",
+        "paysim/card.key"]
+
+USERS = {"web": "rentport-web", "vault": "rentport-vault",
+         "log-writer": "rentport-alog", "witness": "rentport-witness",
+         "mailer": "rentport-mail", "paylink": "rentport-pay",
+         "paysim": "rentport-paysim", "ips": "rentport-ips"}
+KEY_HOLDERS = ("vault", "log-writer", "witness", "paylink", "paysim")
+
+
+def procs(parent):
+    """{pid: (title, uid)} of the parent's children."""
+    out = {}
+    with open("/proc/%d/task/%d/children" % (parent, parent)) as f:
+        kids = [int(x) for x in f.read().split()]
+    for p in kids:
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                title = f.read().split(b"\0")[0].decode()
+            with open("/proc/%d/status" % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        uid = int(re.search(r"^Uid:\s+(\d+)", st, re.M).group(1))
+        out[p] = (title, uid, st)
+    return out
+
+
+def kind_of(title):
+    m = re.match(r"rentport: (\S+)", title)
+    return m.group(1) if m else None
+
+
+def as_web_user(data_dir, vault_pid):
+    """Forks a child that becomes the web workers' user in the data
+    directory and tries what an attacker would; returns its findings."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        res = {}
+        try:
+            pw = pwd.getpwnam("rentport-web")
+            groups = [grp.getgrnam(g).gr_gid
+                      for g in ("rentport-core", "rentport-run")]
+            os.chdir(data_dir)
+            os.setgroups(groups)
+            os.setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid)
+            os.setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid)
+            res["uid"] = os.getuid()
+            for k in KEYS:
+                try:
+                    with open(k, "rb") as f:
+                        f.read(1)
+                    res[k] = "read"
+                except OSError as e:
+                    res[k] = e.errno
+            try:
+                os.listdir("mail/out")
+                res["mail/out"] = "listed"
+            except OSError as e:
+                res["mail/out"] = e.errno
+            try:
+                os.open("core.db", os.O_RDWR)
+                res["core.db"] = "opened"
+            except OSError as e:
+                res["core.db"] = e.errno
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long,
+                                    ctypes.c_void_p, ctypes.c_void_p]
+            rc = libc.ptrace(16, vault_pid, None, None)   # PTRACE_ATTACH
+            res["ptrace"] = ctypes.get_errno() if rc != 0 else "attached"
+        except Exception as e:  # noqa: BLE001
+            res["error"] = repr(e)
+        os.write(w, json.dumps(res).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        data += b
+    os.close(r)
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def gdb(pid, cmds):
+    """Runs gdb commands inside process pid; returns the $N = values."""
+    args = ["gdb", "-nx", "-batch", "-p", str(pid),
+            "-ex", "set confirm off", "-ex", "set pagination off",
+            "-ex", "handle SIGSYS stop print pass"]
+    for c in cmds:
+        args += ["-ex", c]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    vals = re.findall(r"^\$\d+ = (.*)$", p.stdout, re.M)
+    return vals, p.stdout + p.stderr
+
+
+def main():
+    if os.geteuid() != 0:
+        print("1..0 # SKIP not root: serve has no users to drop to")
+        return 0
+    srv = Server(workers=2)
+    srv.start()
+    try:
+        time.sleep(1.0)
+        kids = procs(srv.proc.pid)
+        by_kind = {}
+        for p, (title, uid, st) in kids.items():
+            by_kind.setdefault(kind_of(title), []).append((p, uid, st))
+        ok(set(USERS) <= set(by_kind),
+           "a process of every kind, titled (%s)" % sorted(by_kind))
+        for k, user in sorted(USERS.items()):
+            want = pwd.getpwnam(user).pw_uid
+            ok(all(uid == want for _, uid, _ in by_kind.get(k, [])) and
+               k in by_kind, "%s runs as %s" % (k, user))
+        ok(all(uid != 0 for _, uid, _ in
+               (x for v in by_kind.values() for x in v)),
+           "no child runs as root")
+        ok(all(re.search(r"^NoNewPrivs:\s+1$", st, re.M) and
+               re.search(r"^Seccomp:\s+2$", st, re.M)
+               for v in by_kind.values() for _, _, st in v),
+           "every child: NoNewPrivs 1, Seccomp 2")
+        for k in KEY_HOLDERS:
+            pids = [p for p, _, _ in by_kind.get(k, [])]
+            ok(pids and all(os.stat("/proc/%d/environ" % p).st_uid == 0
+                            for p in pids),
+               "%s (a key holder) is not dumpable" % k)
+        ok(all(os.stat("/proc/%d/environ" % p).st_uid == 0
+               for p, _, _ in by_kind.get("web", [])),
+           "web workers are not dumpable either")
+        with open(os.path.join(srv.data_dir, "log", "rentport.log")) as f:
+            log = f.read()
+        ok("privilege separation: each process kind runs as its own user"
+           in log, "serve says how it separates")
+
+        # --- a process with the web workers' user -------------------------
+        vault_pid = by_kind["vault"][0][0]
+        res = as_web_user(srv.data_dir, vault_pid)
+        ok(res.get("uid") == pwd.getpwnam("rentport-web").pw_uid,
+           "the attacker runs as rentport-web (%s)" % res.get("error", ""))
+        for k in KEYS:
+            ok(os.path.exists(os.path.join(srv.data_dir, k)) and
+               res.get(k) == 13, "as rentport-web: %s cannot be opened (%s)"
+               % (k, res.get(k)))
+        ok(res.get("mail/out") == 13, "as rentport-web: delivered mail "
+           "cannot be listed")
+        ok(res.get("core.db") == "opened", "as rentport-web: the core store "
+           "opens (the web tier writes orders; it holds no personal data)")
+        ok(res.get("ptrace") == 1, "as rentport-web: ptrace of the vault "
+           "fails with EPERM (%s)" % res.get("ptrace"))
+
+        # --- code injected into a real web worker ---------------------------
+        if shutil.which("gdb") is None:
+            ok(False, "gdb is installed (scripts/install-deps.sh)")
+            return 1
+        victim = by_kind["web"][0][0]
+        cmds = []
+        for k in KEYS:
+            cmds.append('call (int)open("%s", 0)' % k)
+            cmds.append("call (int)*(int *)__errno_location()")
+        cmds += [
+            'set $c = (struct rp_vault_caller *)(void *)calloc(1, '
+            'sizeof(struct rp_vault_caller))',
+            'call (int)rp_vault_caller_init($c, "backoffice", "web", '
+            '"staff:intruder", "support")',
+            'set $rec = (struct rp_vault_record *)(void *)calloc(4, '
+            'sizeof(struct rp_vault_record))',
+            "call (int)rp_web_vault_get($c, 1, 0xffff, $rec)",
+            "call (long)ptrace(16, %d, 0, 0)" % vault_pid,
+        ]
+        vals, out = gdb(victim, cmds)
+        n = 2 * len(KEYS)
+        if len(vals) < n + 2:
+            print("# " + out[-3000:].replace("\n", "\n# "))
+        for i, k in enumerate(KEYS):
+            got = vals[2 * i:2 * i + 2]
+            ok(len(got) == 2 and got[0] == "-1" and got[1] in ("13", "1"),
+               "inside web worker: open(%s) fails (%s)" % (k, got))
+        ok(len(vals) > n + 1 and vals[n] == "0" and vals[n + 1] == "-13",
+           "inside web worker: a back-office read is refused by the vault "
+           "(RP_E_DENIED: %s)" % vals[n:n + 2])
+        # the refusal is in the access log, with the worker's node
+        deadline = time.time() + 10
+        found = None
+        while time.time() < deadline and found is None:
+            p = subprocess.run([BIN, "log", "show", "--json", "--role",
+                                "backoffice", "--data-dir=" + srv.data_dir],
+                               capture_output=True, text=True, timeout=60)
+            for line in p.stdout.splitlines():
+                line = line.strip().rstrip(",")
+                if not line.startswith("{"):
+                    continue
+                e = json.loads(line)
+                if (e.get("actor") == "staff:intruder" and
+                        e.get("node", "").startswith("web/")):
+                    found = e
+            if found is None:
+                time.sleep(0.5)
+        ok(found is not None and found.get("outcome") != "ok",
+           "the refused back-office read is in the access log with node "
+           "web/N (%s)" % (found and {k: found.get(k) for k in
+                                      ("node", "role", "outcome")}))
+        # ptrace is outside the allowlist: the worker dies of SIGSYS
+        deadline = time.time() + 15
+        line = None
+        while time.time() < deadline and line is None:
+            with open(os.path.join(srv.data_dir, "log", "rentport.log")) as f:
+                for ln in f:
+                    if ("pid %d" % victim) in ln and "seccomp violation" in ln \
+                            and "restart" in ln:
+                        line = ln.strip()
+            time.sleep(0.3)
+        ok(line is not None and "ptrace" in line,
+           "ptrace from the worker: killed, restart recorded with the "
+           "syscall (%s)" % line)
+        time.sleep(1.5)
+        kids = procs(srv.proc.pid)
+        webs = [p for p, (t, _, _) in kids.items() if kind_of(t) == "web"]
+        ok(len(webs) == 2 and victim not in webs,
+           "the worker was replaced (%s)" % webs)
+    finally:
+        srv.stop()
+    return T.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
