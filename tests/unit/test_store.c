@@ -197,6 +197,8 @@ test_numbers(void)
 	is_int(same, 0, "another key: another number for each of ids 1..200000");
 	is_int(old_hits, 0,
 	    "the old unkeyed inverse recovers none of ids 1..200000");
+	ok(old_unscramble(old_scramble(12345)) == 12345,
+	    "(the old inverse did recover ids from old numbers)");
 	old_number(12345, n2);
 	ok(rp_order_number_id(&k1, n2, &id) == 0 && id != 12345,
 	    "an old number does not decode to its old id");
