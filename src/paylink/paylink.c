@@ -792,6 +792,8 @@ rp_paylink_register_webhook(struct rp_paylink *pl, const char *url)
 	long status = 0;
 	int r;
 
+	if (body == NULL)
+		return RP_E_INVAL;	/* never a POST without its body */
 	r = agent_call(pl, "POST", "/sandbox/webhook", body, NULL, &status,
 	    &reply);
 	json_decref(body);

@@ -89,8 +89,10 @@ void rp_paylink_sig_make(struct rp_str body, const char *secret, int64_t t,
 
 /*
  * Development only: tells a sandbox agent (paysim) where to deliver
- * webhooks (POST /sandbox/webhook).  0, RP_E_AGAIN (agent not up yet) or
- * RP_E_DENIED (a real agent: configure the endpoint there instead).
+ * webhooks (POST /sandbox/webhook).  0, RP_E_AGAIN (agent not up yet),
+ * RP_E_DENIED (a real agent: configure the endpoint there instead), or
+ * RP_E_INVAL / RP_E_NOMEM / RP_E_TOOBIG (the request could not be built
+ * exactly: nothing was sent).
  */
 int rp_paylink_register_webhook(struct rp_paylink *pl, const char *url)
     RP_WARN_UNUSED;
