@@ -9,6 +9,11 @@
  * moves its order from awaiting_payment to confirmed and records the
  * agent's references on it; a decline leaves the order awaiting payment
  * (the customer may try another card: a new row, the next attempt).
+ *
+ * Fails closed: nothing goes to the agent unless the request is built
+ * exactly (agent_call_r), and nothing the agent answers is stored cut to
+ * fit or pasted into a URL unless it passes rp_paylink_id_ok (take_payment):
+ * either way the row stays unknown and is asked again with the same key.
  */
 #include "util/common.h"
 
@@ -41,6 +46,15 @@ struct rp_paylink {
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+/*
+ * The two calls whose failure used to be ignored, behind plain function
+ * pointers so tests/unit/test_paylink.c (which includes this file) can make
+ * them fail; nothing outside this file can reach them.
+ */
+static char *(*dumps_fn)(const json_t *, size_t) = json_dumps;
+static struct curl_slist *(*slist_append_fn)(struct curl_slist *,
+    const char *) = curl_slist_append;
 
 static void
 curl_init(void)
@@ -76,6 +90,21 @@ read_secret(const char *path, char *out, size_t n)
 	return 0;
 }
 
+bool
+rp_paylink_id_ok(struct rp_str s)
+{
+	if (s.n == 0 || s.n > RP_PAYLINK_ID_MAX)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		char ch = s.p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
 int
 rp_paylink_open(const struct rp_paylink_conf *c, struct rp_paylink **out)
 {
@@ -86,7 +115,12 @@ rp_paylink_open(const struct rp_paylink_conf *c, struct rp_paylink **out)
 	if ((pl = calloc(1, sizeof(*pl))) == NULL)
 		return RP_E_NOMEM;
 	pthread_once(&curl_once, curl_init);
-	snprintf(pl->agent_url, sizeof(pl->agent_url), "%s", c->agent_url);
+	if (c->agent_url == NULL || c->agent_url[0] == '\0' ||
+	    (size_t)snprintf(pl->agent_url, sizeof(pl->agent_url), "%s",
+	    c->agent_url) >= sizeof(pl->agent_url)) {
+		free(pl);
+		return RP_E_TOOBIG;	/* a cut URL would be another agent */
+	}
 	pl->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
 	if ((r = read_secret(c->secret_file, pl->secret,
 	    sizeof(pl->secret))) != 0 ||
@@ -141,61 +175,107 @@ on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * One call: method path (body may be NULL), with the key.  *status gets
- * the HTTP status (0: no answer — connection refused, timeout); *reply the
- * parsed JSON (NULL if none).  Returns 0 when an HTTP answer arrived.
+ * One call: method path (body may be NULL: no body), with the key.
+ * Nothing is sent unless the whole request — URL, headers, body and every
+ * curl option — is built exactly: a body that cannot be encoded must never
+ * go out as "{}" (or as nothing) under a real Idempotency-Key, because the
+ * agent would remember that empty request as the key's first answer.
+ * Returns RP_E_NOMEM / RP_E_TOOBIG / RP_E_INVAL when the request was not
+ * built (nothing sent); RP_E_AGAIN when it was sent but no HTTP answer
+ * came (connection refused, timeout); 0 when an answer arrived: *status
+ * gets its HTTP status, *reply the parsed JSON (NULL if none).
  */
 static int
 agent_call_r(struct rp_paylink *pl, const char *method, const char *path,
     json_t *body, const char *idem_key, long *status, json_t **reply,
     bool *replayed)
 {
-	struct curl_slist *h = NULL;
+	struct curl_slist *h = NULL, *h2;
 	char url[512], auth[SECRET_MAX + 32], idem[128];
 	struct rp_buf rb;
 	char *data = NULL;
-	CURLcode cc;
-	int r = 0;
+	CURLcode cc = CURLE_OK;
+	int r = 0, k;
 
 	*status = 0;
 	*reply = NULL;
+	if (replayed != NULL)
+		*replayed = false;
 	rp_buf_init(&rb, AGENT_REPLY_MAX);
-	snprintf(url, sizeof(url), "%s%s", pl->agent_url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pl->secret);
-	h = curl_slist_append(h, auth);
+	k = snprintf(url, sizeof(url), "%s%s", pl->agent_url, path);
+	if (k < 0 || (size_t)k >= sizeof(url)) {
+		r = RP_E_TOOBIG;
+		goto out;
+	}
+	if (body != NULL && (data = dumps_fn(body, JSON_COMPACT)) == NULL) {
+		r = RP_E_INVAL;
+		goto out;
+	}
+	k = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pl->secret);
+	h2 = k < 0 || (size_t)k >= sizeof(auth) ? NULL : slist_append_fn(h, auth);
 	sodium_memzero(auth, sizeof(auth));
-	h = curl_slist_append(h, "Content-Type: application/json");
+	if (h2 == NULL) {
+		r = RP_E_NOMEM;
+		goto out;
+	}
+	h = h2;
+	if ((h2 = slist_append_fn(h, "Content-Type: application/json")) == NULL) {
+		r = RP_E_NOMEM;
+		goto out;
+	}
+	h = h2;
 	if (idem_key != NULL) {
-		snprintf(idem, sizeof(idem), "Idempotency-Key: %s", idem_key);
-		h = curl_slist_append(h, idem);
+		k = snprintf(idem, sizeof(idem), "Idempotency-Key: %s", idem_key);
+		if (k < 0 || (size_t)k >= sizeof(idem)) {
+			r = RP_E_TOOBIG;
+			goto out;
+		}
+		if ((h2 = slist_append_fn(h, idem)) == NULL) {
+			r = RP_E_NOMEM;
+			goto out;
+		}
+		h = h2;
 	}
 	curl_easy_reset(pl->curl);
-	curl_easy_setopt(pl->curl, CURLOPT_URL, url);
-	curl_easy_setopt(pl->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(pl->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(pl->curl, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL) {
-		data = json_dumps(body, JSON_COMPACT);
-		curl_easy_setopt(pl->curl, CURLOPT_POSTFIELDS, data ? data : "{}");
+	/* the first failing option stops the chain: cc keeps its code */
+#define OPT(o, v) do {							\
+	if (cc == CURLE_OK)						\
+		cc = curl_easy_setopt(pl->curl, (o), (v));		\
+} while (0)
+	OPT(CURLOPT_URL, url);
+	OPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	OPT(CURLOPT_HTTPHEADER, h);
+	OPT(CURLOPT_CUSTOMREQUEST, method);
+	if (data != NULL) {
+		OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(data));
+		OPT(CURLOPT_POSTFIELDS, data);
 	}
-	curl_easy_setopt(pl->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(pl->curl, CURLOPT_WRITEDATA, &rb);
+	OPT(CURLOPT_WRITEFUNCTION, on_body);
+	OPT(CURLOPT_WRITEDATA, &rb);
 	if (replayed != NULL) {
-		*replayed = false;
-		curl_easy_setopt(pl->curl, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(pl->curl, CURLOPT_HEADERDATA, replayed);
+		OPT(CURLOPT_HEADERFUNCTION, on_header);
+		OPT(CURLOPT_HEADERDATA, replayed);
 	}
-	curl_easy_setopt(pl->curl, CURLOPT_CONNECTTIMEOUT_MS, pl->timeout_ms);
-	curl_easy_setopt(pl->curl, CURLOPT_TIMEOUT_MS, pl->timeout_ms);
-	curl_easy_setopt(pl->curl, CURLOPT_NOSIGNAL, 1L);
-	if ((cc = curl_easy_perform(pl->curl)) != CURLE_OK)
+	OPT(CURLOPT_CONNECTTIMEOUT_MS, pl->timeout_ms);
+	OPT(CURLOPT_TIMEOUT_MS, pl->timeout_ms);
+	OPT(CURLOPT_NOSIGNAL, 1L);
+#undef OPT
+	if (cc != CURLE_OK) {
+		r = RP_E_INVAL;
+		goto out;
+	}
+	if (curl_easy_perform(pl->curl) != CURLE_OK ||
+	    curl_easy_getinfo(pl->curl, CURLINFO_RESPONSE_CODE, status) !=
+	    CURLE_OK) {
+		*status = 0;
 		r = RP_E_AGAIN;
-	else {
-		curl_easy_getinfo(pl->curl, CURLINFO_RESPONSE_CODE, status);
-		if (rb.len > 0)
-			*reply = json_loadb(rb.d, rb.len, JSON_REJECT_DUPLICATES,
-			    NULL);
+		goto out;
 	}
+	if (rb.len > 0 && !rb.err)
+		*reply = json_loadb(rb.d, rb.len, JSON_REJECT_DUPLICATES, NULL);
+ out:
+	if (pl->curl != NULL && r != 0 && r != RP_E_AGAIN)
+		curl_easy_reset(pl->curl);	/* no half-set request left */
 	curl_slist_free_all(h);
 	free(data);
 	rp_buf_release(&rb);
@@ -218,37 +298,95 @@ jstr(json_t *o, const char *k)
 	return s != NULL ? s : "";
 }
 
-/* Copies the agent's payment object into the row (references only). */
-static void
+/*
+ * The agent's string k of o, checked and copied whole into out (n bytes):
+ * an id must pass rp_paylink_id_ok and fit; other text must be printable
+ * ASCII without spaces and fit.  Absent (or "") gives "" and 0.  Never
+ * cuts: RP_E_INVAL for anything that does not fit or does not pass, and
+ * out is then "".
+ */
+static int
+take_str(json_t *o, const char *k, bool id, char *out, size_t n)
+{
+	json_t *v = json_object_get(o, k);
+	const char *s;
+	size_t len;
+
+	out[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return RP_E_INVAL;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len == 0)
+		return 0;
+	if (len >= n || strlen(s) != len)
+		return RP_E_INVAL;
+	if (id && !rp_paylink_id_ok((struct rp_str){ s, len }))
+		return RP_E_INVAL;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return RP_E_INVAL;
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+/*
+ * Copies the agent's payment (or refund) object into the row: references
+ * only, each checked by take_str.  All or nothing: RP_E_INVAL (p unchanged)
+ * when any field is malformed or would not fit — the answer is then
+ * treated as no answer, never stored cut or pasted into a later URL.
+ */
+static int
 take_payment(struct rp_payment *p, json_t *obj)
 {
 	json_t *na = json_object_get(obj, "next_action");
 	json_t *le = json_object_get(obj, "last_error");
+	struct rp_payment q = *p;
+	char id[RP_PAYLINK_ID_MAX + 1], code[sizeof(p->decline_code)];
+	json_int_t em, ey;
+	int bad = 0;
 
-	if (jstr(obj, "id")[0] != '\0' && p->op != RP_PAY_REFUND)
-		snprintf(p->psp_id, sizeof(p->psp_id), "%s", jstr(obj, "id"));
-	snprintf(p->psp_status, sizeof(p->psp_status), "%s",
-	    jstr(obj, "status"));
-	if (jstr(obj, "brand")[0] != '\0') {
-		snprintf(p->brand, sizeof(p->brand), "%s", jstr(obj, "brand"));
-		snprintf(p->last4, sizeof(p->last4), "%s", jstr(obj, "last4"));
-		p->exp_month = (int)json_integer_value(json_object_get(obj,
-		    "exp_month"));
-		p->exp_year = (int)json_integer_value(json_object_get(obj,
-		    "exp_year"));
+	if (!json_is_object(obj))
+		return RP_E_INVAL;
+	bad |= take_str(obj, "id", true, id, sizeof(id));
+	if (id[0] != '\0' && p->op != RP_PAY_REFUND) {
+		if (strlen(id) >= sizeof(q.psp_id))
+			return RP_E_INVAL;
+		memcpy(q.psp_id, id, strlen(id) + 1);
 	}
-	if (jstr(obj, "customer")[0] != '\0')
-		snprintf(p->customer, sizeof(p->customer), "%s",
-		    jstr(obj, "customer"));
-	if (jstr(obj, "payment_method")[0] != '\0')
-		snprintf(p->payment_method, sizeof(p->payment_method), "%s",
-		    jstr(obj, "payment_method"));
+	bad |= take_str(obj, "status", true, q.psp_status, sizeof(q.psp_status));
+	if (json_string_length(json_object_get(obj, "brand")) > 0) {
+		bad |= take_str(obj, "brand", true, q.brand, sizeof(q.brand));
+		bad |= take_str(obj, "last4", false, q.last4, sizeof(q.last4));
+		if (strlen(q.last4) != 4 || strspn(q.last4, "0123456789") != 4)
+			bad = 1;
+		em = json_integer_value(json_object_get(obj, "exp_month"));
+		ey = json_integer_value(json_object_get(obj, "exp_year"));
+		if (em < 0 || em > 12 || ey < 0 || ey > 9999)
+			bad = 1;
+		q.exp_month = (int)em;
+		q.exp_year = (int)ey;
+	}
+	if (json_string_length(json_object_get(obj, "customer")) > 0)
+		bad |= take_str(obj, "customer", true, q.customer,
+		    sizeof(q.customer));
+	if (json_string_length(json_object_get(obj, "payment_method")) > 0)
+		bad |= take_str(obj, "payment_method", true, q.payment_method,
+		    sizeof(q.payment_method));
 	if (json_is_object(na))
-		snprintf(p->next_url, sizeof(p->next_url), "%s", jstr(na, "url"));
-	if (json_is_object(le))
-		snprintf(p->decline_code, sizeof(p->decline_code), "%s",
-		    jstr(le, "decline_code")[0] ? jstr(le, "decline_code") :
-		    jstr(le, "code"));
+		bad |= take_str(na, "url", false, q.next_url, sizeof(q.next_url));
+	if (json_is_object(le)) {
+		bad |= take_str(le, "decline_code", true, code, sizeof(code));
+		if (code[0] == '\0')
+			bad |= take_str(le, "code", true, code, sizeof(code));
+		memcpy(q.decline_code, code, sizeof(code));
+	}
+	if (bad)
+		return RP_E_INVAL;
+	*p = q;
+	return 0;
 }
 
 /* The order side of an authorization that has come through. */
@@ -344,6 +482,31 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 	long status = 0;
 	int r;
 
+	switch (p->op) {
+	case RP_PAY_CAPTURE:
+	case RP_PAY_VOID:
+	case RP_PAY_REFUND:
+		/* the agent's id goes into the path or the body: whole or not at all */
+		if (!rp_paylink_id_ok(rp_str_c(p->psp_id))) {
+			p->tries++;
+			rp_log_error("paylink: row %lld: the agent's payment id is "
+			    "malformed; not sent", (long long)p->id);
+			retry_later(p, now);
+			goto out;
+		}
+		break;
+	case RP_PAY_CHARGE:
+		if (!rp_paylink_id_ok(rp_str_c(p->customer)) ||
+		    !rp_paylink_id_ok(rp_str_c(p->payment_method))) {
+			p->tries++;
+			rp_log_error("paylink: row %lld: the saved card's ids are "
+			    "malformed; not sent", (long long)p->id);
+			retry_later(p, now);
+			goto out;
+		}
+		break;
+	}
+
 	if (rp_store_order_get_id(pl->st, p->order_id, &o) == 0)
 		snprintf(order_ref, sizeof(order_ref), "%s", o.number);
 	switch (p->op) {
@@ -378,9 +541,17 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 		break;
 	}
 	p->tries++;
-	r = agent_call_r(pl, "POST", path, body, p->idem_key, &status, &reply,
-	    &replayed);
+	r = body == NULL ? RP_E_NOMEM : agent_call_r(pl, "POST", path, body,
+	    p->idem_key, &status, &reply, &replayed);
 	json_decref(body);
+	if (r != 0 && r != RP_E_AGAIN) {
+		/* not built exactly, so not sent: the same key, whole, later */
+		rp_log_error("paylink: order %s %s attempt %d: request not built "
+		    "(%s); not sent, retrying", order_ref, p->idem_key, p->attempt,
+		    rp_strerror(r));
+		retry_later(p, now);
+		goto out;
+	}
 	if (r == 0 && status >= 500 && replayed) {
 		/*
 		 * The agent's stored first answer to this key: it failed and
@@ -408,9 +579,10 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 		json_t *err = json_object_get(reply, "error");
 
 		obj = json_object_get(err, "payment");
-		snprintf(p->decline_code, sizeof(p->decline_code), "%s",
-		    jstr(err, "decline_code")[0] ? jstr(err, "decline_code") :
-		    jstr(err, "code"));
+		if (take_str(err, "decline_code", true, p->decline_code,
+		    sizeof(p->decline_code)) != 0 || p->decline_code[0] == '\0')
+			(void)take_str(err, "code", true, p->decline_code,
+			    sizeof(p->decline_code));
 		if (!json_is_object(obj)) {
 			p->state = RP_PAY_FAILED;	/* refused: bad token, ... */
 			rp_log_info("paylink: order %s %s refused (%s)", order_ref,
@@ -418,10 +590,12 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 			goto out;
 		}
 	}
-	take_payment(p, obj);
-	if (p->op == RP_PAY_REFUND) {
-		snprintf(p->psp_status, sizeof(p->psp_status), "%s",
-		    jstr(obj, "status"));
+	if (take_payment(p, obj) != 0) {
+		/* an id we would have to cut or could not put in a URL */
+		rp_log_warn("paylink: order %s %s attempt %d: malformed answer "
+		    "(%ld); retrying", order_ref, p->idem_key, p->attempt, status);
+		retry_later(p, now);
+		goto out;
 	}
 	settle_row(pl, p);
 	if (p->state == RP_PAY_UNKNOWN)
@@ -445,13 +619,15 @@ refresh(struct rp_paylink *pl, struct rp_payment *p)
 	long status = 0;
 	int prev = p->state, r;
 
+	if (!rp_paylink_id_ok(rp_str_c(p->psp_id)))
+		return RP_E_INVAL;	/* never pasted into the path */
 	snprintf(path, sizeof(path), "/v1/payments/%s", p->psp_id);
 	if ((r = agent_call(pl, "GET", path, NULL, NULL, &status, &reply)) != 0 ||
-	    status != 200 || !json_is_object(reply)) {
+	    status != 200 || !json_is_object(reply) ||
+	    take_payment(p, reply) != 0) {
 		json_decref(reply);
 		return RP_E_AGAIN;
 	}
-	take_payment(p, reply);
 	json_decref(reply);
 	settle_row(pl, p);
 	if (p->state == RP_PAY_UNKNOWN)
@@ -571,10 +747,17 @@ rp_paylink_webhook(struct rp_paylink *pl, struct rp_str header,
 	id = jstr(ev, "id");
 	type = jstr(ev, "type");
 	obj = json_object_get(json_object_get(ev, "data"), "object");
-	if (id[0] == '\0' || type[0] == '\0' || !json_is_object(obj) ||
-	    strlen(id) > 128 || strlen(type) > 64) {
+	if (!rp_paylink_id_ok(rp_str_c(id)) || type[0] == '\0' ||
+	    !json_is_object(obj) || strlen(type) > 64) {
 		json_decref(ev);
 		return RP_E_INVAL;
+	}
+	/* A refund event names its payment; others are the payment itself. */
+	pid = strncmp(type, "refund.", 7) == 0 ? jstr(obj, "payment") :
+	    jstr(obj, "id");
+	if (!rp_paylink_id_ok(rp_str_c(pid))) {
+		json_decref(ev);
+		return RP_E_INVAL;	/* never stored, looked up or fetched */
 	}
 	r = rp_store_webhook_seen(pl->st, id, type, now);
 	if (r == RP_E_EXISTS) {
@@ -585,9 +768,6 @@ rp_paylink_webhook(struct rp_paylink *pl, struct rp_str header,
 		json_decref(ev);
 		return r;
 	}
-	/* A refund event names its payment; others are the payment itself. */
-	pid = strncmp(type, "refund.", 7) == 0 ? jstr(obj, "payment") :
-	    jstr(obj, "id");
 	if (strcmp(type, "payment.captured") == 0)
 		op = RP_PAY_CAPTURE;
 	else if (strcmp(type, "payment.canceled") == 0)
@@ -612,6 +792,8 @@ rp_paylink_register_webhook(struct rp_paylink *pl, const char *url)
 	long status = 0;
 	int r;
 
+	if (body == NULL)
+		return RP_E_INVAL;	/* never a POST without its body */
 	r = agent_call(pl, "POST", "/sandbox/webhook", body, NULL, &status,
 	    &reply);
 	json_decref(body);

@@ -34,6 +34,17 @@
 
 struct rp_paylink;
 
+/*
+ * Every id the agent gives us (payments pay_…, refunds re_…, saved cards
+ * cus_… / pm_…, events evt_…, and the browser's tok_…) is checked before
+ * it is stored or put into a URL: 1 to RP_PAYLINK_ID_MAX of [A-Za-z0-9_]
+ * (paysim issues "<prefix>_" + 24 lowercase alphanumerics, docs/paysim.md).
+ * An id that does not pass is never cut to fit: the answer carrying it is
+ * treated as no answer (the row stays unknown and is asked again).
+ */
+#define RP_PAYLINK_ID_MAX	64
+bool rp_paylink_id_ok(struct rp_str id);
+
 /* Where the agent is and where its secrets are (all borrowed). */
 struct rp_paylink_conf {
 	const char *data_dir;
@@ -78,8 +89,10 @@ void rp_paylink_sig_make(struct rp_str body, const char *secret, int64_t t,
 
 /*
  * Development only: tells a sandbox agent (paysim) where to deliver
- * webhooks (POST /sandbox/webhook).  0, RP_E_AGAIN (agent not up yet) or
- * RP_E_DENIED (a real agent: configure the endpoint there instead).
+ * webhooks (POST /sandbox/webhook).  0, RP_E_AGAIN (agent not up yet),
+ * RP_E_DENIED (a real agent: configure the endpoint there instead), or
+ * RP_E_INVAL / RP_E_NOMEM / RP_E_TOOBIG (the request could not be built
+ * exactly: nothing was sent).
  */
 int rp_paylink_register_webhook(struct rp_paylink *pl, const char *url)
     RP_WARN_UNUSED;

@@ -44,7 +44,7 @@ enum {
 	S_DEVICE_INS, S_DEVICE_GET, S_DEVICE_LIST, S_DEVICE_UPD,
 	S_POLICY_INS, S_POLICY_LATEST,
 	S_STAFF_INS, S_STAFF_GET,
-	S_ORDER_MAXID, S_ORDER_INS, S_ORDER_OPT_INS, S_EVENT_INS,
+	S_ORDER_MAXID, S_ORDER_BY_NUMBER, S_ORDER_INS, S_ORDER_OPT_INS, S_EVENT_INS,
 	S_ORDER_GET, S_ORDER_OPTS, S_ORDER_LIST_TENANT, S_ORDER_STATUS,
 	S_ORDER_SET_STATUS, S_EVENTS,
 	S_APIKEY_INS, S_APIKEY_FIND, S_APIKEY_REVOKE,
@@ -121,6 +121,7 @@ static const char *const sql[S_COUNT] = {
 	    "pw_hash FROM staff WHERE username = ?1",
 	[S_ORDER_MAXID] = "SELECT max(coalesce((SELECT max(id) FROM orders), 0), "
 	    "coalesce((SELECT max(id) FROM order_ids), 0))",
+	[S_ORDER_BY_NUMBER] = "SELECT id FROM orders WHERE number = ?1",
 	[S_ORDER_INS] = "INSERT INTO orders (id, number, tenant_id, channel, "
 	    "person_id, plan_id, qty, order_date, depart_date, return_date, "
 	    "pickup, pickup_counter_id, ret, return_counter_id, status, "
@@ -219,6 +220,7 @@ struct sq {
 	sqlite3_stmt *stmt[S_COUNT];
 	bool bulk;
 	int64_t next_order_id;		/* bulk mode: 0 until first read */
+	const struct rp_ordnum *num;	/* borrowed: the front's key */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -742,8 +744,8 @@ create_private(const char *path)
 }
 
 int
-rp_store_sqlite_open(const char *data_dir, const struct rp_store_ops **ops,
-    void **out)
+rp_store_sqlite_open(const char *data_dir, const struct rp_ordnum *num,
+    const struct rp_store_ops **ops, void **out)
 {
 	struct sq *be = NULL;
 	char path[1200];
@@ -766,6 +768,7 @@ rp_store_sqlite_open(const char *data_dir, const struct rp_store_ops **ops,
 	}
 	if ((be = calloc(1, sizeof(*be))) == NULL)
 		return RP_E_NOMEM;
+	be->num = num;
 	rc = sqlite3_open_v2(path, &be->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
@@ -1216,6 +1219,8 @@ next_order_id(struct sq *be, int64_t *id)
 	return rc == SQLITE_ROW ? 0 : RP_E_DB;
 }
 
+static int sq_order_find_number(void *arg, const char *number, int64_t *id);
+
 static int
 sq_order_insert(void *arg, struct rp_order *o, const struct rp_order_event *h,
     size_t nh)
@@ -1238,10 +1243,34 @@ sq_order_insert(void *arg, struct rp_order *o, const struct rp_order_event *h,
 		sqlite3_bind_int64(s, 1, id);
 		if ((r = step_done(be, s)) != 0)
 			goto out;
-	} else if ((r = next_order_id(be, &id)) != 0)
-		goto out;
-	if ((r = rp_order_number(id, o->number)) != 0)
-		goto out;
+		if ((r = rp_order_number(be->num, id, o->number)) != 0)
+			goto out;
+	} else {
+		int64_t other;
+		int k;
+
+		if ((r = next_order_id(be, &id)) != 0)
+			goto out;
+		/*
+		 * Orders stored before the key existed keep their old numbers:
+		 * skip an id whose new number is one of them (rare) rather than
+		 * fail this insert, and every later one, on the UNIQUE number.
+		 */
+		for (k = 0; k < 16; k++, id++) {
+			if ((r = rp_order_number(be->num, id, o->number)) != 0)
+				goto out;
+			if ((r = sq_order_find_number(be, o->number, &other)) ==
+			    RP_E_NOTFOUND)
+				break;
+			if (r != 0)
+				goto out;
+		}
+		if (k == 16) {
+			r = RP_E_EXISTS;
+			goto out;
+		}
+		r = 0;
+	}
 	if (o->created_at == 0)
 		o->created_at = t;
 	if (o->updated_at == 0)
@@ -1327,6 +1356,25 @@ load_options(struct sq *be, struct rp_order *o)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : RP_E_DB;
+}
+
+static int
+sq_order_find_number(void *arg, const char *number, int64_t *id)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	if ((s = stmt(be, S_ORDER_BY_NUMBER)) == NULL)
+		return RP_E_DB;
+	bind_text(s, 1, number);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? RP_E_NOTFOUND :
+	    RP_E_DB;
 }
 
 static int
@@ -2100,6 +2148,7 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.staff_get = sq_staff_get,
 	.order_insert = sq_order_insert,
 	.order_get = sq_order_get,
+	.order_find_number = sq_order_find_number,
 	.order_list_tenant = sq_order_list_tenant,
 	.order_transition = sq_order_transition,
 	.order_events = sq_order_events,

@@ -134,94 +134,6 @@ rp_store_date_valid(const char *s)
 	return d <= dim;
 }
 
-/*
- * The order number scramble: an invertible map on 40-bit integers (odd
- * multipliers are invertible mod 2^40; x ^= x >> s with s >= 20 is its own
- * inverse on 40 bits).  Not cryptographic: it only makes neighbouring
- * orders look unrelated.
- */
-#define NUM_BITS	40
-#define NUM_MASK	((UINT64_C(1) << NUM_BITS) - 1)
-#define NUM_MUL1	UINT64_C(0x9E3779B97F)	/* odd */
-#define NUM_MUL2	UINT64_C(0xC2B2AE3D27)	/* odd */
-static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-static uint64_t
-inv_mul(uint64_t a)
-{
-	uint64_t x = a;
-	int i;
-
-	for (i = 0; i < 6; i++)		/* Newton: doubles the correct bits */
-		x *= 2 - a * x;
-	return x & NUM_MASK;
-}
-
-static uint64_t
-scramble(uint64_t x)
-{
-	x = (x * NUM_MUL1) & NUM_MASK;
-	x ^= x >> 21;
-	x = (x * NUM_MUL2) & NUM_MASK;
-	x ^= x >> 20;
-	return x;
-}
-
-static uint64_t
-unscramble(uint64_t x)
-{
-	x ^= x >> 20;
-	x = (x * inv_mul(NUM_MUL2)) & NUM_MASK;
-	x ^= x >> 21;
-	x = (x * inv_mul(NUM_MUL1)) & NUM_MASK;
-	return x;
-}
-
-int
-rp_order_number(int64_t id, char out[RP_ORDER_NUMBER_LEN + 1])
-{
-	uint64_t x;
-	int i;
-
-	out[0] = '\0';
-	if (id <= 0 || (uint64_t)id > NUM_MASK)
-		return RP_E_RANGE;
-	x = scramble((uint64_t)id);
-	out[0] = 'R';
-	out[1] = 'P';
-	out[2] = '-';
-	for (i = 7; i >= 0; i--) {
-		out[3 + i] = b32[x & 31];
-		x >>= 5;
-	}
-	out[RP_ORDER_NUMBER_LEN] = '\0';
-	return 0;
-}
-
-int
-rp_order_number_id(const char *number, int64_t *id)
-{
-	uint64_t x = 0;
-	const char *p;
-	int i;
-
-	*id = 0;
-	if (number == NULL ||
-	    strnlen(number, RP_ORDER_NUMBER_LEN + 1) != RP_ORDER_NUMBER_LEN ||
-	    memcmp(number, "RP-", 3) != 0)
-		return RP_E_INVAL;
-	for (i = 3; i < RP_ORDER_NUMBER_LEN; i++) {
-		if (number[i] == '\0' || (p = strchr(b32, number[i])) == NULL)
-			return RP_E_INVAL;
-		x = (x << 5) | (uint64_t)(p - b32);
-	}
-	x = unscramble(x);
-	if (x == 0)
-		return RP_E_INVAL;
-	*id = (int64_t)x;
-	return 0;
-}
-
 void
 rp_order_filter_init(struct rp_order_filter *f)
 {
@@ -438,8 +350,13 @@ rp_store_open(const char *data_dir, struct rp_store **out)
 		return RP_E_INVAL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return RP_E_NOMEM;
-	if ((r = rp_store_sqlite_open(data_dir, &st->ops, &st->be)) != 0)
+	if ((r = rp_store_sqlite_open(data_dir, &st->num, &st->ops,
+	    &st->be)) != 0)
 		goto out;
+	if ((r = rp_ordnum_key_load(data_dir, &st->num)) != 0) {
+		st->ops->close(st->be);
+		goto out;
+	}
 	*out = st;
 	st = NULL;			/* transferred */
  out:
@@ -454,7 +371,22 @@ rp_store_free(struct rp_store *st)
 		return;
 	if (st->ops != NULL)
 		st->ops->close(st->be);
+	sodium_memzero(st, sizeof(*st));
 	free(st);
+}
+
+int
+rp_store_order_number(struct rp_store *st, int64_t id,
+    char out[RP_ORDER_NUMBER_LEN + 1])
+{
+	return rp_order_number(&st->num, id, out);
+}
+
+int
+rp_store_order_number_id(struct rp_store *st, const char *number,
+    int64_t *id)
+{
+	return rp_order_number_id(&st->num, number, id);
 }
 
 int
@@ -752,10 +684,20 @@ int
 rp_store_order_get(struct rp_store *st, const char *number, struct rp_order *o)
 {
 	int64_t id;
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (rp_order_number_id(number, &id) != 0)
+	/*
+	 * By the stored number, not by inverting it: a number made before the
+	 * key existed (or under another key) is still found, and never turns
+	 * into some other order's id.
+	 */
+	if (number == NULL ||
+	    strnlen(number, RP_ORDER_NUMBER_LEN + 1) != RP_ORDER_NUMBER_LEN ||
+	    memcmp(number, "RP-", 3) != 0)
 		return RP_E_NOTFOUND;
+	if ((r = st->ops->order_find_number(st->be, number, &id)) != 0)
+		return r;
 	return st->ops->order_get(st->be, id, o);
 }
 
@@ -943,7 +885,7 @@ rp_store_idem_complete(struct rp_store *st, int64_t tenant_id,
 
 	REQUIRE(tenant_id >= 0 && money_ok(total_yen));
 	REQUIRE(rp_order_status_name(status) != NULL);
-	REQUIRE(number != NULL && rp_order_number_id(number, &id) == 0);
+	REQUIRE(number != NULL && rp_order_number_id(&st->num, number, &id) == 0);
 	CHECK(idem_key_ok(key));
 	return st->ops->idem_complete(st->be, tenant_id, key, number, status,
 	    total_yen);
@@ -997,9 +939,25 @@ rp_store_order_reserve(struct rp_store *st, int64_t *id,
 	int r;
 
 	number[0] = '\0';
-	if ((r = st->ops->order_reserve(st->be, (int64_t)time(NULL), id)) != 0)
-		return r;
-	return rp_order_number(*id, number);
+	/*
+	 * An order stored before the key existed keeps its old number; in the
+	 * unlikely case that a new id's number is one of those, skip the id
+	 * (its reservation just expires) rather than hand out a number twice.
+	 */
+	for (int i = 0; i < 16; i++) {
+		int64_t other;
+
+		if ((r = st->ops->order_reserve(st->be, (int64_t)time(NULL),
+		    id)) != 0 || (r = rp_order_number(&st->num, *id, number)) != 0)
+			return r;
+		if ((r = st->ops->order_find_number(st->be, number, &other)) ==
+		    RP_E_NOTFOUND)
+			return 0;
+		number[0] = '\0';
+		if (r != 0)
+			return r;
+	}
+	return RP_E_EXISTS;
 }
 
 static const char *const token_kinds[] = {

@@ -24,9 +24,11 @@
  *     (so they can be copied and freed with free() when returned as arrays).
  *
  * Order numbers are "RP-" followed by 8 Crockford base32 characters
- * (0-9, A-Z without I, L, O, U), a fixed invertible 40-bit scramble of the
- * order id: unique, short enough to read over the phone, not sequential to
- * the eye.  (They are not secret: never use one as an authenticator.)
+ * (0-9, A-Z without I, L, O, U), a keyed permutation of the order id over
+ * [1, 2^40-1] (ordnum.c; key in DATA/keys/order-number.key): unique, short
+ * enough to read over the phone, and without the key they reveal neither
+ * the order's sequence nor how many orders there are.  (They are not
+ * secret: never use one as an authenticator.)
  */
 #ifndef RP_STORE_H
 #define RP_STORE_H
@@ -120,12 +122,47 @@ bool rp_order_transition_ok(int from, int to);
 bool rp_store_date_valid(const char *s);
 
 /*
- * Order number of an order id (1 .. 2^40-1): writes RP_ORDER_NUMBER_LEN
- * characters and a NUL to out.  RP_E_RANGE outside that range.
- * rp_order_number_id inverts it (RP_E_INVAL for anything malformed).
+ * The order-number permutation's key: a 256-bit key (RP_ORDNUM_KEY_BYTES)
+ * reduced by rp_ordnum_init to the round key it uses.  Secret-ish (it
+ * hides the sequence); wipe with sodium_memzero.
  */
-int rp_order_number(int64_t id, char out[RP_ORDER_NUMBER_LEN + 1]) RP_WARN_UNUSED;
-int rp_order_number_id(const char *number, int64_t *id) RP_WARN_UNUSED;
+#define RP_ORDNUM_KEY_BYTES	32
+struct rp_ordnum {
+	uint8_t sub[16];		/* SipHash-2-4 round key */
+};
+void rp_ordnum_init(struct rp_ordnum *k, const uint8_t key[RP_ORDNUM_KEY_BYTES]);
+
+/*
+ * Reads <data_dir>/keys/order-number.key (64 hex digits, mode 0640 or
+ * stricter, not a link) into *k; if it does not exist yet, makes it first
+ * (keys/ 0750, the file 0640, written whole then linked into place, so
+ * concurrent first runs agree).  RP_E_DENIED (group-writable or readable
+ * by others), RP_E_INVAL (not a key), RP_E_IO (cannot read or write).
+ */
+int rp_ordnum_key_load(const char *data_dir, struct rp_ordnum *k)
+    RP_WARN_UNUSED;
+
+/*
+ * The permutation itself, on [1, max] with max < 2^bits (bits even, 2..48):
+ * a Feistel network on bits, cycle-walked into the domain.  0 for an
+ * argument outside the domain.  Exposed for tests over small domains; the
+ * order numbers use bits 40, max 2^40-1.
+ */
+uint64_t rp_ordnum_permute(const struct rp_ordnum *k, unsigned bits,
+    uint64_t max, uint64_t x);
+uint64_t rp_ordnum_unpermute(const struct rp_ordnum *k, unsigned bits,
+    uint64_t max, uint64_t y);
+
+/*
+ * Order number of an order id (1 .. 2^40-1) under k: writes
+ * RP_ORDER_NUMBER_LEN characters and a NUL to out.  RP_E_RANGE outside
+ * that range.  rp_order_number_id inverts it (RP_E_INVAL for anything
+ * malformed).  The store's key: rp_store_order_number[_id].
+ */
+int rp_order_number(const struct rp_ordnum *k, int64_t id,
+    char out[RP_ORDER_NUMBER_LEN + 1]) RP_WARN_UNUSED;
+int rp_order_number_id(const struct rp_ordnum *k, const char *number,
+    int64_t *id) RP_WARN_UNUSED;
 
 /* ---- records ----------------------------------------------------------- */
 
@@ -261,10 +298,17 @@ void rp_order_filter_init(struct rp_order_filter *f);	/* everything */
  * foreign keys, busy timeout 5 s, synchronous NORMAL) and applies pending
  * migrations in one transaction each, recorded in schema_migrations.
  * 0 and *out (owned: rp_store_free), or RP_E_DB / RP_E_IO / RP_E_NOMEM,
- * RP_E_STATE when the database is newer than this binary (logged).
+ * RP_E_STATE when the database is newer than this binary (logged).  Also
+ * loads the order-number key (rp_ordnum_key_load: made on first run; its
+ * errors too).
  */
 int rp_store_open(const char *data_dir, struct rp_store **out) RP_WARN_UNUSED;
-void rp_store_free(struct rp_store *st);	/* NULL-safe */
+void rp_store_free(struct rp_store *st);	/* NULL-safe; wipes the key */
+/* rp_order_number[_id] under the store's key. */
+int rp_store_order_number(struct rp_store *st, int64_t id,
+    char out[RP_ORDER_NUMBER_LEN + 1]) RP_WARN_UNUSED;
+int rp_store_order_number_id(struct rp_store *st, const char *number,
+    int64_t *id) RP_WARN_UNUSED;
 /* Cheap liveness check for /readyz: 0 when the store answers. */
 int rp_store_ping(struct rp_store *st) RP_WARN_UNUSED;
 /* Highest migration applied (for `rentport version` and tests). */

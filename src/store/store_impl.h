@@ -56,6 +56,8 @@ struct rp_store_ops {
 	int (*order_insert)(void *be, struct rp_order *o,
 	    const struct rp_order_event *hist, size_t nhist);
 	int (*order_get)(void *be, int64_t id, struct rp_order *o);
+	/* The id of the order stored with this number: RP_E_NOTFOUND. */
+	int (*order_find_number)(void *be, const char *number, int64_t *id);
 	int (*order_list_tenant)(void *be, int64_t tenant_id, int64_t before_id,
 	    size_t limit, struct rp_order **out, size_t *n);
 	/* Reads the status, checks rp_order_transition_ok, updates, records. */
@@ -119,10 +121,12 @@ struct rp_store_ops {
 struct rp_store {
 	const struct rp_store_ops *ops;
 	void *be;			/* owned by the backend: ops->close */
+	struct rp_ordnum num;		/* order-number key (wiped at free) */
 };
 
-/* SQLite backend: opens <data_dir>/core.db and migrates it. */
-int rp_store_sqlite_open(const char *data_dir, const struct rp_store_ops **ops,
-    void **be) RP_WARN_UNUSED;
+/* SQLite backend: opens <data_dir>/core.db and migrates it; num (borrowed,
+ * outlives the backend) numbers the orders it inserts. */
+int rp_store_sqlite_open(const char *data_dir, const struct rp_ordnum *num,
+    const struct rp_store_ops **ops, void **be) RP_WARN_UNUSED;
 
 #endif

@@ -378,7 +378,7 @@ authorize(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t tenant,
 	char base[300];
 
 	(void)rq;
-	if (rp_order_number_id(res->number, &oid) != 0 ||
+	if (rp_store_order_number_id(ctx->st, res->number, &oid) != 0 ||
 	    rp_store_tenant_get_id(ctx->st, tenant, &t) != 0)
 		return;
 	memset(&p, 0, sizeof(p));

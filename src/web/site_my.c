@@ -40,7 +40,8 @@ session_view(struct page *pg, struct rp_order_view *ov)
 
 	memset(ov, 0, sizeof(*ov));
 	page_order_ctx(pg, &ctx);
-	if (page_session_order(pg, &oid) != 0 || rp_order_number(oid, num) != 0)
+	if (page_session_order(pg, &oid) != 0 ||
+	    rp_store_order_number(ctx.st, oid, num) != 0)
 		return RP_E_NOTFOUND;
 	return rp_order_get(&ctx, pg->site.tenant_id, rp_str_c(num), ov);
 }

@@ -705,7 +705,7 @@ site_order_done(struct rp_req *rq)
 		goto out;
 	page_order_ctx(&pg, &ctx);
 	if (page_session_order(&pg, &oid) != 0 ||
-	    rp_order_number(oid, num) != 0 ||
+	    rp_store_order_number(ctx.st, oid, num) != 0 ||
 	    rp_order_get(&ctx, pg.site.tenant_id, rp_str_c(num), &ov) != 0) {
 		r = page_redirect(&pg, "my-order");
 		goto out;

@@ -219,7 +219,8 @@ awaiting(struct page *pg, struct rp_order_view *ov)
 	int r;
 
 	page_order_ctx(pg, &ctx);
-	if (page_session_order(pg, &oid) != 0 || rp_order_number(oid, num) != 0)
+	if (page_session_order(pg, &oid) != 0 ||
+	    rp_store_order_number(ctx.st, oid, num) != 0)
 		return RP_E_NOTFOUND;
 	if ((r = rp_order_get(&ctx, pg->site.tenant_id, rp_str_c(num), ov)) != 0)
 		return r;

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_store.c — the core store: migrations (apply, re-apply, newer
- * database refused), order numbers, catalogue CRUD, orders with their
+ * database refused), order numbers (a keyed permutation, exhaustively on
+ * small domains) and their key file, catalogue CRUD, orders with their
  * history, allowed and refused status transitions, counts by filter.
  */
 #include "util/common.h"
 #include "store/store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "test_store_util.h"
@@ -51,32 +54,222 @@ ev(int from, int to, int64_t at)
 	return e;
 }
 
+/*
+ * The unkeyed scramble order numbers used to be (kept here only to show
+ * that its inverse no longer recovers the sequence).
+ */
+#define OLD_MASK	((UINT64_C(1) << 40) - 1)
+static uint64_t
+old_inv_mul(uint64_t a)
+{
+	uint64_t x = a;
+
+	for (int i = 0; i < 6; i++)
+		x *= 2 - a * x;
+	return x & OLD_MASK;
+}
+
+static uint64_t
+old_scramble(uint64_t x)
+{
+	x = (x * UINT64_C(0x9E3779B97F)) & OLD_MASK;
+	x ^= x >> 21;
+	x = (x * UINT64_C(0xC2B2AE3D27)) & OLD_MASK;
+	x ^= x >> 20;
+	return x;
+}
+
+static uint64_t
+old_unscramble(uint64_t x)
+{
+	x ^= x >> 20;
+	x = (x * old_inv_mul(UINT64_C(0xC2B2AE3D27))) & OLD_MASK;
+	x ^= x >> 21;
+	x = (x * old_inv_mul(UINT64_C(0x9E3779B97F))) & OLD_MASK;
+	return x;
+}
+
+static const char b32c[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static uint64_t
+num_value(const char *num)
+{
+	uint64_t x = 0;
+
+	for (int i = 3; i < 11; i++)
+		x = (x << 5) | (uint64_t)(strchr(b32c, num[i]) - b32c);
+	return x;
+}
+
+static void
+old_number(uint64_t id, char out[RP_ORDER_NUMBER_LEN + 1])
+{
+	uint64_t x = old_scramble(id);
+
+	memcpy(out, "RP-", 3);
+	for (int i = 7; i >= 0; i--) {
+		out[3 + i] = b32c[x & 31];
+		x >>= 5;
+	}
+	out[11] = '\0';
+}
+
+static void
+key_of(struct rp_ordnum *k, uint8_t fill)
+{
+	uint8_t key[RP_ORDNUM_KEY_BYTES];
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(fill + i);
+	rp_ordnum_init(k, key);
+}
+
+/* Every x in [1, max] maps into [1, max], to a value no other x maps to,
+ * and back: a permutation, checked exhaustively. */
+static int
+perm_check(const struct rp_ordnum *k, unsigned bits, uint64_t max)
+{
+	uint8_t *seen = calloc(max + 1, 1);
+	int bad = 0;
+
+	if (seen == NULL)
+		return -1;
+	for (uint64_t x = 1; x <= max; x++) {
+		uint64_t y = rp_ordnum_permute(k, bits, max, x);
+
+		if (y == 0 || y > max || seen[y]++ ||
+		    rp_ordnum_unpermute(k, bits, max, y) != x)
+			bad++;
+	}
+	free(seen);
+	return bad;
+}
+
 static void
 test_numbers(void)
 {
 	char num[RP_ORDER_NUMBER_LEN + 1], prev[RP_ORDER_NUMBER_LEN + 1] = "";
+	char n2[RP_ORDER_NUMBER_LEN + 1];
+	struct rp_ordnum k1, k2;
 	int64_t id, i;
-	int bad = 0;
+	int bad = 0, same = 0, old_hits = 0, walks = 0;
 
+	key_of(&k1, 1);
+	key_of(&k2, 101);
+	is_int(perm_check(&k1, 12, 4095), 0,
+	    "permutation of [1, 4095] (12 bits), exhaustively");
+	is_int(perm_check(&k1, 12, 3000), 0,
+	    "permutation of [1, 3000] (12 bits, cycle-walked), exhaustively");
+	is_int(perm_check(&k2, 12, 3000), 0, "the same under another key");
+	is_int(perm_check(&k1, 20, 1000003), 0,
+	    "permutation of [1, 1000003] (20 bits), exhaustively");
+	is_int(perm_check(&k1, 2, 3), 0, "permutation of [1, 3] (2 bits)");
+	for (uint64_t x = 1; x <= 3000; x++) {
+		if (rp_ordnum_permute(&k1, 12, 3000, x) ==
+		    rp_ordnum_permute(&k2, 12, 3000, x))
+			same++;
+		if (rp_ordnum_permute(&k1, 12, 3000, x) !=
+		    rp_ordnum_permute(&k1, 12, 4095, x))
+			walks++;
+	}
+	ok(same < 30, "two keys: different permutations of [1, 3000]");
+	diag("%d of 3000 agree under two keys (chance: about 1)", same);
+	ok(walks > 0, "the walk changed some values (it is exercised)");
+	is_int((long long)rp_ordnum_permute(&k1, 12, 3000, 0), 0, "0 is outside");
+	is_int((long long)rp_ordnum_permute(&k1, 12, 3000, 3001), 0,
+	    "max+1 is outside");
+	is_int((long long)rp_ordnum_permute(&k1, 13, 3000, 5), 0,
+	    "odd width refused");
+
+	same = 0;
 	for (i = 1; i <= 200000; i++) {
-		if (rp_order_number(i, num) != 0 || rp_order_number_id(num, &id)
-		    != 0 || id != i || strcmp(num, prev) == 0)
+		if (rp_order_number(&k1, i, num) != 0 ||
+		    rp_order_number_id(&k1, num, &id) != 0 || id != i ||
+		    strcmp(num, prev) == 0)
 			bad++;
+		if (rp_order_number(&k2, i, n2) != 0 || strcmp(num, n2) == 0)
+			same++;
+		if (old_unscramble(num_value(num)) == (uint64_t)i)
+			old_hits++;
 		memcpy(prev, num, sizeof(prev));
 	}
 	is_int(bad, 0, "order numbers round-trip for ids 1..200000");
-	ok(rp_order_number(1, num) == 0 && strlen(num) == 11 &&
-	    strncmp(num, "RP-", 3) == 0, "number format RP-XXXXXXXX");
-	is_int(rp_order_number((INT64_C(1) << 40) - 1, num), 0, "max id");
-	is_int(rp_order_number_id(num, &id), 0, "max id parses");
+	is_int(same, 0, "another key: another number for each of ids 1..200000");
+	is_int(old_hits, 0,
+	    "the old unkeyed inverse recovers none of ids 1..200000");
+	ok(old_unscramble(old_scramble(12345)) == 12345,
+	    "(the old inverse did recover ids from old numbers)");
+	old_number(12345, n2);
+	ok(rp_order_number_id(&k1, n2, &id) == 0 && id != 12345,
+	    "an old number does not decode to its old id");
+	ok(rp_order_number(&k1, 1, num) == 0 && rp_order_number(&k1, 2, n2) == 0 &&
+	    num_value(num) + 1 != num_value(n2), "neighbours are not neighbours");
+	ok(rp_order_number(&k1, 1, num) == 0 && strlen(num) == 11 &&
+	    strncmp(num, "RP-", 3) == 0 &&
+	    strspn(num + 3, b32c) == 8, "number format RP-XXXXXXXX (Crockford)");
+	is_int(rp_order_number(&k1, (INT64_C(1) << 40) - 1, num), 0, "max id");
+	is_int(rp_order_number_id(&k1, num, &id), 0, "max id parses");
 	ok(id == (INT64_C(1) << 40) - 1, "max id round-trips");
-	is_int(rp_order_number(0, num), RP_E_RANGE, "id 0 refused");
-	is_int(rp_order_number(INT64_C(1) << 40, num), RP_E_RANGE, "id 2^40 refused");
-	is_int(rp_order_number_id("RP-0000000I", &id), RP_E_INVAL, "I is not base32");
-	is_int(rp_order_number_id("RP-00000000", &id), RP_E_INVAL, "zero refused");
-	is_int(rp_order_number_id("XX-12345678", &id), RP_E_INVAL, "prefix");
-	is_int(rp_order_number_id("RP-1234567", &id), RP_E_INVAL, "short");
-	is_int(rp_order_number_id("RP-123456789", &id), RP_E_INVAL, "long");
+	is_int(rp_order_number(&k1, 0, num), RP_E_RANGE, "id 0 refused");
+	is_int(rp_order_number(&k1, INT64_C(1) << 40, num), RP_E_RANGE,
+	    "id 2^40 refused");
+	is_int(rp_order_number_id(&k1, "RP-0000000I", &id), RP_E_INVAL,
+	    "I is not base32");
+	is_int(rp_order_number_id(&k1, "RP-00000000", &id), RP_E_INVAL,
+	    "zero refused");
+	is_int(rp_order_number_id(&k1, "XX-12345678", &id), RP_E_INVAL, "prefix");
+	is_int(rp_order_number_id(&k1, "RP-1234567", &id), RP_E_INVAL, "short");
+	is_int(rp_order_number_id(&k1, "RP-123456789", &id), RP_E_INVAL, "long");
+}
+
+/* DATA/keys/order-number.key: made once, 0640, reused, checked. */
+static void
+test_key_file(void)
+{
+	struct rp_store *st = NULL, *st2 = NULL;
+	char dir[512], dir2[512], path[700], kdir[700], a[12], b[12], c[12];
+	struct stat sb;
+	FILE *f;
+
+	ok(tmpdir_make(dir, sizeof(dir)) != NULL &&
+	    tmpdir_make(dir2, sizeof(dir2)) != NULL, "key: scratch dirs");
+	snprintf(path, sizeof(path), "%s/keys/order-number.key", dir);
+	is_int(rp_store_open(dir, &st), 0, "first open makes the key");
+	ok(stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 0777) == 0640, "keys/order-number.key, mode 0640");
+	snprintf(kdir, sizeof(kdir), "%s/keys", dir);
+	ok(stat(kdir, &sb) == 0 && (sb.st_mode & 0777) == 0750, "keys/ is 0750");
+	ok(st != NULL && rp_store_order_number(st, 7, a) == 0, "number 7");
+	rp_store_free(st);
+	st = NULL;
+	ok(rp_store_open(dir, &st) == 0 && rp_store_order_number(st, 7, b) == 0 &&
+	    strcmp(a, b) == 0, "reopened: the same key, the same number");
+	rp_store_free(st);
+	st = NULL;
+	ok(rp_store_open(dir2, &st2) == 0 &&
+	    rp_store_order_number(st2, 7, c) == 0 && strcmp(a, c) != 0,
+	    "another data directory: another key");
+	rp_store_free(st2);
+
+	chmod(path, 0666);
+	is_int(rp_store_open(dir, &st), RP_E_DENIED, "a writable key is refused");
+	chmod(path, 0644);
+	is_int(rp_store_open(dir, &st), RP_E_DENIED,
+	    "a key readable by anyone is refused");
+	chmod(path, 0600);
+	ok(rp_store_open(dir, &st) == 0, "0600 is fine");
+	rp_store_free(st);
+	st = NULL;
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("not a key\n", f);
+		fclose(f);
+	}
+	is_int(rp_store_open(dir, &st), RP_E_INVAL, "garbage refused, not replaced");
+	unlink(path);
+	ok(symlink("/etc/hostname", path) == 0, "a link in its place");
+	ok(rp_store_open(dir, &st) != 0 && st == NULL, "a link is refused");
+	tmpdir_remove(dir);
+	tmpdir_remove(dir2);
 }
 
 static void
@@ -160,6 +353,7 @@ main(void)
 	int i;
 
 	test_numbers();
+	test_key_file();
 	test_enums_dates();
 	ok(tmpdir_make(dir, sizeof(dir)) != NULL, "scratch dir");
 	test_migrations(dir);
@@ -396,6 +590,40 @@ main(void)
 		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c("x'--"),
 		    1500, false, &tt, &oo), RP_E_NOTFOUND, "malformed token");
 		is_int(rp_store_token_purge(st, 3000), 0, "purge");
+	}
+
+	/* numbers stored before the key existed (the old unkeyed scramble) */
+	{
+		char old[RP_ORDER_NUMBER_LEN + 1], clash[RP_ORDER_NUMBER_LEN + 1];
+		char num[RP_ORDER_NUMBER_LEN + 1], path[600], q[200];
+		int64_t r1 = 0, r2 = 0;
+		sqlite3 *db = NULL;
+
+		old_number((uint64_t)o.id, old);
+		snprintf(path, sizeof(path), "%s/core.db", dir);
+		snprintf(q, sizeof(q), "UPDATE orders SET number = '%s' WHERE "
+		    "id = %lld", old, (long long)o.id);
+		ok(sqlite3_open(path, &db) == SQLITE_OK &&
+		    sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK,
+		    "an order keeps a number from before the key");
+		ok(rp_store_order_get(st, old, &o2) == 0 && o2.id == o.id,
+		    "it is found by that number");
+		/* a new id whose keyed number an old order holds is skipped */
+		is_int(rp_store_order_reserve(st, &r1, num), 0, "reserve");
+		ok(rp_store_order_number(st, r1 + 1, clash) == 0, "next number");
+		snprintf(q, sizeof(q), "UPDATE orders SET number = '%s' WHERE "
+		    "id = %lld", clash, (long long)o.id);
+		ok(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK,
+		    "an old order holds the next id's new number");
+		is_int(rp_store_order_reserve(st, &r2, num), 0, "reserve again");
+		ok(r2 == r1 + 2 && strcmp(num, clash) != 0,
+		    "that id is skipped: no number handed out twice");
+		ok(rp_store_order_get(st, clash, &o2) == 0 && o2.id == o.id,
+		    "and the number still finds the old order");
+		snprintf(q, sizeof(q), "UPDATE orders SET number = '%s' WHERE "
+		    "id = %lld", o.number, (long long)o.id);
+		ok(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK, "restored");
+		sqlite3_close(db);
 	}
 
 	/* the payment outbox */

@@ -2,12 +2,13 @@
 /*
  * test_store_util.h — scratch data directories for store/person/seed unit tests:
  * tmpdir_make() creates one under $TMPDIR (or /tmp), tmpdir_remove()
- * deletes the files in it (flat: databases and their WAL files) and it.
+ * deletes it and everything in it.
  */
 #ifndef RP_TEST_STORE_UTIL_H
 #define RP_TEST_STORE_UTIL_H
 
 #include <dirent.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +23,21 @@ tmpdir_make(char *buf, size_t len)
 	return mkdtemp(buf);
 }
 
+static inline int
+tmpdir_remove_one(const char *p, const struct stat *sb, int flag,
+    struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+/* Removes dir and everything under it (keys/ and the like too). */
 static inline void
 tmpdir_remove(const char *dir)
 {
-	struct dirent *e;
-	char p[4096];
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
+	(void)nftw(dir, tmpdir_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Reads a whole file (owned: caller frees); NULL on failure. */
