@@ -237,8 +237,12 @@ def inner():
         ok("10.0.0.2" not in elements(), "gone from the set at once")
         ok(h.send("unban 10.0.0.2") == "ok", "unban of an absent address → ok")
         ok(h.send("ban 2001:db8::7 60") == "ok" and
-           "2001:db8::7" in elements("ban6"), "IPv6 goes to ban6")
-        ok(h.send("flush") == "ok" and "2001:db8::7" not in elements("ban6"),
+           re.search(r"\b2001:db8:: timeout", elements("ban6")) is not None,
+           "IPv6 goes to ban6, as its /64: %r" % elements("ban6"))
+        ok("ip6 saddr & ffff:ffff:ffff:ffff:: @ban6" in
+           sh("nft", "list", "chain", "inet", "rentport", "input").stdout,
+           "the ban6 rule matches the source's /64")
+        ok(h.send("flush") == "ok" and "2001:db8::" not in elements("ban6"),
            "flush empties the sets")
         for bad in ("ban 10.0.0.2", "ban 10.0.0.2; flush ruleset 5",
                     "ban 10.0.0.300 5", "drop 10.0.0.2", "ban 10.0.0.2 0"):
