@@ -197,8 +197,8 @@ static const struct key keys[] = {
 	  "WAF interventions within ips_scan_window_s that ban an address as a "
 	  "scanner (0: off)" },
 	{ "ips_login_max", K_U32, N(ips_login_max), 0, 1000000, "10",
-	  "failed logins within ips_login_window_s that ban an address "
-	  "(brute_force; 0: off)" },
+	  "wrong corporate access codes (failed logins) within "
+	  "ips_login_window_s that ban an address (brute_force; 0: off)" },
 	{ "ips_login_window_s", K_U32, N(ips_login_window_s), 1, 86400, "600",
 	  "window of the brute-force detector" },
 	{ "ips_card_attempts_max", K_U32, N(ips_card_attempts_max), 0, 1000000,
@@ -212,6 +212,13 @@ static const struct key keys[] = {
 	{ "ips_rate_ban_after", K_U32, N(ips_rate_ban_after), 0, 1000000, "1000",
 	  "429 answers within ips_scan_window_s that ban an address "
 	  "(rate_limit; 0: off)" },
+	{ "ips_access_tenant_max", K_U32, N(ips_access_tenant_max), 0, 1000000,
+	  "100", "failed access codes on one corporate site, from all "
+	  "addresses together, within ips_access_tenant_window_s that close its "
+	  "access-code form (429) for that long (0: off)" },
+	{ "ips_access_tenant_window_s", K_U32, N(ips_access_tenant_window_s), 1,
+	  86400, "600", "window of a corporate site's access-code failure "
+	  "budget, and how long the form stays closed once it is spent" },
 	{ "ips_sync_ms", K_U32, N(ips_sync_ms), 100, 60000, "2000",
 	  "how often bans are synchronised with the core store (other nodes, "
 	  "rentport ban)" },

@@ -88,6 +88,8 @@ struct rp_conf {
 	uint32_t ips_card_attempts_max, ips_card_declines_max;
 	uint32_t ips_card_window_s;		/* → card_testing */
 	uint32_t ips_rate_ban_after;		/* 429s → rate_limit */
+	uint32_t ips_access_tenant_max;		/* failed access codes per tenant */
+	uint32_t ips_access_tenant_window_s;	/* … in this window → gate closed */
 	uint32_t ips_sync_ms;			/* store ↔ shared table */
 	uint32_t ips_nft;			/* 1: kernel bans (nftables helper) */
 

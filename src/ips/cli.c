@@ -9,7 +9,9 @@
  *   rentport ban remove ADDR
  *
  * The command line is the operator's: trusted, but every argument is
- * still checked (the address strictly, with inet_pton).
+ * still checked (the address strictly, with inet_pton).  An IPv6 address
+ * stands for its /64 (ips.h): `ban add 2001:db8::7` bans 2001:db8::/64
+ * and is listed as 2001:db8::.
  */
 #include "util/common.h"
 
@@ -28,7 +30,8 @@ static const char usage_text[] =
 	"Bans are kept in the core store and enforced by every running\n"
 	"rentport serve within ips_sync_ms (connections from a banned address\n"
 	"are closed before HTTP; with ips_nft = 1 also dropped by the kernel).\n"
-	"add: --for defaults to ips_ban_s; --reason to \"operator\".\n";
+	"add: --for defaults to ips_ban_s; --reason to \"operator\".\n"
+	"An IPv6 ADDR stands for its /64 (listed as the prefix, e.g. 2001:db8::).\n";
 
 static int
 usage(FILE *f)
@@ -37,7 +40,8 @@ usage(FILE *f)
 	return f == stdout ? 0 : 2;
 }
 
-/* ADDR as the store keeps it (canonical text), or 2 with a message. */
+/* ADDR as the store keeps it (canonical text; an IPv6 address as its
+ * /64, which is what the IPS bans), or 2 with a message. */
 static int
 canonical(const char *arg, char out[RP_IPS_ADDR_TEXT])
 {
@@ -48,6 +52,7 @@ canonical(const char *arg, char out[RP_IPS_ADDR_TEXT])
 		    "address\n", arg);
 		return 2;
 	}
+	rp_ips_addr_key(&a, &a);
 	rp_ips_addr_format(&a, out);
 	return 0;
 }

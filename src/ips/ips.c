@@ -24,6 +24,7 @@
 #define NBUCKETS	16384
 #define NCOUNTERS	8192
 #define NBANS		4096
+#define NTENANTS	1024
 #define PROBE		16
 
 /* A token bucket; route 0 is the address's own, route i + 1 a strict one. */
@@ -44,6 +45,15 @@ struct counter {
 		int64_t start_ms;
 		uint32_t n;
 	} ev[RP_IPS_EV_COUNT];
+};
+
+/* The failed access-code tries of one corporate tenant's gate (the
+ * tenant's failure budget), in a fixed window; spent → closed until. */
+struct gate {
+	int64_t tenant;			/* 0: free slot */
+	int64_t start_ms, last_ms;
+	int64_t closed_until_ms;
+	uint32_t n;
 };
 
 #define BAN_DIRTY	1u		/* new automatic ban, not in the store yet */
@@ -73,9 +83,11 @@ struct rp_ips {
 	/* relaxed atomics, outside the lock */
 	uint64_t refused, limited, events[RP_IPS_EV_COUNT];
 	uint64_t auto_bans[RP_ARRAY_LEN(reasons)], sync_errors;
+	uint64_t gates_closed, gate_refused;
 	struct bucket buckets[NBUCKETS];
 	struct counter counters[NCOUNTERS];
 	struct ban bans[NBANS];
+	struct gate gates[NTENANTS];
 };
 
 static struct rp_ips *global;
@@ -148,6 +160,8 @@ rp_ips_limits_from_conf(const struct rp_conf *c, struct rp_ips_limits *l)
 	l->card_declines_max = c->ips_card_declines_max;
 	l->card_window_s = c->ips_card_window_s;
 	l->rate_ban_after = c->ips_rate_ban_after;
+	l->access_tenant_max = c->ips_access_tenant_max;
+	l->access_tenant_window_s = c->ips_access_tenant_window_s;
 }
 
 struct rp_ips *
@@ -258,6 +272,19 @@ rp_ips_addr_is_v4(const struct rp_ips_addr *a)
 }
 
 void
+rp_ips_addr_key(const struct rp_ips_addr *a, struct rp_ips_addr *out)
+{
+	/* One IPv6 subscriber gets a /64 (RFC 6177 practice): its host half
+	 * is the attacker's to choose, so only the prefix identifies it.
+	 * (Copy first: a and out may be the same.) */
+	struct rp_ips_addr k = *a;
+
+	if (!rp_ips_addr_is_v4(&k))
+		memset(k.b + 8, 0, 8);
+	*out = k;
+}
+
+void
 rp_ips_addr_format(const struct rp_ips_addr *a, char out[RP_IPS_ADDR_TEXT])
 {
 	if (rp_ips_addr_is_v4(a))
@@ -325,16 +352,18 @@ set_reason(struct ban *b, const char *reason)
 }
 
 bool
-rp_ips_banned_at(struct rp_ips *ips, const struct rp_ips_addr *a,
+rp_ips_banned_at(struct rp_ips *ips, const struct rp_ips_addr *addr,
     int64_t now)
 {
 	const struct ban *b;
+	struct rp_ips_addr a;
 	bool banned;
 
 	if (ips == NULL)
 		return false;
+	rp_ips_addr_key(addr, &a);
 	lock(ips);
-	b = ban_find(ips, a);
+	b = ban_find(ips, &a);
 	banned = b != NULL && b->until * 1000 > now;
 	unlock(ips);
 	return banned;
@@ -379,15 +408,18 @@ ban_locked(struct rp_ips *ips, const struct rp_ips_addr *a, int64_t until,
 }
 
 int
-rp_ips_ban_at(struct rp_ips *ips, const struct rp_ips_addr *a, int64_t until,
-    const char *reason, int64_t now)
+rp_ips_ban_at(struct rp_ips *ips, const struct rp_ips_addr *addr,
+    int64_t until, const char *reason, int64_t now)
 {
+	struct rp_ips_addr a;
+
 	if (ips == NULL)
 		return RP_E_STATE;
 	if (reason == NULL || !rp_ips_reason_ok(rp_str_c(reason)))
 		return RP_E_INVAL;
+	rp_ips_addr_key(addr, &a);
 	lock(ips);
-	ban_locked(ips, a, until, reason, now);
+	ban_locked(ips, &a, until, reason, now);
 	unlock(ips);
 	return 0;
 }
@@ -407,16 +439,18 @@ counters_reset(struct rp_ips *ips, const struct rp_ips_addr *a)
 }
 
 void
-rp_ips_unban(struct rp_ips *ips, const struct rp_ips_addr *a)
+rp_ips_unban(struct rp_ips *ips, const struct rp_ips_addr *addr)
 {
+	struct rp_ips_addr a;
 	struct ban *b;
 
 	if (ips == NULL)
 		return;
+	rp_ips_addr_key(addr, &a);
 	lock(ips);
-	if ((b = ban_find(ips, a)) != NULL)
+	if ((b = ban_find(ips, &a)) != NULL)
 		memset(b, 0, sizeof(*b));
-	counters_reset(ips, a);
+	counters_reset(ips, &a);
 	unlock(ips);
 }
 
@@ -500,22 +534,24 @@ bucket_take(struct rp_ips *ips, const struct rp_ips_addr *a, uint32_t route,
 }
 
 unsigned
-rp_ips_take_at(struct rp_ips *ips, const struct rp_ips_addr *a, unsigned route,
-    bool strict, int64_t now)
+rp_ips_take_at(struct rp_ips *ips, const struct rp_ips_addr *addr,
+    unsigned route, bool strict, int64_t now)
 {
 	const struct rp_ips_limits *l;
+	struct rp_ips_addr a;
 	unsigned r = 0, s = 0;
 
 	if (ips == NULL)
 		return 0;
 	l = &ips->lim;
+	rp_ips_addr_key(addr, &a);
 	lock(ips);
 	if (l->rate_per_s > 0 && l->burst > 0)
-		r = bucket_take(ips, a, 0, l->rate_per_s, 1, l->burst, now);
+		r = bucket_take(ips, &a, 0, l->rate_per_s, 1, l->burst, now);
 	/* A request refused by the address's bucket does not also spend
 	 * the strict one: the client gets the same answer either way. */
 	if (r == 0 && strict && l->strict_per_min > 0 && l->strict_burst > 0)
-		s = bucket_take(ips, a, route + 1, l->strict_per_min, 60,
+		s = bucket_take(ips, &a, route + 1, l->strict_per_min, 60,
 		    l->strict_burst, now);
 	unlock(ips);
 	if (r != 0 || s != 0)
@@ -536,10 +572,11 @@ rp_ips_take(const struct sockaddr *sa, unsigned route, bool strict)
 /* ---- detectors ------------------------------------------------------------ */
 
 bool
-rp_ips_note_at(struct rp_ips *ips, int event, const struct rp_ips_addr *a,
+rp_ips_note_at(struct rp_ips *ips, int event, const struct rp_ips_addr *addr,
     int64_t now)
 {
 	const struct rp_ips_limits *l;
+	struct rp_ips_addr key, *a = &key;
 	struct counter *c = NULL, *victim = NULL;
 	uint32_t max = 0, window_s = 0;
 	int reason = R_SCANNER;
@@ -576,6 +613,7 @@ rp_ips_note_at(struct rp_ips *ips, int event, const struct rp_ips_addr *a,
 	}
 	if (max == 0 || window_s == 0)
 		return false;		/* this detector is off */
+	rp_ips_addr_key(addr, &key);
 	lock(ips);
 	i = slot(ips, a, 0, NCOUNTERS);
 	for (size_t k = 0; k < PROBE; k++) {
@@ -624,6 +662,133 @@ rp_ips_note(int event, const struct sockaddr *sa)
 	if (global == NULL || rp_ips_addr_from_sa(sa, &a) != 0)
 		return;
 	(void)rp_ips_note_at(global, event, &a, now_ms());
+}
+
+/* ---- the access gates' failure budgets ---------------------------------- */
+
+/* How much a gate slot matters when a new tenant needs one: free 0,
+ * open 1, closed 2 (evicting a closed gate would reopen it). */
+static int
+gate_rank(const struct gate *g, int64_t now)
+{
+	return g->tenant == 0 ? 0 : g->closed_until_ms > now ? 2 : 1;
+}
+
+/* The gate of tenant, or NULL; with create, a new one in the slot that
+ * matters least (ties: the one touched longest ago); with the lock held. */
+static struct gate *
+gate_find(struct rp_ips *ips, int64_t tenant, bool create, int64_t now)
+{
+	struct rp_ips_addr k;
+	struct gate *victim = NULL;
+	size_t i;
+
+	/* The tenant id through the same keyed hash as an address. */
+	memset(&k, 0, sizeof(k));
+	memcpy(k.b, &tenant, sizeof(tenant));
+	i = slot(ips, &k, UINT32_MAX, NTENANTS);
+	for (size_t n = 0; n < PROBE; n++) {
+		struct gate *g = &ips->gates[(i + n) % NTENANTS];
+
+		if (g->tenant == tenant)
+			return g;
+		if (victim == NULL || gate_rank(g, now) < gate_rank(victim, now) ||
+		    (gate_rank(g, now) == gate_rank(victim, now) &&
+		    g->last_ms < victim->last_ms))
+			victim = g;
+	}
+	if (!create)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->tenant = tenant;
+	return victim;
+}
+
+/* Seconds from now until ms, rounded up, at least 1. */
+static unsigned
+secs_until(int64_t ms, int64_t now)
+{
+	int64_t s = (ms - now + 999) / 1000;
+
+	return s >= 1 ? (unsigned)(s > UINT32_MAX ? UINT32_MAX : s) : 1;
+}
+
+unsigned
+rp_ips_gate_closed_at(struct rp_ips *ips, int64_t tenant, int64_t now)
+{
+	const struct gate *g;
+	unsigned r = 0;
+
+	if (ips == NULL || tenant <= 0 || ips->lim.access_tenant_max == 0)
+		return 0;
+	lock(ips);
+	if ((g = gate_find(ips, tenant, false, now)) != NULL &&
+	    g->closed_until_ms > now)
+		r = secs_until(g->closed_until_ms, now);
+	unlock(ips);
+	if (r != 0)
+		count(&ips->gate_refused);
+	return r;
+}
+
+unsigned
+rp_ips_gate_fail_at(struct rp_ips *ips, int64_t tenant, int64_t now)
+{
+	const struct rp_ips_limits *l;
+	struct gate *g;
+	int64_t window_ms;
+	bool closed = false;
+	unsigned r = 0;
+
+	if (ips == NULL || tenant <= 0)
+		return 0;
+	l = &ips->lim;
+	if (l->access_tenant_max == 0 || l->access_tenant_window_s == 0)
+		return 0;		/* no budget */
+	window_ms = (int64_t)l->access_tenant_window_s * 1000;
+	lock(ips);
+	g = gate_find(ips, tenant, true, now);
+	g->last_ms = now;
+	if (g->closed_until_ms > now) {
+		r = secs_until(g->closed_until_ms, now);
+		goto out;
+	}
+	if (now - g->start_ms >= window_ms || now < g->start_ms) {
+		g->start_ms = now;
+		g->n = 0;
+	}
+	if (++g->n >= l->access_tenant_max) {
+		/* Spent: closed for a whole window from now, so that a
+		 * distributed guesser gets at most access_tenant_max tries
+		 * per window, whatever the number of its addresses. */
+		g->closed_until_ms = now + window_ms;
+		g->start_ms = g->closed_until_ms;
+		g->n = 0;
+		r = secs_until(g->closed_until_ms, now);
+		closed = true;
+	}
+ out:
+	unlock(ips);
+	if (closed) {
+		count(&ips->gates_closed);
+		/* The tenant id is not personal data; no address here. */
+		rp_log_warn("ips: access gate of tenant %" PRId64 " closed for "
+		    "%u s (failed access codes over ips_access_tenant_max)",
+		    tenant, l->access_tenant_window_s);
+	}
+	return r;
+}
+
+unsigned
+rp_ips_gate_closed(int64_t tenant)
+{
+	return rp_ips_gate_closed_at(global, tenant, now_ms());
+}
+
+unsigned
+rp_ips_gate_fail(int64_t tenant)
+{
+	return rp_ips_gate_fail_at(global, tenant, now_ms());
 }
 
 /* ---- sync with the store (the IPS child) --------------------------------- */
@@ -707,6 +872,7 @@ rp_ips_sync(struct rp_ips *ips, struct rp_store *st, int64_t now,
 
 		if (rp_ips_addr_parse(rp_str_c(rows[i].addr), &a) != 0)
 			continue;	/* the store front refuses these */
+		rp_ips_addr_key(&a, &a);	/* an IPv6 ban is its /64's */
 		if ((b = ban_find(ips, &a)) == NULL) {
 			b = ban_slot(ips, &a, now_s);
 			b->a = a;
@@ -783,9 +949,16 @@ rp_ips_metrics_render(struct rp_ips *ips, struct rp_buf *out)
 	    "rentport_ips_active_bans %zu\n"
 	    "# HELP rentport_ips_sync_errors_total Failed ban synchronisations with the store.\n"
 	    "# TYPE rentport_ips_sync_errors_total counter\n"
-	    "rentport_ips_sync_errors_total %" PRIu64 "\n",
+	    "rentport_ips_sync_errors_total %" PRIu64 "\n"
+	    "# HELP rentport_ips_access_gates_closed_total Corporate access gates closed (tenant failure budget spent).\n"
+	    "# TYPE rentport_ips_access_gates_closed_total counter\n"
+	    "rentport_ips_access_gates_closed_total %" PRIu64 "\n"
+	    "# HELP rentport_ips_access_gate_refused_total Access-code tries refused by a closed gate.\n"
+	    "# TYPE rentport_ips_access_gate_refused_total counter\n"
+	    "rentport_ips_access_gate_refused_total %" PRIu64 "\n",
 	    get(&ips->refused), get(&ips->limited), active,
-	    get(&ips->sync_errors));
+	    get(&ips->sync_errors), get(&ips->gates_closed),
+	    get(&ips->gate_refused));
 	rp_buf_add_c(out,
 	    "# HELP rentport_ips_events_total Events seen by the IPS detectors.\n"
 	    "# TYPE rentport_ips_events_total counter\n");

@@ -23,6 +23,15 @@
  * store and mirrors the store's active bans into the area every
  * ips_sync_ms, and forwards them to the nftables helper when ips_nft = 1.
  *
+ * An IPv6 client is known by its /64 (rp_ips_addr_key): buckets,
+ * detector counters and bans all key on the prefix, since the host half
+ * is the client's to change at will; IPv4 stays per address.  Every
+ * function taking an address applies the key itself.
+ *
+ * Each corporate tenant's access gate (POST {home}access) also has a
+ * failure budget shared by all addresses (rp_ips_gate_*), so guessing
+ * its access code from many addresses stays bounded too.
+ *
  * Addresses are personal data: they are kept in the area and the store
  * for enforcement, never written to the operational log.
  *
@@ -48,7 +57,7 @@ struct rp_store;
 enum rp_ips_event {
 	RP_IPS_EV_NOTFOUND,	/* a 404 or 403 answered (scanner) */
 	RP_IPS_EV_WAF,		/* a WAF intervention (scanner) */
-	RP_IPS_EV_LOGIN_FAIL,	/* a failed staff login (brute force) */
+	RP_IPS_EV_LOGIN_FAIL,	/* a failed login or access code (brute force) */
 	RP_IPS_EV_PAY_ATTEMPT,	/* a card authorization started (card testing) */
 	RP_IPS_EV_PAY_DECLINE,	/* a card declined (card testing) */
 	RP_IPS_EV_RATE_LIMITED,	/* a request refused with 429 (rate_limit) */
@@ -74,6 +83,8 @@ struct rp_ips_limits {
 	uint32_t login_max, login_window_s;	/* → brute_force */
 	uint32_t card_attempts_max, card_declines_max, card_window_s;
 	uint32_t rate_ban_after;		/* 429s in scan_window_s → rate_limit */
+	uint32_t access_tenant_max;		/* failed access codes per tenant */
+	uint32_t access_tenant_window_s;	/* in this window → gate closed */
 };
 
 /* The limits the configuration asks for. */
@@ -107,6 +118,11 @@ int rp_ips_addr_parse(struct rp_str s, struct rp_ips_addr *out)
 void rp_ips_addr_format(const struct rp_ips_addr *a,
     char out[RP_IPS_ADDR_TEXT]);
 bool rp_ips_addr_is_v4(const struct rp_ips_addr *a);
+/*
+ * The key the IPS knows a by: IPv4 itself, IPv6 its /64 (the low 64
+ * bits zeroed).  out may be a.
+ */
+void rp_ips_addr_key(const struct rp_ips_addr *a, struct rp_ips_addr *out);
 
 /* True if reason is 1..RP_IPS_MAX_REASON printable ASCII bytes. */
 bool rp_ips_reason_ok(struct rp_str reason);
@@ -138,6 +154,29 @@ unsigned rp_ips_take(const struct sockaddr *sa, unsigned route, bool strict);
 bool rp_ips_note_at(struct rp_ips *ips, int event, const struct rp_ips_addr *a,
     int64_t now_ms);
 void rp_ips_note(int event, const struct sockaddr *addr);
+
+/* ---- corporate access gates (a tenant's failure budget) ---------------- */
+
+/*
+ * Seconds the access gate of tenant (> 0) stays closed because its
+ * failure budget is spent (Retry-After, >= 1), or 0 when it is open (also
+ * for tenant <= 0 and with access_tenant_max 0).  A closed gate refuses
+ * every try, right or wrong, so that a guess cannot be confirmed.
+ */
+unsigned rp_ips_gate_closed_at(struct rp_ips *ips, int64_t tenant,
+    int64_t now_ms);
+unsigned rp_ips_gate_closed(int64_t tenant);
+
+/*
+ * Counts one failed access-code try on tenant's gate, from any address:
+ * access_tenant_max failures within access_tenant_window_s close it for
+ * access_tenant_window_s.  Returns the seconds it stays closed (>= 1) if
+ * it is closed after this call, else 0.  The address's own count is
+ * rp_ips_note(RP_IPS_EV_LOGIN_FAIL, …).
+ */
+unsigned rp_ips_gate_fail_at(struct rp_ips *ips, int64_t tenant,
+    int64_t now_ms);
+unsigned rp_ips_gate_fail(int64_t tenant);
 
 /* ---- the ban table --------------------------------------------------- */
 

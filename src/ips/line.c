@@ -58,8 +58,13 @@ parse_addr(const char *w, size_t n, struct rp_nft_cmd *cmd)
 		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 			memcpy(&a4, &a6.s6_addr[12], 4);
 			cmd->family = AF_INET;
-		} else
+		} else {
+			/* The IPS bans an IPv6 client by its /64, and the
+			 * rule matches the source's /64 (nft.c): keep the
+			 * prefix only, so an element is always a prefix. */
+			memset(&a6.s6_addr[8], 0, 8);
 			cmd->family = AF_INET6;
+		}
 	} else
 		return -1;
 	if (inet_ntop(cmd->family, cmd->family == AF_INET ? (void *)&a4 :

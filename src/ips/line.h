@@ -21,7 +21,7 @@ enum rp_nft_op { RP_NFT_BAN = 1, RP_NFT_UNBAN, RP_NFT_FLUSH };
 struct rp_nft_cmd {
 	int op;			/* enum rp_nft_op */
 	int family;		/* AF_INET or AF_INET6 (ban, unban) */
-	char addr[46];		/* canonical text from inet_ntop */
+	char addr[46];		/* canonical text from inet_ntop (IPv6: the /64) */
 	uint32_t seconds;	/* ban: 1..RP_NFT_MAX_SECONDS */
 };
 
@@ -29,7 +29,8 @@ struct rp_nft_cmd {
  * Parses one line (p, n), without its '\n'; a trailing '\r' is refused
  * like any other stray byte.  Words are separated by exactly one space;
  * the address must be an IPv4 dotted quad or an IPv6 literal that
- * inet_pton takes (IPv4-mapped IPv6 is turned into IPv4); SECONDS is
+ * inet_pton takes (IPv4-mapped IPv6 is turned into IPv4; other IPv6 into
+ * its /64, the low 64 bits zeroed, as the IPS bans it); SECONDS is
  * decimal without sign or leading zeros.  0, or -1 with *cmd zeroed.
  */
 int rp_nft_line_parse(const char *p, size_t n, struct rp_nft_cmd *cmd);

@@ -8,7 +8,8 @@
  *
  * At start it creates, in one transaction, table inet rentport with sets
  * ban4 / ban6 (flags timeout) and a chain on the input hook whose only
- * rules drop traffic from those sets.  Then it owns one unix socket
+ * rules drop traffic from those sets (ban6 holds /64 prefixes: the rule
+ * matches the source address's first 64 bits).  Then it owns one unix socket
  * (argv[1], normally DATA/run/nft.sock, mode 0600) and accepts, from peers
  * whose SO_PEERCRED uid is its parent's (or --peer-uid=N: serve passes
  * its ips child's user), lines "ban ADDR SECONDS",
@@ -46,7 +47,9 @@ static const char setup_cmds[] =
 	/* a restart must not stack a second copy of the rules */
 	"flush chain inet rentport input\n"
 	"add rule inet rentport input ip saddr @ban4 counter drop\n"
-	"add rule inet rentport input ip6 saddr @ban6 counter drop\n";
+	/* an IPv6 client is banned by its /64 (the elements are prefixes) */
+	"add rule inet rentport input ip6 saddr & ffff:ffff:ffff:ffff:: @ban6 "
+	"counter drop\n";
 
 static volatile sig_atomic_t stop;
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "waf/waf.h"
+#include "web/ipsgate.h"
 #include "web/pages.h"
 #include "web/tmpl.h"
 
@@ -145,6 +146,9 @@ rp_waf_req_refuse(struct rp_req *rq, int r)
 
 	if (r < 0)
 		return rp_reply_error(rq, 503);
+	/* IPS: an intervention counts toward the WAF-hits detector (once:
+	 * a request is refused at most once, the reply ends it). */
+	rp_ipsgate_waf(rq);
 	/* API clients get the API's error shape, the sites' visitors pages. */
 	if (rq->target_len >= 5 && memcmp(rq->target, "/api/", 5) == 0)
 		return refuse_api(rq, (unsigned)r);

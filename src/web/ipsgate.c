@@ -68,6 +68,10 @@ rp_ipsgate_limit(struct rp_req *rq)
 	size_t len;
 	char *d;
 
+	/* Banned since this (kept-alive) connection was accepted: the accept
+	 * policy never sees it again, so close it here. */
+	if (rp_ips_refuse(rp_req_addr(rq)))
+		return RP_E_DENIED;
 	retry = rp_ips_take(rp_req_addr(rq), (unsigned)rq->match.index,
 	    strict_route(rq->match.route));
 	if (retry == 0)
@@ -101,4 +105,25 @@ rp_ipsgate_status(const struct rp_req *rq, unsigned status)
 		rp_ips_note(RP_IPS_EV_NOTFOUND, rp_req_addr(rq));
 	else if (status == 429)
 		rp_ips_note(RP_IPS_EV_RATE_LIMITED, rp_req_addr(rq));
+}
+
+void
+rp_ipsgate_waf(const struct rp_req *rq)
+{
+	rp_ips_note(RP_IPS_EV_WAF, rp_req_addr(rq));
+}
+
+unsigned
+rp_ipsgate_access_closed(int64_t tenant)
+{
+	return rp_ips_gate_closed(tenant);
+}
+
+void
+rp_ipsgate_access_failed(const struct rp_req *rq, int64_t tenant)
+{
+	/* Both budgets: the address's (brute_force ban at ips_login_max)
+	 * and the tenant's, which many addresses share. */
+	rp_ips_note(RP_IPS_EV_LOGIN_FAIL, rp_req_addr(rq));
+	(void)rp_ips_gate_fail(tenant);
 }

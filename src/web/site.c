@@ -17,6 +17,7 @@
 #include "web/conns.h"
 #include "web/decode.h"
 #include "web/i18n.h"
+#include "web/ipsgate.h"
 #include "web/site.h"
 
 #define SESSION_COOKIE	"rp_my"		/* "my order" session */
@@ -271,11 +272,13 @@ reply_with_cookies(struct page *pg, unsigned status, struct rp_buf *body,
     const char *location)
 {
 	struct MHD_Response *resp;
+	char ra[16];
 	size_t len;
 	char *d;
 
 	if (body->err != 0)
 		return body->err;
+	snprintf(ra, sizeof(ra), "%u", pg->retry_after);
 	if ((d = rp_buf_detach(body, &len)) == NULL)
 		len = 0;
 	resp = MHD_create_response_from_buffer(len, d != NULL ? d : (void *)"",
@@ -290,6 +293,8 @@ reply_with_cookies(struct page *pg, unsigned status, struct rp_buf *body,
 	    "Accept-Language, Cookie, Host") != MHD_YES ||
 	    (location != NULL &&
 	    MHD_add_response_header(resp, "Location", location) != MHD_YES) ||
+	    (pg->retry_after > 0 &&
+	    MHD_add_response_header(resp, "Retry-After", ra) != MHD_YES) ||
 	    add_cookies(pg, resp) != 0) {
 		MHD_destroy_response(resp);
 		return RP_E_NOMEM;
@@ -531,7 +536,9 @@ site_home(struct rp_req *rq)
 /*
  * POST {home}access (code): a corporate site's access code.  The code is
  * compared by its SHA-256 (the settings keep only that) in constant time;
- * a pass is a store token in a cookie, valid for this tenant only.
+ * a pass is a store token in a cookie, valid for this tenant only.  A
+ * wrong code counts toward the IPS (the address's brute-force ban and the
+ * tenant's failure budget); a tenant whose budget is spent gets 429.
  */
 int
 site_access(struct rp_req *rq)
@@ -549,10 +556,20 @@ site_access(struct rp_req *rq)
 		r = page_error(&pg, 404);
 		goto out;
 	}
+	/* IPS: once the tenant's failure budget is spent, no try is judged
+	 * (a right code would confirm a guess) until the gate reopens. */
+	if ((pg.retry_after = rp_ipsgate_access_closed(pg.site.tenant_id)) != 0) {
+		rp_tmpl_set_bool(pg.root, "locked", true);
+		rp_tmpl_set_c(pg.root, "code_err", "err.code.access_closed");
+		r = page_render(&pg, 429, "home");
+		goto out;
+	}
 	code = page_arg(&pg, "code");
 	crypto_hash_sha256(h, (const unsigned char *)code.p, code.n);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	if (code.n == 0 || sodium_memcmp(hex, pg.site.access_hash, 64) != 0) {
+		if (code.n > 0)		/* a guess (an empty form is none) */
+			rp_ipsgate_access_failed(rq, pg.site.tenant_id);
 		rp_tmpl_set_bool(pg.root, "locked", true);
 		rp_tmpl_set_c(pg.root, "code_err", code.n == 0 ?
 		    "err.code.required" : "err.code.access_code");

@@ -67,6 +67,7 @@ struct page {
 	struct rp_tmpl_scope *root;
 	struct rp_form form;		/* the POST body (empty for GET) */
 	struct rp_form query;
+	unsigned retry_after;		/* > 0: sent as Retry-After (a 429) */
 };
 
 /*

@@ -124,19 +124,20 @@ def elements(setname="ban4"):
     return r.stdout if r.returncode == 0 else ""
 
 
-def drop_count():
+def drop_count(rule="@ban4"):
     out = sh("nft", "list", "chain", "inet", "rentport", "input").stdout
-    return sum(int(n) for n in re.findall(r"@ban4 counter packets (\d+)", out))
+    return sum(int(n) for n in re.findall(re.escape(rule) +
+                                          r" counter packets (\d+)", out))
 
 
-def try_connect(src, port):
+def try_connect(src, port, family=socket.AF_INET, dst="10.0.0.1"):
     """Non-blocking connect from src: 'ok' if it completes within a poll
     round, else 'pending' (caller decides by polling the drop counter)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family, socket.SOCK_STREAM)
     s.bind((src, 0))
     s.setblocking(False)
     try:
-        s.connect(("10.0.0.1", port))
+        s.connect((dst, port))
     except BlockingIOError:
         pass
     return s
@@ -170,6 +171,9 @@ def inner():
         sh("ip", "link", "set", "lo", "up")
         sh("ip", "addr", "add", "10.0.0.1/32", "dev", "lo")
         sh("ip", "addr", "add", "10.0.0.2/32", "dev", "lo")
+        sh("ip", "-6", "addr", "add", "2001:db8::99/64", "dev", "lo", "nodad")
+        sh("ip", "-6", "addr", "add", "2001:db8:0:1::99/64", "dev", "lo",
+           "nodad")
     except (RuntimeError, FileNotFoundError) as e:
         skip_inner("cannot configure the namespace's loopback: %s" % e)
     if sh("which", "nft", check=False).returncode != 0:
@@ -239,8 +243,24 @@ def inner():
         ok("10.0.0.2" not in elements(), "gone from the set at once")
         ok(h.send("unban 10.0.0.2") == "ok", "unban of an absent address → ok")
         ok(h.send("ban 2001:db8::7 60") == "ok" and
-           "2001:db8::7" in elements("ban6"), "IPv6 goes to ban6")
-        ok(h.send("flush") == "ok" and "2001:db8::7" not in elements("ban6"),
+           re.search(r"\b2001:db8:: timeout", elements("ban6")) is not None,
+           "IPv6 goes to ban6, as its /64: %r" % " ".join(elements("ban6").split()))
+        # the rule matches the source's /64: another host of it is dropped,
+        # a host of the neighbouring /64 is not
+        srv6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        srv6.bind(("::1", 0))
+        srv6.listen(16)
+        port6 = srv6.getsockname()[1]
+        s = try_connect("2001:db8::99", port6, socket.AF_INET6, "::1")
+        ok(until(lambda: drop_count("@ban6") > 0, timeout=10) and
+           not connected(s), "2001:db8::99 (same /64 as the ban) is dropped")
+        s.close()
+        s = try_connect("2001:db8:0:1::99", port6, socket.AF_INET6, "::1")
+        ok(until(lambda: connected(s), timeout=10),
+           "2001:db8:0:1::99 (the next /64) still connects")
+        s.close()
+        srv6.close()
+        ok(h.send("flush") == "ok" and "2001:db8::" not in elements("ban6"),
            "flush empties the sets")
         for bad in ("ban 10.0.0.2", "ban 10.0.0.2; flush ruleset 5",
                     "ban 10.0.0.300 5", "drop 10.0.0.2", "ban 10.0.0.2 0"):

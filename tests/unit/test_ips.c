@@ -5,7 +5,8 @@
  * windows (scanner, WAF, brute force, card testing, rate limit), bans and
  * their expiry, bounded tables under floods of addresses, the strict
  * address parser, the nftables helper's line parser, and the sync with
- * the core store (both directions, operator removal, nft lines).  Time is
+ * the core store (both directions, operator removal, nft lines), IPv6
+ * keyed by its /64, and the corporate access gates' failure budgets.  Time is
  * passed in: no sleeps, no timed assertions.
  */
 #include "util/common.h"
@@ -41,6 +42,8 @@ limits(void)
 	l.card_declines_max = 3;
 	l.card_window_s = 3600;
 	l.rate_ban_after = 4;
+	l.access_tenant_max = 5;
+	l.access_tenant_window_s = 60;
 	return l;
 }
 
@@ -54,17 +57,19 @@ A(const char *s)
 	return a;
 }
 
-/* The reason of a's active ban at now, or "" if none. */
+/* The reason of a's active ban at now (IPv6: its /64's), or "" if none. */
 static const char *
-reason_of(struct rp_ips *ips, const struct rp_ips_addr *a, int64_t now)
+reason_of(struct rp_ips *ips, const struct rp_ips_addr *addr, int64_t now)
 {
 	static struct rp_ips_ban bans[64];
 	static char r[RP_IPS_MAX_REASON + 1];
 	size_t n = rp_ips_bans_at(ips, now, bans, 64);
+	struct rp_ips_addr a;
 
+	rp_ips_addr_key(addr, &a);
 	r[0] = '\0';
 	for (size_t i = 0; i < n; i++)
-		if (memcmp(bans[i].addr.b, a->b, 16) == 0)
+		if (memcmp(bans[i].addr.b, a.b, 16) == 0)
 			memcpy(r, bans[i].reason, sizeof(r));
 	return r;
 }
@@ -261,11 +266,133 @@ test_bounds(void)
 	    RP_E_INVAL, "control character in a reason refused");
 
 	for (i = 0; i < 50000; i++) {
-		snprintf(t, sizeof(t), "2001:db8::%x:%x", i >> 16, i & 0xffff);
+		snprintf(t, sizeof(t), "2001:db8:%x:%x::1", i >> 16, i & 0xffff);
 		a = A(t);
 		refused += rp_ips_take_at(ips, &a, 0, false, T0) != 0;
 	}
-	is_int(refused, 0, "50 000 new addresses: each gets a fresh bucket");
+	is_int(refused, 0, "50 000 new /64s: each gets a fresh bucket");
+	rp_ips_free(ips);
+}
+
+/* Issue 10: an IPv6 client is its /64 everywhere; IPv4 per address. */
+static void
+test_v6_prefix(void)
+{
+	struct rp_ips_limits l = limits();
+	struct rp_ips *ips = rp_ips_create(&l);
+	struct rp_ips_addr a = A("2001:db8:1:2::1"), b = A("2001:db8:1:2:ffff:1:2:3"),
+	    other = A("2001:db8:1:3::1"), k, v4a = A("192.0.2.10"),
+	    v4b = A("192.0.2.11");
+	char t[RP_IPS_ADDR_TEXT];
+	int i;
+
+	rp_ips_addr_key(&b, &k);
+	rp_ips_addr_format(&k, t);
+	is_str(t, "2001:db8:1:2::", "the key of an IPv6 address is its /64");
+	rp_ips_addr_key(&v4a, &k);
+	ok(memcmp(k.b, v4a.b, 16) == 0, "an IPv4 address is its own key");
+
+	/* one bucket for the /64: burst 3 spent from two addresses */
+	is_int(rp_ips_take_at(ips, &a, 0, false, T0), 0, "::1 1st");
+	is_int(rp_ips_take_at(ips, &b, 0, false, T0), 0, "another host, same /64: 2nd");
+	is_int(rp_ips_take_at(ips, &a, 0, false, T0), 0, "3rd");
+	ok(rp_ips_take_at(ips, &b, 0, false, T0) != 0,
+	    "4th from the other host of the /64: refused (a shared bucket)");
+	is_int(rp_ips_take_at(ips, &other, 0, false, T0), 0,
+	    "the neighbouring /64 has its own bucket");
+	for (i = 0; i < 3; i++)
+		(void)rp_ips_take_at(ips, &v4a, 0, false, T0);
+	is_int(rp_ips_take_at(ips, &v4b, 0, false, T0), 0,
+	    "IPv4 neighbours stay apart");
+
+	/* the strict bucket too */
+	is_int(rp_ips_take_at(ips, &a, 4, true, T0 + 30000), 0, "strict 1st");
+	is_int(rp_ips_take_at(ips, &b, 4, true, T0 + 30000), 0, "strict 2nd (other host)");
+	ok(rp_ips_take_at(ips, &a, 4, true, T0 + 30000) != 0,
+	    "strict 3rd refused across the /64");
+
+	/* detectors count the /64, the ban covers it, accept checks it */
+	for (i = 0; i < 2; i++)
+		(void)rp_ips_note_at(ips, RP_IPS_EV_LOGIN_FAIL, i ? &a : &b, T0);
+	ok(!rp_ips_banned_at(ips, &a, T0), "2 failed logins: not banned");
+	(void)rp_ips_note_at(ips, RP_IPS_EV_LOGIN_FAIL, &a, T0);
+	ok(rp_ips_note_at(ips, RP_IPS_EV_LOGIN_FAIL, &b, T0),
+	    "4th failed login from the /64, over two hosts, bans");
+	ok(rp_ips_banned_at(ips, &a, T0 + 1) && rp_ips_banned_at(ips, &b, T0 + 1),
+	    "both hosts banned");
+	ok(rp_ips_banned_at(ips, &(struct rp_ips_addr){ .b = { 0x20, 0x01, 0x0d,
+	    0xb8, 0, 1, 0, 2, 9, 9, 9, 9, 9, 9, 9, 9 } }, T0 + 1),
+	    "any host of the /64 is banned");
+	ok(!rp_ips_banned_at(ips, &other, T0 + 1), "the neighbouring /64 is not");
+	k = A("2001:db8:1:2::");
+	is_str(reason_of(ips, &k, T0 + 1), "brute_force",
+	    "the ban table holds the prefix");
+
+	/* an operator's ban of one address covers its /64; unban lifts it */
+	is_int(rp_ips_ban_at(ips, &(struct rp_ips_addr){ .b = { 0x20, 0x01, 0x0d,
+	    0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 } }, T0 / 1000 + 60,
+	    "manual", T0), 0, "ban 2001:db8:9::7");
+	ok(rp_ips_banned_at(ips, &(struct rp_ips_addr){ .b = { 0x20, 0x01, 0x0d,
+	    0xb8, 0, 9, 0, 0, 0xaa, 0, 0, 0, 0, 0, 0, 1 } }, T0),
+	    "2001:db8:9::aa00:0:0:1 (same /64) refused at accept");
+	rp_ips_unban(ips, &(struct rp_ips_addr){ .b = { 0x20, 0x01, 0x0d, 0xb8,
+	    0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42 } });
+	ok(!rp_ips_banned_at(ips, &(struct rp_ips_addr){ .b = { 0x20, 0x01, 0x0d,
+	    0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 } }, T0),
+	    "unban of another host of the /64 lifts it");
+	rp_ips_free(ips);
+}
+
+/* Issue 10: a corporate tenant's access-code failure budget. */
+static void
+test_gate(void)
+{
+	struct rp_ips_limits l = limits();
+	struct rp_ips *ips = rp_ips_create(&l);
+	unsigned r = 0;
+	int i, closed = 0;
+
+	is_int(rp_ips_gate_closed_at(ips, 7, T0), 0, "a fresh gate is open");
+	for (i = 0; i < 4; i++)
+		r |= rp_ips_gate_fail_at(ips, 7, T0 + i * 1000);
+	is_int(r, 0, "4 failures: still open");
+	is_int(rp_ips_gate_closed_at(ips, 7, T0 + 4000), 0, "open");
+	is_int(rp_ips_gate_fail_at(ips, 7, T0 + 4000), 60,
+	    "the 5th failure within 60 s closes it for 60 s");
+	is_int(rp_ips_gate_closed_at(ips, 7, T0 + 4000), 60, "closed: Retry-After 60");
+	is_int(rp_ips_gate_closed_at(ips, 7, T0 + 63500), 1, "0.5 s left: 1");
+	is_int(rp_ips_gate_fail_at(ips, 7, T0 + 30000), 34,
+	    "a failure while closed does not extend it");
+	is_int(rp_ips_gate_closed_at(ips, 8, T0 + 4000), 0, "another tenant's gate is open");
+	is_int(rp_ips_gate_closed_at(ips, 7, T0 + 64000), 0, "reopened after the window");
+	is_int(rp_ips_gate_fail_at(ips, 7, T0 + 64000), 0,
+	    "and the budget starts afresh");
+
+	/* a slow guesser: 4 a window never closes it */
+	for (i = 0; i < 40; i++)
+		r |= rp_ips_gate_fail_at(ips, 9, T0 + (i / 4) * 61000 + i % 4);
+	is_int(r, 0, "4 failures per window for 10 windows: open");
+
+	/* a closed gate survives a flood of other tenants */
+	for (i = 0; i < 5; i++)
+		(void)rp_ips_gate_fail_at(ips, 11, T0);
+	for (i = 0; i < 20000; i++)
+		(void)rp_ips_gate_fail_at(ips, 100 + i, T0 + 1);
+	ok(rp_ips_gate_closed_at(ips, 11, T0 + 2) > 0,
+	    "closed gate kept through 20 000 other tenants");
+	for (i = 0; i < 20000; i++)
+		closed += rp_ips_gate_closed_at(ips, 100 + i, T0 + 2) != 0;
+	is_int(closed, 0, "none of them closed (one failure each)");
+	is_int(rp_ips_gate_fail_at(ips, 0, T0), 0, "tenant 0 (public site): no gate");
+	rp_ips_free(ips);
+
+	/* max 0: no budget */
+	l.access_tenant_max = 0;
+	ips = rp_ips_create(&l);
+	for (i = 0; i < 100; i++)
+		r |= rp_ips_gate_fail_at(ips, 7, T0);
+	ok(r == 0 && rp_ips_gate_closed_at(ips, 7, T0) == 0,
+	    "access_tenant_max 0: never closed");
 	rp_ips_free(ips);
 }
 
@@ -279,7 +406,10 @@ test_line(void)
 	    strcmp(c.addr, "10.0.0.2") == 0, "ban fields");
 	is_int(rp_nft_line_parse("unban 2001:DB8::1", 17, &c), 0, "unban IPv6");
 	ok(c.op == RP_NFT_UNBAN && c.family == AF_INET6 &&
-	    strcmp(c.addr, "2001:db8::1") == 0, "canonical IPv6");
+	    strcmp(c.addr, "2001:db8::") == 0, "canonical IPv6, its /64");
+	is_int(rp_nft_line_parse("ban 2001:db8:1:2:3:4:5:6 9", 26, &c), 0,
+	    "a full IPv6 address");
+	is_str(c.addr, "2001:db8:1:2::", "→ its /64 prefix (the rule masks the source)");
 	is_int(rp_nft_line_parse("ban ::ffff:10.0.0.9 60", 22, &c), 0, "mapped");
 	ok(c.family == AF_INET && strcmp(c.addr, "10.0.0.9") == 0,
 	    "mapped → IPv4 set");
@@ -308,7 +438,8 @@ test_sync(void)
 	struct rp_store *st = NULL;
 	struct rp_ban *rows = NULL, op;
 	struct rp_buf nft;
-	struct rp_ips_addr s = A("203.0.113.9"), o = A("2001:db8::99");
+	struct rp_ips_addr s = A("203.0.113.9"), o = A("2001:db8::99"),
+	    o2 = A("2001:db8::ab:cd");
 	char dir[256];
 	size_t n = 0;
 	int i;
@@ -345,7 +476,10 @@ test_sync(void)
 	is_int(rp_ips_sync(ips, st, T0 + 2000, &nft, false), 0, "sync");
 	ok(rp_ips_banned_at(ips, &o, T0 + 2000), "the operator's ban applies");
 	is_str(reason_of(ips, &o, T0 + 2000), "manual", "with its reason");
-	is_str(nft.d, "ban 2001:db8::99 3598\n", "nft told, with the time left");
+	is_str(nft.d, "ban 2001:db8:: 3598\n",
+	    "nft told (the /64), with the time left");
+	ok(rp_ips_banned_at(ips, &o2, T0 + 2000),
+	    "the ban covers the address's /64");
 
 	/* a removal in the store lifts it everywhere, nft included */
 	is_int(rp_store_ban_delete(st, "2001:db8::99"), 0, "removed from the store");
@@ -354,7 +488,7 @@ test_sync(void)
 	rp_buf_reset(&nft);
 	is_int(rp_ips_sync(ips, st, T0 + 3000, &nft, false), 0, "sync");
 	ok(!rp_ips_banned_at(ips, &o, T0 + 3000), "lifted in the area");
-	is_str(nft.d, "unban 2001:db8::99\n", "and in nft");
+	is_str(nft.d, "unban 2001:db8::\n", "and in nft");
 
 	/* an auto ban is never shortened by an older row */
 	memset(&op, 0, sizeof(op));
@@ -406,6 +540,8 @@ main(void)
 	test_buckets();
 	test_detectors();
 	test_bounds();
+	test_v6_prefix();
+	test_gate();
 	test_line();
 	test_sync();
 	return tap_done();
