@@ -102,40 +102,30 @@ bad_request(struct rp_req *rq)
 	return rp_reply_error(rq, 400);
 }
 
-/* POST /lang (form: lang=ja|en): remembers the choice in a cookie. */
+/*
+ * POST /lang (form: lang=ja|en, csrf): remembers the choice in a cookie.
+ * A POST of the sites like the others: page_begin checks the CSRF token
+ * and the Origin (403) before the value is looked at.
+ */
 static int
 h_lang(struct rp_req *rq)
 {
-	struct MHD_Response *resp;
-	struct rp_form f;
 	struct rp_str v;
-	enum rp_lang lang;
-	char cookie[128];
+	struct page pg;
 	int r;
 
-	rp_form_init(&f);
-	if (rp_form_decode(rp_buf_str(&rq->body), &rp_form_limits_default,
-	    &f) != 0 || rp_form_get(&f, "lang", &v) != 0 ||
+	if ((r = page_begin(&pg, rq)) != 0)
+		goto out;
+	if (rp_form_get(&pg.form, "lang", &v) != 0 ||
 	    (!rp_str_eq_c(v, "ja") && !rp_str_eq_c(v, "en"))) {
-		rp_form_release(&f);
-		return bad_request(rq);
+		r = bad_request(rq);
+		goto out;
 	}
-	lang = rp_str_eq_c(v, "en") ? RP_LANG_EN : RP_LANG_JA;
-	rp_form_release(&f);
-	snprintf(cookie, sizeof(cookie),
-	    "lang=%s; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly%s",
-	    rp_lang_tag(lang), rp_worker.secure ? "; Secure" : "");
-	resp = MHD_create_response_from_buffer(0, (void *)"",
-	    MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
-		return RP_E_NOMEM;
-	if (MHD_add_response_header(resp, "Location", "/") != MHD_YES ||
-	    MHD_add_response_header(resp, "Set-Cookie", cookie) != MHD_YES) {
-		MHD_destroy_response(resp);
-		return RP_E_NOMEM;
-	}
-	r = rp_reply(rq, 303, resp, 0, NULL);
-	return r;
+	if ((r = page_cookie(&pg, "lang", v, 365L * 24 * 3600)) == 0)
+		r = page_redirect(&pg, "");
+ out:
+	page_end(&pg);
+	return r < 0 ? r : 0;
 }
 
 static int
