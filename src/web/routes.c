@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * routes.c — the route table of the web workers and the handlers for the
- * foundation routes: home page, language switch, health, readiness,
- * metrics and static assets.  Handlers see a request whose target, path,
+ * foundation routes: home page, language switch, health, readiness and
+ * static assets (/metrics is not here: it is served only on the internal
+ * metrics listener, web.c).  Handlers see a request whose target, path,
  * header sizes and body have already passed intake's limits (web.c); what
  * they read from it (query, cookies, form fields) they decode with the
  * checked decoders and answer 400 when it is malformed.
  */
 #include "util/common.h"
-#include "ips/ips.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/decode.h"
@@ -19,7 +19,6 @@
 static int h_lang(struct rp_req *rq);
 static int h_healthz(struct rp_req *rq);
 static int h_readyz(struct rp_req *rq);
-static int h_metrics(struct rp_req *rq);
 static int h_static(struct rp_req *rq);
 static int h_robots(struct rp_req *rq);
 
@@ -32,7 +31,6 @@ const struct rp_route rp_routes[] = {
 	{ "POST", "/lang", h_lang, RP_ROUTE_BODY, 1024 },
 	{ "GET", "/healthz", h_healthz, 0, 0 },
 	{ "GET", "/readyz", h_readyz, 0, 0 },
-	{ "GET", "/metrics", h_metrics, 0, 0 },
 	{ "GET", "/static/{name}", h_static, 0, 0 },
 	{ "GET", "/robots.txt", h_robots, 0, 0 },
 	{ "GET", "/api/v1/plans", rp_api_plans, 0, 0 },
@@ -143,22 +141,6 @@ h_readyz(struct rp_req *rq)
 		    "store unavailable\n", 18, "no-store", NULL);
 	return rp_reply_static(rq, 200, "text/plain; charset=utf-8", "ready\n",
 	    6, "no-store", NULL);
-}
-
-static int
-h_metrics(struct rp_req *rq)
-{
-	struct rp_buf out;
-	int r;
-
-	rp_buf_init(&out, 1024 * 1024);
-	if ((r = rp_metrics_render(rp_worker.m, rp_route_labels,
-	    RP_METRICS_ROUTE_FIRST + rp_nroutes, &out)) == 0 &&
-	    (r = rp_ips_metrics_render(rp_ips_global(), &out)) == 0)
-		r = rp_reply_buf(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
-		    &out, "no-store");
-	rp_buf_release(&out);
-	return r;
 }
 
 static int
