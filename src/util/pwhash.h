@@ -5,9 +5,9 @@
  * today a corporate site's access code (hashed by `seed`, checked by the
  * web workers).  The cost is RP_PWHASH_OPSLIMIT passes over
  * RP_PWHASH_MEMLIMIT bytes (t = 2, m = 19 MiB, p = 1: OWASP's minimum for
- * argon2id, about 30-60 ms on one core here — cheaper in memory than
- * libsodium's "interactive" 64 MiB, since every web thread may verify at
- * once); a stored string weaker than that, or of another algorithm
+ * argon2id, about 17 ms a check on one core of the development machine;
+ * less memory than libsodium's "interactive" 64 MiB, since every web
+ * thread may verify at once); a stored string weaker than that, or of another algorithm
  * (argon2i, a bare SHA-256), is refused, never verified.
  */
 #ifndef RP_PWHASH_H
