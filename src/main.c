@@ -92,7 +92,8 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 	printf("  public site       %s/\n", url);
 	print_corporate_sites(conf, url);
 	printf("  health            %s/healthz\n", url);
-	printf("  metrics           %s/metrics\n", url);
+	printf("  metrics           http://%s:%u/metrics (internal listener, "
+	    "not on the sites' port)\n", conf->metrics_addr, conf->metrics_port);
 	printf("  access log        http://%s:%u/checkpoint (tlog-tiles, read-only)\n",
 	    conf->alog_http_addr, conf->alog_http_port);
 	if (conf->witness_local)

@@ -94,6 +94,11 @@ static const struct key keys[] = {
 	  "address the web workers listen on (IPv4 or IPv6 literal)" },
 	{ "port", K_U32, N(port), 1, 65535, "8080",
 	  "TCP port of the sites" },
+	{ "metrics_addr", K_STR, S(metrics_addr), 0, 0, "127.0.0.1",
+	  "address of the internal /metrics listener (keep it off the public "
+	  "network)" },
+	{ "metrics_port", K_U32, N(metrics_port), 1, 65535, "8095",
+	  "port of the internal /metrics listener (the sites' port has none)" },
 	{ "public_url", K_STR, S(public_url), 0, 0, "",
 	  "base URL printed and used in links (default http://localhost:PORT)" },
 	{ "workers", K_U32, N(workers), 1, 64, "2",

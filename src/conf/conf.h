@@ -30,6 +30,8 @@ struct rp_conf {
 	char data_dir[RP_CONF_PATH_MAX];	/* databases, keys, logs */
 	char listen_addr[64];			/* IPv4/IPv6 literal */
 	uint32_t port;
+	char metrics_addr[64];			/* internal /metrics listener */
+	uint32_t metrics_port;
 	char public_url[256];			/* printed and used in links */
 	uint32_t workers;			/* web worker processes */
 	uint32_t http_threads;			/* threads per web worker */

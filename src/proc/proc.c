@@ -88,7 +88,7 @@ struct parent {
 	const struct rp_conf *conf;
 	struct child children[MAX_CHILDREN];
 	unsigned nchildren;
-	int listen_fd, sig_fd, access_fd, oplog_fd;
+	int listen_fd, metrics_fd, sig_fd, access_fd, oplog_fd;
 	struct rp_metrics *metrics;
 	bool stopping;
 	uint8_t rbuf[RP_MSG_MAX_FRAME];
@@ -204,6 +204,7 @@ child_main(struct parent *pp, struct child *c, int fd)
 	rp_log_set_tee(-1);
 	if (c->kind != CHILD_WEB) {
 		close(pp->listen_fd);	/* only web workers accept requests */
+		close(pp->metrics_fd);
 		rp_waf_security_log_close();	/* ... and write WAF events */
 	}
 	/* Only the nftables helper may change the firewall (when serve runs
@@ -236,8 +237,8 @@ child_main(struct parent *pp, struct child *c, int fd)
 		rp_proctitle_set("rentport: %s", rp_kind_title(c->kind));
 	switch (c->kind) {
 	case CHILD_WEB:
-		status = rp_web_run(&cc, pp->listen_fd, fd, c->index,
-		    pp->metrics);
+		status = rp_web_serve(&cc, pp->listen_fd, pp->metrics_fd,
+		    fd, c->index, pp->metrics);
 		break;
 	case CHILD_VAULT:
 		status = rp_vault_run(&cc, fd);
@@ -756,7 +757,8 @@ rp_proc_serve(const struct rp_conf *conf)
 	if (sodium_init() < 0)
 		rp_fatal("cannot initialise libsodium");
 	pp->conf = conf;
-	pp->listen_fd = pp->sig_fd = pp->access_fd = pp->oplog_fd = -1;
+	pp->listen_fd = pp->metrics_fd = pp->sig_fd = pp->access_fd =
+	    pp->oplog_fd = -1;
 	snprintf(path, sizeof(path), "%s/log", conf->data_dir);
 	if (make_dir(conf->data_dir, 0750) != 0 || make_dir(path, 0750) != 0)
 		rp_fatal("cannot create %s: %s", path, strerror(errno));
@@ -838,6 +840,9 @@ rp_proc_serve(const struct rp_conf *conf)
 		rp_fatal("%s", err.d ? err.d : "cannot prepare the data directory");
 	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen");
+	/* /metrics: only on this internal listener, served by the workers */
+	if (rp_metrics_listen(conf, &pp->metrics_fd, &err) != 0)
+		rp_fatal("%s", err.d ? err.d : "cannot listen for metrics");
 	rp_buf_release(&err);
 	if ((pp->metrics = rp_metrics_create()) == NULL)
 		rp_fatal("cannot create the metrics area");
@@ -885,13 +890,15 @@ rp_proc_serve(const struct rp_conf *conf)
 	for (i = 0; i < pp->nchildren; i++)
 		if (spawn(pp, &pp->children[i]) != 0)
 			pp->children[i].restart_at = now_ms() + MAX_BACKOFF_MS;
-	rp_log_info("serving on %s port %u with %u children",
-	    conf->listen_addr, conf->port, pp->nchildren);
+	rp_log_info("serving on %s port %u (metrics on %s port %u) with %u "
+	    "children", conf->listen_addr, conf->port, conf->metrics_addr,
+	    conf->metrics_port, pp->nchildren);
 
 	loop(pp);
 
 	rp_log_info("stopped");
 	close(pp->listen_fd);
+	close(pp->metrics_fd);
 	close(pp->sig_fd);
 	close(pp->access_fd);
 	close(pp->oplog_fd);

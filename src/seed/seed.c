@@ -18,6 +18,7 @@
 #include "util/common.h"
 #include "util/embed.h"
 #include "util/log.h"
+#include "util/pwhash.h"
 #include "util/str.h"
 #include "alog/store.h"
 #include "seed/seed.h"
@@ -333,26 +334,28 @@ print_saved_logins(const char *path)
 
 /*
  * Gives t's site an access code: a random one (digits and letters without
- * look-alikes) into code, its SHA-256 into the settings (the sites compare
- * hashes; the code itself is kept nowhere but the demo logins file).
+ * look-alikes) into code, its argon2id string into the settings
+ * ("access_code_hash"; util/pwhash.h), so the code itself is kept nowhere
+ * but the demo logins file.
  */
 static int
 access_settings(struct rp_tenant *t, char *code, size_t n)
 {
 	static const char alpha[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-	uint8_t h[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof(h) + 1];
+	char h[RP_PWHASH_STR_MAX];
 	size_t len = strlen(t->settings), i;
+	int r;
 
 	if (n < 11 || len < 2 || t->settings[len - 1] != '}')
 		return RP_E_INVAL;
 	for (i = 0; i < 10; i++)
 		code[i] = alpha[randombytes_uniform(sizeof(alpha) - 1)];
 	code[10] = '\0';
-	crypto_hash_sha256(h, (const unsigned char *)code, 10);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if ((r = rp_pwhash_str(h, (struct rp_str){ code, 10 })) != 0)
+		return r;
+	/* the string is [$A-Za-z0-9+/=,] only: nothing to escape in JSON */
 	if ((size_t)snprintf(t->settings + len - 1, sizeof(t->settings) - len + 1,
-	    ",\"access_code_sha256\":\"%s\"}", hex) >= sizeof(t->settings) -
+	    ",\"access_code_hash\":\"%s\"}", h) >= sizeof(t->settings) -
 	    len + 1)
 		return RP_E_TOOBIG;
 	return 0;

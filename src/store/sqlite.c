@@ -31,6 +31,7 @@ static const struct {
 	{ 3, "src/store/migrations/0003_sites.sql" },
 	{ 4, "src/store/migrations/0004_payments.sql" },
 	{ 5, "src/store/migrations/0005_bans.sql" },
+	{ 6, "src/store/migrations/0006_tokens.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -51,7 +52,7 @@ enum {
 	S_IDEM_INS, S_IDEM_GET, S_IDEM_DONE, S_IDEM_DEL, S_IDEM_PURGE,
 	S_ORDER_CHANGE, S_ORDER_OPT_DEL,
 	S_ORDER_RESERVE, S_ORDER_UNRESERVE, S_TOKEN_INS, S_TOKEN_GET, S_TOKEN_USE,
-	S_TOKEN_PURGE,
+	S_TOKEN_PURGE, S_TOKEN_DEL, S_TOKEN_RETIRE,
 	S_PAY_ATTEMPT, S_PAY_INS, S_PAY_GET, S_PAY_LAST, S_PAY_BY_PSP, S_PAY_DUE,
 	S_PAY_UPD, S_HOOK_INS, S_ORDER_PAID,
 	S_BAN_PUT, S_BAN_EXTEND, S_BAN_DEL, S_BAN_LIST, S_BAN_ALL, S_BAN_PURGE,
@@ -168,13 +169,21 @@ static const char *const sql[S_COUNT] = {
 	    "coalesce((SELECT max(id) FROM order_ids), 0)) + 1, ?1)",
 	[S_ORDER_UNRESERVE] = "DELETE FROM order_ids WHERE id = ?1",
 	[S_TOKEN_INS] = "INSERT INTO web_tokens (token_hash, kind, tenant_id, "
-	    "order_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    "order_id, created_at, expires_at, bind) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7)",
 	[S_TOKEN_GET] = "SELECT tenant_id, order_id FROM web_tokens WHERE "
-	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0",
+	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0 "
+	    "AND bind = ?4",
 	[S_TOKEN_USE] = "UPDATE web_tokens SET used_at = ?3 WHERE "
 	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0 "
-	    "RETURNING tenant_id, order_id",
+	    "AND bind = ?4 RETURNING tenant_id, order_id",
 	[S_TOKEN_PURGE] = "DELETE FROM web_tokens WHERE expires_at <= ?1",
+	[S_TOKEN_DEL] = "DELETE FROM web_tokens WHERE token_hash = ?1 AND "
+	    "kind = ?2",
+	/* migration 0006: index web_tokens_order */
+	[S_TOKEN_RETIRE] = "UPDATE web_tokens SET used_at = ?4 WHERE "
+	    "tenant_id = ?2 AND order_id = ?3 AND kind = ?1 AND used_at = 0 "
+	    "AND expires_at > ?4 AND (?5 IS NULL OR token_hash <> ?5)",
 	[S_PAY_ATTEMPT] = "SELECT coalesce(max(attempt), 0) FROM payments "
 	    "WHERE order_id = ?1 AND op = ?2",
 	[S_PAY_INS] = "INSERT INTO payments (order_id, op, attempt, idem_key, "
@@ -1778,7 +1787,8 @@ sq_order_reserve(void *arg, int64_t at, int64_t *id)
 
 static int
 sq_token_insert(void *arg, const char *kind, const uint8_t hash[32],
-    int64_t tenant_id, int64_t order_id, int64_t at, int64_t expires_at)
+    int64_t tenant_id, int64_t order_id, int64_t at, int64_t expires_at,
+    const char *bind)
 {
 	struct sq *be = arg;
 	sqlite3_stmt *s;
@@ -1791,12 +1801,14 @@ sq_token_insert(void *arg, const char *kind, const uint8_t hash[32],
 	sqlite3_bind_int64(s, 4, order_id);
 	sqlite3_bind_int64(s, 5, at);
 	sqlite3_bind_int64(s, 6, expires_at);
+	bind_text(s, 7, bind);
 	return step_done(be, s);
 }
 
 static int
 sq_token_find(void *arg, const char *kind, const uint8_t hash[32],
-    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
+    const char *bind, int64_t now, bool consume, int64_t *tenant_id,
+    int64_t *order_id)
 {
 	struct sq *be = arg;
 	sqlite3_stmt *s;
@@ -1808,6 +1820,7 @@ sq_token_find(void *arg, const char *kind, const uint8_t hash[32],
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	bind_text(s, 2, kind);
 	sqlite3_bind_int64(s, 3, now);
+	bind_text(s, 4, bind);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*tenant_id = sqlite3_column_int64(s, 0);
@@ -1824,6 +1837,43 @@ sq_token_find(void *arg, const char *kind, const uint8_t hash[32],
 	sqlite3_reset(s);
 	if (r != 0)
 		*tenant_id = *order_id = 0;
+	return r;
+}
+
+static int
+sq_token_delete(void *arg, const char *kind, const uint8_t hash[32])
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(be, S_TOKEN_DEL)) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	bind_text(s, 2, kind);
+	return step_done(be, s);
+}
+
+static int
+sq_token_retire(void *arg, const char *kind, int64_t tenant_id,
+    int64_t order_id, const uint8_t *keep, int64_t now, uint64_t *n)
+{
+	struct sq *be = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	*n = 0;
+	if ((s = stmt(be, S_TOKEN_RETIRE)) == NULL)
+		return RP_E_DB;
+	bind_text(s, 1, kind);
+	sqlite3_bind_int64(s, 2, tenant_id);
+	sqlite3_bind_int64(s, 3, order_id);
+	sqlite3_bind_int64(s, 4, now);
+	if (keep != NULL)
+		sqlite3_bind_blob(s, 5, keep, 32, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 5);
+	if ((r = step_done(be, s)) == 0)
+		*n = (uint64_t)sqlite3_changes(be->db);
 	return r;
 }
 
@@ -2166,6 +2216,8 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.token_insert = sq_token_insert,
 	.token_find = sq_token_find,
 	.token_purge = sq_token_purge,
+	.token_delete = sq_token_delete,
+	.token_retire = sq_token_retire,
 	.payment_new = sq_payment_new,
 	.payment_get = sq_payment_get,
 	.payment_due = sq_payment_due,

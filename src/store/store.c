@@ -965,41 +965,25 @@ static const char *const token_kinds[] = {
 	[RP_TOKEN_ACCESS] = "access",
 };
 
-int
-rp_store_token_new(struct rp_store *st, int kind, int64_t tenant_id,
-    int64_t order_id, int64_t now, int64_t expires_at,
-    char out[RP_WEB_TOKEN_LEN + 1])
+/* A bind: printable ASCII without quotes, at most RP_TOKEN_BIND_MAX. */
+static bool
+bind_ok(const char *b)
 {
-	uint8_t raw[32], hash[crypto_hash_sha256_BYTES];
-	int r;
-
-	out[0] = '\0';
-	REQUIRE(kind >= RP_TOKEN_LINK && kind <= RP_TOKEN_ACCESS);
-	REQUIRE(tenant_id >= 0 && order_id >= 0 && expires_at > now);
-	if (sodium_init() < 0)
-		return RP_E_STATE;
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, RP_WEB_TOKEN_LEN + 1, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-	crypto_hash_sha256(hash, (const unsigned char *)out, RP_WEB_TOKEN_LEN);
-	r = st->ops->token_insert(st->be, token_kinds[kind], hash, tenant_id,
-	    order_id, now, expires_at);
-	if (r != 0)
-		sodium_memzero(out, RP_WEB_TOKEN_LEN + 1);
-	return r;
-}
-
-int
-rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
-    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
-{
-	uint8_t hash[crypto_hash_sha256_BYTES];
 	size_t i;
 
-	*tenant_id = *order_id = 0;
-	if (kind < RP_TOKEN_LINK || kind > RP_TOKEN_ACCESS ||
-	    token.n != RP_WEB_TOKEN_LEN)
+	for (i = 0; b[i] != '\0'; i++)
+		if (i >= RP_TOKEN_BIND_MAX || b[i] < 0x21 || b[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The SHA-256 of a presented token's text, if it has the token's shape. */
+static int
+token_hash(struct rp_str token, uint8_t hash[crypto_hash_sha256_BYTES])
+{
+	size_t i;
+
+	if (token.n != RP_WEB_TOKEN_LEN)
 		return RP_E_NOTFOUND;
 	for (i = 0; i < token.n; i++) {
 		char c = token.p[i];
@@ -1012,8 +996,100 @@ rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
 		return RP_E_STATE;
 	/* the lookup is by the hash of the token: no secret-dependent compare */
 	crypto_hash_sha256(hash, (const unsigned char *)token.p, token.n);
-	return st->ops->token_find(st->be, token_kinds[kind], hash, now,
+	return 0;
+}
+
+int
+rp_store_token_new(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, int64_t now, int64_t expires_at,
+    char out[RP_WEB_TOKEN_LEN + 1])
+{
+	return rp_store_token_new_bound(st, kind, tenant_id, order_id, "", now,
+	    expires_at, out);
+}
+
+int
+rp_store_token_new_bound(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, const char *bind, int64_t now, int64_t expires_at,
+    char out[RP_WEB_TOKEN_LEN + 1])
+{
+	uint8_t raw[32], hash[crypto_hash_sha256_BYTES];
+	int r;
+
+	out[0] = '\0';
+	REQUIRE(kind >= RP_TOKEN_LINK && kind <= RP_TOKEN_ACCESS);
+	REQUIRE(tenant_id >= 0 && order_id >= 0 && expires_at > now);
+	if (bind == NULL || !bind_ok(bind))
+		return RP_E_INVAL;
+	if (sodium_init() < 0)
+		return RP_E_STATE;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, RP_WEB_TOKEN_LEN + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	crypto_hash_sha256(hash, (const unsigned char *)out, RP_WEB_TOKEN_LEN);
+	r = st->ops->token_insert(st->be, token_kinds[kind], hash, tenant_id,
+	    order_id, now, expires_at, bind);
+	if (r != 0)
+		sodium_memzero(out, RP_WEB_TOKEN_LEN + 1);
+	return r;
+}
+
+int
+rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
+    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
+{
+	return rp_store_token_take_bound(st, kind, token, "", now, consume,
+	    tenant_id, order_id);
+}
+
+int
+rp_store_token_take_bound(struct rp_store *st, int kind,
+    struct rp_str token, const char *bind, int64_t now, bool consume,
+    int64_t *tenant_id, int64_t *order_id)
+{
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	int r;
+
+	*tenant_id = *order_id = 0;
+	if (kind < RP_TOKEN_LINK || kind > RP_TOKEN_ACCESS || bind == NULL ||
+	    !bind_ok(bind))
+		return RP_E_NOTFOUND;
+	if ((r = token_hash(token, hash)) != 0)
+		return r;
+	return st->ops->token_find(st->be, token_kinds[kind], hash, bind, now,
 	    consume, tenant_id, order_id);
+}
+
+int
+rp_store_token_revoke(struct rp_store *st, int kind, struct rp_str token)
+{
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	int r;
+
+	REQUIRE(kind >= RP_TOKEN_LINK && kind <= RP_TOKEN_ACCESS);
+	if ((r = token_hash(token, hash)) != 0)
+		return r == RP_E_NOTFOUND ? 0 : r;
+	return st->ops->token_delete(st->be, token_kinds[kind], hash);
+}
+
+int
+rp_store_token_retire(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, struct rp_str keep, int64_t now, uint64_t *n)
+{
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	uint64_t dummy;
+	int r;
+
+	REQUIRE(kind >= RP_TOKEN_LINK && kind <= RP_TOKEN_ACCESS);
+	REQUIRE(tenant_id >= 0 && order_id > 0);
+	if (n == NULL)
+		n = &dummy;
+	*n = 0;
+	if (keep.n > 0 && (r = token_hash(keep, hash)) != 0)
+		return r == RP_E_NOTFOUND ? RP_E_INVAL : r;
+	return st->ops->token_retire(st->be, token_kinds[kind], tenant_id,
+	    order_id, keep.n > 0 ? hash : NULL, now, n);
 }
 
 int

@@ -549,13 +549,44 @@ int rp_store_token_new(struct rp_store *st, int kind, int64_t tenant_id,
     int64_t order_id, int64_t now, int64_t expires_at,
     char out[RP_WEB_TOKEN_LEN + 1]) RP_WARN_UNUSED;
 /*
+ * rp_store_token_new, bound to bind (printable ASCII, at most
+ * RP_TOKEN_BIND_MAX bytes; "" = unbound): rp_store_token_take_bound must
+ * present the same bind, e.g. an access pass bound to a fingerprint of
+ * the access code's hash, so that a new code ends the old passes.
+ */
+#define RP_TOKEN_BIND_MAX	64
+int rp_store_token_new_bound(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, const char *bind, int64_t now, int64_t expires_at,
+    char out[RP_WEB_TOKEN_LEN + 1]) RP_WARN_UNUSED;
+/*
  * The tenant and order of a presented token (untrusted bytes) of kind,
  * unexpired at now and unused; consume marks it used (one-time links: of
  * two requests racing with the same link only one gets it).  0, or
- * RP_E_NOTFOUND for malformed, unknown, expired or used alike.
+ * RP_E_NOTFOUND for malformed, unknown, expired or used alike.  Only an
+ * unbound token is found (a bound one needs rp_store_token_take_bound).
  */
 int rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
     int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
+    RP_WARN_UNUSED;
+/* rp_store_token_take for a token made with this bind (RP_E_NOTFOUND for
+ * any other bind, as for an unknown token). */
+int rp_store_token_take_bound(struct rp_store *st, int kind,
+    struct rp_str token, const char *bind, int64_t now, bool consume,
+    int64_t *tenant_id, int64_t *order_id) RP_WARN_UNUSED;
+/*
+ * Deletes the token (text from rp_store_token_new) of kind: one made for
+ * a message that was then not sent.  0 also when there was none.
+ */
+int rp_store_token_revoke(struct rp_store *st, int kind, struct rp_str token)
+    RP_WARN_UNUSED;
+/*
+ * Retires the unused, unexpired tokens of kind for order_id on tenant_id
+ * (marks them used at now), all but keep (a token's text; an empty view:
+ * none kept): a newer "my order" link, or a link used, ends the older
+ * links of that order on that site.  0 and *n (may be NULL) retired.
+ */
+int rp_store_token_retire(struct rp_store *st, int kind, int64_t tenant_id,
+    int64_t order_id, struct rp_str keep, int64_t now, uint64_t *n)
     RP_WARN_UNUSED;
 /* Deletes tokens expired at now. */
 int rp_store_token_purge(struct rp_store *st, int64_t now) RP_WARN_UNUSED;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * routes.c — the route table of the web workers and the handlers for the
- * foundation routes: home page, language switch, health, readiness,
- * metrics and static assets.  Handlers see a request whose target, path,
+ * foundation routes: home page, language switch, health, readiness and
+ * static assets (/metrics is not here: it is served only on the internal
+ * metrics listener, web.c).  Handlers see a request whose target, path,
  * header sizes and body have already passed intake's limits (web.c); what
  * they read from it (query, cookies, form fields) they decode with the
  * checked decoders and answer 400 when it is malformed.
  */
 #include "util/common.h"
-#include "ips/ips.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/decode.h"
@@ -19,7 +19,6 @@
 static int h_lang(struct rp_req *rq);
 static int h_healthz(struct rp_req *rq);
 static int h_readyz(struct rp_req *rq);
-static int h_metrics(struct rp_req *rq);
 static int h_static(struct rp_req *rq);
 static int h_robots(struct rp_req *rq);
 
@@ -32,7 +31,6 @@ const struct rp_route rp_routes[] = {
 	{ "POST", "/lang", h_lang, RP_ROUTE_BODY, 1024 },
 	{ "GET", "/healthz", h_healthz, 0, 0 },
 	{ "GET", "/readyz", h_readyz, 0, 0 },
-	{ "GET", "/metrics", h_metrics, 0, 0 },
 	{ "GET", "/static/{name}", h_static, 0, 0 },
 	{ "GET", "/robots.txt", h_robots, 0, 0 },
 	{ "GET", "/api/v1/plans", rp_api_plans, 0, 0 },
@@ -102,40 +100,30 @@ bad_request(struct rp_req *rq)
 	return rp_reply_error(rq, 400);
 }
 
-/* POST /lang (form: lang=ja|en): remembers the choice in a cookie. */
+/*
+ * POST /lang (form: lang=ja|en, csrf): remembers the choice in a cookie.
+ * A POST of the sites like the others: page_begin checks the CSRF token
+ * and the Origin (403) before the value is looked at.
+ */
 static int
 h_lang(struct rp_req *rq)
 {
-	struct MHD_Response *resp;
-	struct rp_form f;
 	struct rp_str v;
-	enum rp_lang lang;
-	char cookie[128];
+	struct page pg;
 	int r;
 
-	rp_form_init(&f);
-	if (rp_form_decode(rp_buf_str(&rq->body), &rp_form_limits_default,
-	    &f) != 0 || rp_form_get(&f, "lang", &v) != 0 ||
+	if ((r = page_begin(&pg, rq)) != 0)
+		goto out;
+	if (rp_form_get(&pg.form, "lang", &v) != 0 ||
 	    (!rp_str_eq_c(v, "ja") && !rp_str_eq_c(v, "en"))) {
-		rp_form_release(&f);
-		return bad_request(rq);
+		r = bad_request(rq);
+		goto out;
 	}
-	lang = rp_str_eq_c(v, "en") ? RP_LANG_EN : RP_LANG_JA;
-	rp_form_release(&f);
-	snprintf(cookie, sizeof(cookie),
-	    "lang=%s; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly%s",
-	    rp_lang_tag(lang), rp_worker.secure ? "; Secure" : "");
-	resp = MHD_create_response_from_buffer(0, (void *)"",
-	    MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
-		return RP_E_NOMEM;
-	if (MHD_add_response_header(resp, "Location", "/") != MHD_YES ||
-	    MHD_add_response_header(resp, "Set-Cookie", cookie) != MHD_YES) {
-		MHD_destroy_response(resp);
-		return RP_E_NOMEM;
-	}
-	r = rp_reply(rq, 303, resp, 0, NULL);
-	return r;
+	if ((r = page_cookie(&pg, "lang", v, 365L * 24 * 3600)) == 0)
+		r = page_redirect(&pg, "");
+ out:
+	page_end(&pg);
+	return r < 0 ? r : 0;
 }
 
 static int
@@ -153,22 +141,6 @@ h_readyz(struct rp_req *rq)
 		    "store unavailable\n", 18, "no-store", NULL);
 	return rp_reply_static(rq, 200, "text/plain; charset=utf-8", "ready\n",
 	    6, "no-store", NULL);
-}
-
-static int
-h_metrics(struct rp_req *rq)
-{
-	struct rp_buf out;
-	int r;
-
-	rp_buf_init(&out, 1024 * 1024);
-	if ((r = rp_metrics_render(rp_worker.m, rp_route_labels,
-	    RP_METRICS_ROUTE_FIRST + rp_nroutes, &out)) == 0 &&
-	    (r = rp_ips_metrics_render(rp_ips_global(), &out)) == 0)
-		r = rp_reply_buf(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
-		    &out, "no-store");
-	rp_buf_release(&out);
-	return r;
 }
 
 static int

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "util/log.h"
+#include "util/pwhash.h"
 #include "web/conns.h"
 #include "web/decode.h"
 #include "web/i18n.h"
@@ -67,9 +68,17 @@ settings_parse(struct site *s)
 		snprintf(s->accent, sizeof(s->accent), "%s", v);
 	if ((v = json_string_value(json_object_get(j, "logo_text"))) != NULL)
 		snprintf(s->logo_text, sizeof(s->logo_text), "%s", v);
+	/* The access code: its argon2id string.  A site that still has only
+	 * the old unsalted SHA-256 stays locked (no code opens it) until the
+	 * code is set again: failing open would lift the restriction. */
 	if ((v = json_string_value(json_object_get(j,
-	    "access_code_sha256"))) != NULL && strlen(v) == 64)
+	    "access_code_hash"))) != NULL && v[0] != '\0' &&
+	    strlen(v) < sizeof(s->access_hash)) {
 		snprintf(s->access_hash, sizeof(s->access_hash), "%s", v);
+		rp_pwhash_fingerprint(v, s->access_fp);
+	} else if (json_object_get(j, "access_code_hash") != NULL ||
+	    json_object_get(j, "access_code_sha256") != NULL)
+		snprintf(s->access_hash, sizeof(s->access_hash), "!locked");
 	d = json_object_get(j, "allowed_email_domains");
 	for (i = 0; json_is_array(d) && i < json_array_size(d) &&
 	    s->ndomains < SITE_MAX_DOMAINS; i++)
@@ -511,10 +520,13 @@ page_access_ok(struct page *pg)
 
 	if (pg->site.tenant_id == 0 || pg->site.access_hash[0] == '\0')
 		return true;
-	if (rp_cookie_get(&pg->ck, ACCESS_COOKIE, &tok) != 0)
+	if (rp_cookie_get(&pg->ck, ACCESS_COOKIE, &tok) != 0 ||
+	    pg->site.access_fp[0] == '\0')
 		return false;
-	return rp_store_token_take(pg->st, RP_TOKEN_ACCESS, tok, time(NULL),
-	    false, &tenant, &unused) == 0 && tenant == pg->site.tenant_id;
+	/* bound to the code's hash: a new code ends the passes of the old */
+	return rp_store_token_take_bound(pg->st, RP_TOKEN_ACCESS, tok,
+	    pg->site.access_fp, time(NULL), false, &tenant, &unused) == 0 &&
+	    tenant == pg->site.tenant_id;
 }
 
 /* ---- home, brand, access ------------------------------------------------ */
@@ -535,16 +547,16 @@ site_home(struct rp_req *rq)
 
 /*
  * POST {home}access (code): a corporate site's access code.  The code is
- * compared by its SHA-256 (the settings keep only that) in constant time;
- * a pass is a store token in a cookie, valid for this tenant only.  A
+ * checked against its argon2id string in the settings (util/pwhash.h:
+ * nothing weaker is accepted); a pass is a store token in a cookie, valid
+ * for this tenant only and bound to the fingerprint of that string.  A
  * wrong code counts toward the IPS (the address's brute-force ban and the
  * tenant's failure budget); a tenant whose budget is spent gets 429.
  */
 int
 site_access(struct rp_req *rq)
 {
-	char hex[65], tok[RP_WEB_TOKEN_LEN + 1];
-	uint8_t h[crypto_hash_sha256_BYTES];
+	char tok[RP_WEB_TOKEN_LEN + 1];
 	struct rp_str code;
 	struct page pg;
 	int64_t now = time(NULL);
@@ -564,10 +576,12 @@ site_access(struct rp_req *rq)
 		r = page_render(&pg, 429, "home");
 		goto out;
 	}
+	if (!rp_pwhash_str_ok(pg.site.access_hash))
+		rp_log_warn("site %s: access_code_hash is not an argon2id string "
+		    "of the required cost; the site stays locked until the code "
+		    "is set again", pg.site.t.slug);
 	code = page_arg(&pg, "code");
-	crypto_hash_sha256(h, (const unsigned char *)code.p, code.n);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if (code.n == 0 || sodium_memcmp(hex, pg.site.access_hash, 64) != 0) {
+	if (code.n == 0 || rp_pwhash_verify(pg.site.access_hash, code) != 0) {
 		if (code.n > 0)		/* a guess (an empty form is none) */
 			rp_ipsgate_access_failed(rq, pg.site.tenant_id);
 		rp_tmpl_set_bool(pg.root, "locked", true);
@@ -576,8 +590,9 @@ site_access(struct rp_req *rq)
 		r = page_render(&pg, 403, "home");
 		goto out;
 	}
-	if ((r = rp_store_token_new(pg.st, RP_TOKEN_ACCESS, pg.site.tenant_id, 0,
-	    now, now + ACCESS_TTL, tok)) != 0 ||
+	if ((r = rp_store_token_new_bound(pg.st, RP_TOKEN_ACCESS,
+	    pg.site.tenant_id, 0, pg.site.access_fp, now, now + ACCESS_TTL,
+	    tok)) != 0 ||
 	    (r = page_cookie(&pg, ACCESS_COOKIE, rp_str_c(tok), ACCESS_TTL)) != 0) {
 		r = page_error(&pg, 503);
 		goto out;

@@ -26,9 +26,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "order/order.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/pwhash.h"
 #include "web/csrf.h"
 #include "web/decode.h"
 #include "web/pages.h"
@@ -36,6 +39,7 @@
 #include "web/tmpl.h"
 
 #define SITE_MAX_DOMAINS	8
+#define SITE_LINK_TTL		(30 * 24 * 3600)	/* a mailed "my order" link */
 
 struct site {
 	int64_t tenant_id;		/* 0: the public site */
@@ -47,7 +51,9 @@ struct site {
 	/* from the tenant's settings */
 	char primary[8], accent[8];	/* "#rrggbb" or "" */
 	char logo_text[128];
-	char access_hash[65];		/* hex SHA-256 of the access code, or "" */
+	/* argon2id string of the access code, "" (none) or "!locked" */
+	char access_hash[RP_PWHASH_STR_MAX];
+	char access_fp[RP_PWHASH_FP_LEN + 1];	/* passes are bound to it */
 	size_t ndomains;
 	char domains[SITE_MAX_DOMAINS][64];	/* allowed e-mail domains */
 };
@@ -121,6 +127,17 @@ void yen_format(int64_t yen, char out[32]);
 int page_session_order(struct page *pg, int64_t *order_id);
 /* Starts a "my order" session for order_id (Set-Cookie). */
 int page_session_start(struct page *pg, int64_t order_id);
+
+/*
+ * Queues mail kind for ov (params: a JSON object of non-personal values,
+ * consumed; NULL fails) with a new one-time "my order" link added as
+ * "link".  The link exists only if the mail is queued: when the outbox
+ * queues nothing (dedupe already sent: RP_E_EXISTS; an error) the token
+ * is revoked again.  A queued link retires the order's older unused links
+ * on this site.  0 when a mail with a new link was queued.
+ */
+int site_mail_link(struct page *pg, const struct rp_order_view *ov,
+    const char *kind, json_t *params, const char *dedupe);
 
 /* Handlers (site.c, site_order.c, site_my.c). */
 int site_home(struct rp_req *rq);

@@ -27,7 +27,6 @@
 #include "web/i18n.h"
 #include "web/site.h"
 
-#define LINK_TTL	(30 * 24 * 3600)
 #define FIELD(i)	(1u << (i))
 
 /* The session's order on this site: 0 and *ov; RP_E_NOTFOUND if none. */
@@ -174,18 +173,60 @@ queue_mail(struct page *pg, const struct rp_order_view *ov, const char *kind,
 	json_decref(params);
 }
 
-/* A fresh one-time link to ov's "my order" into url (empty on failure). */
-static void
-new_link(struct page *pg, const struct rp_order_view *ov, int64_t now,
-    char *url, size_t n)
+int
+site_mail_link(struct page *pg, const struct rp_order_view *ov,
+    const char *kind, json_t *params, const char *dedupe)
 {
-	char tok[RP_WEB_TOKEN_LEN + 1];
+	struct rp_mail_outbox *ob = rp_web_outbox();
+	const char *lang = ov->lang[0] ? ov->lang : rp_lang_tag(pg->lang);
+	char tok[RP_WEB_TOKEN_LEN + 1], url[600];
+	int64_t now = time(NULL);
+	bool created = false;
+	char *s = NULL;
+	uint64_t id;
+	int r;
 
-	url[0] = '\0';
-	if (rp_store_token_new(pg->st, RP_TOKEN_LINK, pg->site.tenant_id,
-	    ov->id, now, now + LINK_TTL, tok) == 0)
-		snprintf(url, n, "%s/my-order/open?t=%s", pg->site.base_url, tok);
+	tok[0] = url[0] = '\0';
+	if (ob == NULL || params == NULL) {
+		r = RP_E_STATE;
+		goto out;
+	}
+	if ((r = rp_store_token_new(pg->st, RP_TOKEN_LINK, pg->site.tenant_id,
+	    ov->id, now, now + SITE_LINK_TTL, tok)) != 0)
+		goto out;
+	snprintf(url, sizeof(url), "%s/my-order/open?t=%s", pg->site.base_url,
+	    tok);
+	if (json_object_set_new(params, "link", json_string(url)) != 0 ||
+	    (s = json_dumps(params, JSON_COMPACT)) == NULL) {
+		r = RP_E_NOMEM;
+		goto out;
+	}
+	r = rp_mail_enqueue(ob, kind, lang, ov->number, (uint64_t)ov->person_id,
+	    s, dedupe, now, &id, &created);
+	if (r == 0 && !created)
+		r = RP_E_EXISTS;	/* already sent (dedupe): no new link */
+	/* The mail with the new link is queued: it supersedes the older ones. */
+	if (r == 0 && rp_store_token_retire(pg->st, RP_TOKEN_LINK,
+	    pg->site.tenant_id, ov->id, rp_str_c(tok), now, NULL) != 0)
+		rp_log_error("site: order %s: older links not retired",
+		    ov->number);
+ out:
+	/* No mail carries this token: it must not stay valid. */
+	if (r != 0 && tok[0] != '\0' && rp_store_token_revoke(pg->st,
+	    RP_TOKEN_LINK, rp_str_c(tok)) != 0)
+		rp_log_error("site: order %s: an unsent link not revoked",
+		    ov->number);
+	if (r != 0 && r != RP_E_EXISTS)
+		rp_log_error("site: order %s: %s mail not queued", ov->number,
+		    kind);
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+	json_decref(params);
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(url, sizeof(url));
+	return r;
 }
 
 /* ---- handlers ----------------------------------------------------------- */
@@ -233,7 +274,7 @@ site_my_link(struct rp_req *rq)
 {
 	struct rp_order_ctx ctx;
 	struct rp_order_view ov;
-	char url[600], exp[32], hour[32];
+	char exp[32], hour[32];
 	struct rp_str num;
 	struct page pg;
 	int64_t now = time(NULL);
@@ -247,15 +288,14 @@ site_my_link(struct rp_req *rq)
 	num = rp_str_trim(page_arg(&pg, "number"));
 	if (num.n > 0 && rp_order_get(&ctx, pg.site.tenant_id, num, &ov) == 0) {
 		snprintf(hour, sizeof(hour), "link-%lld", (long long)(now / 3600));
-		new_link(&pg, &ov, now, url, sizeof(url));
-		t = (time_t)(now + LINK_TTL);
+		t = (time_t)(now + SITE_LINK_TTL);
 		gmtime_r(&t, &tm);
 		strftime(exp, sizeof(exp), "%Y-%m-%d %H:%M UTC", &tm);
-		if (url[0] != '\0')
-			queue_mail(&pg, &ov, "my_order_link", json_pack(
-			    "{s:s, s:s, s:s}", "order_number", ov.number, "link",
-			    url, "expires", exp), hour);
-		sodium_memzero(url, sizeof(url));
+		/* a token only if this request queues a mail (the answer is
+		 * the same either way) */
+		(void)site_mail_link(&pg, &ov, "my_order_link", json_pack(
+		    "{s:s, s:s}", "order_number", ov.number, "expires", exp),
+		    hour);
 	}
 	r = page_redirect(&pg, "my-order?sent=1");
  out:
@@ -306,6 +346,11 @@ site_my_open_post(struct rp_req *rq)
 		r = page_render(&pg, 410, "my_order");
 		goto out;
 	}
+	/* The link is used: the order's other links still out (older mails)
+	 * end with it, so one that leaks later opens nothing. */
+	if (rp_store_token_retire(pg.st, RP_TOKEN_LINK, pg.site.tenant_id, oid,
+	    RP_STR_NULL, now, NULL) != 0)
+		rp_log_error("site: the other links of an order not retired");
 	if (page_session_start(&pg, oid) != 0) {
 		r = page_error(&pg, 503);
 		goto out;
@@ -401,7 +446,7 @@ site_my_change_post(struct rp_req *rq)
 	struct rp_order_view ov, nv;
 	struct rp_order_ctx ctx;
 	struct page pg;
-	char url[600], total[32], dedupe[48];
+	char total[32], dedupe[48];
 	size_t i;
 	int r;
 
@@ -445,14 +490,12 @@ site_my_change_post(struct rp_req *rq)
 		r = page_error(&pg, 503);
 		goto out;
 	}
-	new_link(&pg, &nv, time(NULL), url, sizeof(url));
 	yen_format(nv.total_yen, total);
 	snprintf(dedupe, sizeof(dedupe), "change-%lld", (long long)nv.updated_at);
-	queue_mail(&pg, &nv, "order_changed", json_pack("{s:s, s:s, s:s, s:s, "
-	    "s:s, s:s}", "order_number", nv.number, "plan", nv.plan,
-	    "start_date", nv.depart, "end_date", nv.ret, "total", total,
-	    "link", url), dedupe);
-	sodium_memzero(url, sizeof(url));
+	(void)site_mail_link(&pg, &nv, "order_changed", json_pack("{s:s, s:s, "
+	    "s:s, s:s, s:s}", "order_number", nv.number, "plan", nv.plan,
+	    "start_date", nv.depart, "end_date", nv.ret, "total", total),
+	    dedupe);
 	r = page_redirect(&pg, "my-order?changed=1");
  out:
 	page_end(&pg);

@@ -24,7 +24,6 @@
 #include "web/i18n.h"
 #include "web/site.h"
 
-#define LINK_TTL	(30 * 24 * 3600)	/* the e-mailed "my order" link */
 
 /* Text fields of the form, in order, with their enum rp_order_field. */
 static const struct {
@@ -576,42 +575,14 @@ site_order_post(struct rp_req *rq)
 
 /* Mail params (non-personal) and the queued message for a new order. */
 static void
-queue_confirmation(struct page *pg, const struct rp_order_view *ov,
-    const struct rp_order_req *rq)
+queue_confirmation(struct page *pg, const struct rp_order_view *ov)
 {
-	char link[RP_WEB_TOKEN_LEN + 1], total[32], url[600];
-	struct rp_mail_outbox *ob = rp_web_outbox();
-	int64_t now = time(NULL);
-	json_t *j;
-	char *params;
-	uint64_t mid;
+	char total[32];
 
-	if (ob == NULL || rp_store_token_new(pg->st, RP_TOKEN_LINK,
-	    pg->site.tenant_id, ov->id, now, now + LINK_TTL, link) != 0) {
-		rp_log_error("site: order %s: confirmation mail not queued",
-		    ov->number);
-		return;
-	}
-	snprintf(url, sizeof(url), "%s/my-order/open?t=%s", pg->site.base_url,
-	    link);
-	sodium_memzero(link, sizeof(link));
 	yen_format(ov->total_yen, total);
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "order_number",
-	    ov->number, "plan", ov->plan, "start_date", ov->depart,
-	    "end_date", ov->ret, "total", total, "link", url);
-	params = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (params == NULL || rp_mail_enqueue(ob, "order_confirmed",
-	    rp_lang_tag(pg->lang), ov->number, (uint64_t)ov->person_id, params,
-	    "", now, &mid, NULL) != 0)
-		rp_log_error("site: order %s: confirmation mail not queued",
-		    ov->number);
-	if (params != NULL) {
-		sodium_memzero(params, strlen(params));
-		free(params);
-	}
-	sodium_memzero(url, sizeof(url));
-	(void)rq;
+	(void)site_mail_link(pg, ov, "order_confirmed", json_pack("{s:s, s:s, "
+	    "s:s, s:s, s:s}", "order_number", ov->number, "plan", ov->plan,
+	    "start_date", ov->depart, "end_date", ov->ret, "total", total), "");
 }
 
 /* POST {home}order/confirm: place the reviewed order. */
@@ -675,7 +646,7 @@ site_order_confirm(struct rp_req *rq)
 		goto out;
 	}
 	if (!res.replayed)
-		queue_confirmation(&pg, &ov, &orq);
+		queue_confirmation(&pg, &ov);
 	if (page_session_start(&pg, ov.id) != 0) {
 		r = page_error(&pg, 503);
 		goto out;

@@ -40,6 +40,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "ips/ips.h"
 #include "proc/msg.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -562,8 +563,10 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return r == 0 || rq->replied ? MHD_YES : MHD_NO;
 }
 
-int
-rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
+/* A listening TCP socket on addr (a literal) and port (0: any free). */
+static int
+listen_on(const char *addr_key, const char *addr, const char *port_key,
+    uint32_t port, int *fd, struct rp_buf *err)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -573,23 +576,23 @@ rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
 
 	*fd = -1;
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, conf->listen_addr, &sin->sin_addr) == 1) {
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)conf->port);
+		sin->sin_port = htons((uint16_t)port);
 		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, conf->listen_addr, &sin6->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)conf->port);
+		sin6->sin6_port = htons((uint16_t)port);
 		sl = sizeof(*sin6);
 	} else {
-		rp_buf_printf(err, "listen_addr: \"%s\" is not an IPv4 or IPv6 "
-		    "address literal", conf->listen_addr);
+		rp_buf_printf(err, "%s: \"%s\" is not an IPv4 or IPv6 "
+		    "address literal", addr_key, addr);
 		return RP_E_INVAL;
 	}
 	/* Port 0 lets the kernel pick one (tests read it with getsockname). */
-	if (conf->port > 65535) {
-		rp_buf_printf(err, "port: %" PRIu32 " is not in 0..65535",
-		    conf->port);
+	if (port > 65535) {
+		rp_buf_printf(err, "%s: %" PRIu32 " is not in 0..65535",
+		    port_key, port);
 		return RP_E_RANGE;
 	}
 	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -599,8 +602,8 @@ rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
 	}
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, 1024) != 0) {
-		rp_buf_printf(err, "listen on %s port %" PRIu32 ": %s",
-		    conf->listen_addr, conf->port, strerror(errno));
+		rp_buf_printf(err, "listen on %s port %" PRIu32 " (%s): %s",
+		    addr, port, port_key, strerror(errno));
 		goto out;
 	}
 	*fd = s;
@@ -613,11 +616,116 @@ rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
 }
 
 int
-rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
-    unsigned index, struct rp_metrics *m)
+rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
+{
+	return listen_on("listen_addr", conf->listen_addr, "port", conf->port,
+	    fd, err);
+}
+
+int
+rp_metrics_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
+{
+	return listen_on("metrics_addr", conf->metrics_addr, "metrics_port",
+	    conf->metrics_port, fd, err);
+}
+
+/* ---- the internal metrics listener --------------------------------------- */
+
+/* The Prometheus text of the shared metrics and the IPS into out. */
+static int
+metrics_text(struct rp_buf *out)
+{
+	int r;
+
+	if ((r = rp_metrics_render(rp_worker.m, rp_route_labels,
+	    RP_METRICS_ROUTE_FIRST + rp_nroutes, out)) == 0)
+		r = rp_ips_metrics_render(rp_ips_global(), out);
+	return r;
+}
+
+/*
+ * The metrics listener's only handler: GET (or HEAD) /metrics → 200, any
+ * other method or path → 404, a request with a body → connection closed.
+ * No WAF, no IPS, no access-log line: the listener is internal, and what
+ * it serves is counters only (no personal data, no request values).
+ */
+static enum MHD_Result
+metrics_handle(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	static int started;
+	struct MHD_Response *resp;
+	struct rp_buf out;
+	const char *type = "text/plain; charset=utf-8";
+	unsigned status = 404;
+	enum MHD_Result ok;
+	size_t len = 0;
+	char *d = NULL;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	if (*con_cls == NULL) {
+		*con_cls = &started;	/* headers in; a body would follow */
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0)
+		return MHD_NO;		/* nothing here takes a body */
+	rp_buf_init(&out, 1024 * 1024);
+	if (strcmp(url, "/metrics") == 0 && (strcmp(method, "GET") == 0 ||
+	    strcmp(method, "HEAD") == 0)) {
+		if (metrics_text(&out) == 0 && out.err == 0 &&
+		    (d = rp_buf_detach(&out, &len)) != NULL) {
+			status = 200;
+			type = "text/plain; version=0.0.4; charset=utf-8";
+		} else
+			status = 500;
+	}
+	rp_buf_release(&out);
+	if (d != NULL)
+		resp = MHD_create_response_from_buffer(len, d,
+		    MHD_RESPMEM_MUST_FREE);
+	else {
+		const char *msg = status == 404 ? "not found\n" :
+		    "internal server error\n";
+
+		resp = MHD_create_response_from_buffer(strlen(msg),
+		    (void *)msg, MHD_RESPMEM_PERSISTENT);
+	}
+	if (resp == NULL) {
+		free(d);
+		return MHD_NO;
+	}
+	ok = MHD_add_response_header(resp, "Content-Type", type);
+	ok &= MHD_add_response_header(resp, "Cache-Control", "no-store");
+	ok &= MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (ok == MHD_YES)
+		ok = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+/* Starts the metrics listener's daemon on fd (one thread, few clients). */
+static struct MHD_Daemon *
+metrics_start(const struct rp_conf *conf, int fd)
+{
+	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL,
+	    metrics_handle, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(conf->connection_timeout
+	    < 10 ? conf->connection_timeout : 10),
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_END);
+}
+
+int
+rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
+    int parent_fd, unsigned index, struct rp_metrics *m)
 {
 	static uint8_t rbuf[RP_MSG_MAX_FRAME];
-	struct MHD_Daemon *d = NULL;
+	struct MHD_Daemon *d = NULL, *md = NULL;
 	struct pollfd pfd[2];
 	sigset_t sigs;
 	char name[32];
@@ -707,6 +815,10 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 		rp_log_error("cannot start the HTTP daemon");
 		goto out;
 	}
+	if (metrics_fd >= 0 && (md = metrics_start(conf, metrics_fd)) == NULL) {
+		rp_log_error("cannot start the metrics listener");
+		goto out;
+	}
 	rp_log_info("serving with %" PRIu32 " threads", conf->http_threads);
 	/* READY: kind 0 (web) and our index, as the parent expects. */
 	if (parent_fd >= 0) {
@@ -742,6 +854,8 @@ rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
 		}
 	}
  out:
+	if (md != NULL)
+		MHD_stop_daemon(md);
 	if (d != NULL)
 		MHD_stop_daemon(d);
 	rp_waf_fini();

@@ -60,6 +60,16 @@ void rp_metrics_child_restart(struct rp_metrics *m, const char *kind);
 int rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err) RP_WARN_UNUSED;
 
 /*
+ * Creates the internal metrics listener's socket, like rp_web_listen but
+ * on conf->metrics_addr and conf->metrics_port (parent, before forking the
+ * web workers, which all accept on it; the other children must close it).
+ * Only GET /metrics is served there (rp_web_serve); the sites' port has
+ * no /metrics.  0 and *fd, or RP_E_INVAL / RP_E_RANGE / RP_E_IO with a
+ * one-line message in err; *fd is -1 on failure.
+ */
+int rp_metrics_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err) RP_WARN_UNUSED;
+
+/*
  * Runs one web worker (in the forked child) until the parent sends
  * RP_MSG_STOP, the parent's socket closes, or SIGTERM/SIGINT arrives
  * (taken through a signalfd; the signals are blocked in every thread).
@@ -70,9 +80,11 @@ int rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err) RP_WA
  * parent is logged and ends the worker (fail closed).  parent_fd may be -1
  * (tests).  m may be NULL.  Returns the process exit status: 0 after STOP
  * or a signal, 1 on a start-up failure, a protocol violation or a parent
- * that went away.
+ * that went away.  The internal metrics listener metrics_fd (from
+ * rp_metrics_listen; -1: none) is served too: GET /metrics there reports the shared metrics m and
+ * the IPS; nothing else is served on it (404).
  */
-int rp_web_run(const struct rp_conf *conf, int listen_fd, int parent_fd,
-    unsigned index, struct rp_metrics *m);
+int rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
+    int parent_fd, unsigned index, struct rp_metrics *m);
 
 #endif

@@ -5,6 +5,7 @@ Python 3 standard library only, importable by other test scripts:
 
     from harness import Server
     with Server(workers=2) as srv:       # srv.url, srv.data_dir, srv.port
+        m = srv.metrics()                # internal listener srv.metrics_port
         r = srv.get("/healthz")          # Response(status, headers, body)
         r = srv.raw(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
 
@@ -141,6 +142,8 @@ class Server:
         self.witness_port = free_port()
         self.paysim_port = free_port()
         self.paylink_port = free_port()
+        # /metrics is only on the internal listener (issue 10).
+        self.metrics_port = free_port()
         self.logf = open(os.path.join(self.dir, "server.log"), "ab")
         cmd = [self.binary, "serve", "--data-dir=" + self.dir,
                "--port=%d" % self.port, "--workers=%d" % self.workers,
@@ -148,7 +151,8 @@ class Server:
                "--alog-http-port=%d" % self.alog_port,
                "--witness-port=%d" % self.witness_port,
                "--paysim-port=%d" % self.paysim_port,
-               "--paylink-port=%d" % self.paylink_port] + self.args
+               "--paylink-port=%d" % self.paylink_port,
+               "--metrics-port=%d" % self.metrics_port] + self.args
         self.proc = subprocess.Popen(cmd, stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout
@@ -277,9 +281,27 @@ class Server:
     def get(self, path, headers=None, timeout=10.0):
         return self.request("GET", path, headers, timeout=timeout)
 
+    @property
+    def metrics_url(self):
+        """The internal metrics listener, e.g. http://127.0.0.1:PORT."""
+        return "http://127.0.0.1:%d" % self.metrics_port
+
+    def metrics_request(self, method="GET", path="/metrics", timeout=10.0):
+        """A request to the internal metrics listener (not the sites')."""
+        data = ("%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                "Connection: close\r\n\r\n" % (method, path,
+                                                  self.metrics_port))
+        with socket.create_connection(("127.0.0.1", self.metrics_port),
+                                      timeout) as s:
+            s.sendall(data.encode("latin-1"))
+            return read_response(s, method == "HEAD", timeout)
+
     def metrics(self):
-        """Parses /metrics into {(name, frozenset(labels)): value}."""
-        r = self.get("/metrics")
+        """Parses /metrics (internal listener) into {(name,
+        frozenset(labels)): value}."""
+        r = self.metrics_request()
+        if r.status != 200:
+            raise ValueError("metrics listener answered %d" % r.status)
         out = {}
         for line in r.body.decode().splitlines():
             if not line or line.startswith("#"):

@@ -94,11 +94,36 @@ def run_case(srv, path):
 
 # -- tests with logic ---------------------------------------------------------
 
+# A well-formed CSRF token (43 base64url characters, the last one's unused
+# bits zero) for POSTs: the double-submit check wants it in the cookie and
+# the form field, and the request's Origin our own.
+CSRF = "httpRunCsrfToken0123456789abcdefghijklmnopA"
+
+
+def lang_post(srv, body, host=None, origin=True, cookie=True, field=True,
+              extra=None):
+    """POST /lang as the site's own page would (CSRF cookie and field,
+    Origin), less what the caller leaves out."""
+    host = host or "localhost:%d" % srv.port
+    h = {"Host": host, "Content-Type": "application/x-www-form-urlencoded"}
+    if cookie:
+        h["Cookie"] = "csrf=" + CSRF
+    if origin is True:
+        h["Origin"] = "http://" + host
+    elif origin:
+        h["Origin"] = origin
+    h.update(extra or {})
+    if field:
+        body = b"csrf=" + CSRF.encode() + b"&" + body
+    return srv.request("POST", "/lang", h, body)
+
+
 def test_security_headers_on_every_kind_of_response(srv):
     asset = srv.get("/static/style.css")
     reqs = {
         "200": srv.get("/"),
-        "303": srv.request("POST", "/lang", body=b"lang=ja"),
+        "303": lang_post(srv, b"lang=ja"),
+        "403": lang_post(srv, b"lang=ja", field=False),
         "304": srv.get("/static/style.css",
                        {"If-None-Match": asset.header("etag")}),
         "400": srv.get("/a/../b"),
@@ -184,8 +209,10 @@ def test_body_limits(srv):
                 b"Transfer-Encoding: chunked\r\n\r\n" + chunked + b"0\r\n\r\n")
     check(r.status == 413, "chunked body over the cap: %d" % r.status)
     check_security(r, "chunked 413")
-    ok = b"4\r\nlang\r\n3\r\n=en\r\n0\r\n\r\n"
+    form = b"csrf=" + CSRF.encode() + b"&lang=en"
+    ok = b"%x\r\n%s\r\n0\r\n\r\n" % (len(form), form)
     r = srv.raw(b"POST /lang HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                b"Cookie: csrf=" + CSRF.encode() + b"\r\nOrigin: http://x\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n" + ok)
     check(r.status == 303, "small chunked body accepted: %d" % r.status)
     r = srv.request("POST", "/lang", {"Content-Length": "99999999999999999999"})
@@ -193,13 +220,65 @@ def test_body_limits(srv):
 
 
 def test_lang_post_sets_cookie(srv):
-    r = srv.request("POST", "/lang", {"Content-Type":
-                    "application/x-www-form-urlencoded"}, b"lang=en")
+    r = lang_post(srv, b"lang=en")
     check(r.status == 303, "status %d" % r.status)
     cookie = r.header("set-cookie", "").split(";")[0]
     check(cookie == "lang=en", "cookie %r" % cookie)
     r = srv.get("/", {"Cookie": cookie})
     check(b'<html lang="en">' in r.body, "cookie picks English")
+
+
+def test_lang_post_checks_csrf_and_origin(srv):
+    # Issue 10: POST /lang had no CSRF or Origin check (any page could
+    # switch a visitor's language); now the same check as every site POST.
+    for what, r in (
+            ("no csrf field or cookie", lang_post(srv, b"lang=en",
+                                                  cookie=False, field=False)),
+            ("no csrf field", lang_post(srv, b"lang=en", field=False)),
+            ("no csrf cookie", lang_post(srv, b"lang=en", cookie=False)),
+            ("field and cookie differ", lang_post(
+                srv, b"lang=en", extra={"Cookie": "csrf=" + "A" * 42 + "E"})),
+            ("a foreign Origin", lang_post(srv, b"lang=en",
+                                           origin="http://evil.example")),
+            ("another site's Origin", lang_post(
+                srv, b"lang=en", origin="http://a.localhost:%d" % srv.port)),
+            ("neither Origin nor Referer", lang_post(srv, b"lang=en",
+                                                     origin=False))):
+        check(r.status == 403, "%s: status %d, want 403" % (what, r.status))
+        check(not any(c.startswith("lang=") for c in
+                      r.header_all("set-cookie")),
+              "%s: no lang cookie set" % what)
+    r = lang_post(srv, b"lang=en", origin=False,
+                  extra={"Referer": "http://localhost:%d/plans" % srv.port})
+    check(r.status == 303, "our own Referer without Origin: %d" % r.status)
+    r = lang_post(srv, b"lang=fr")
+    check(r.status == 400, "with the token, a bad value: %d" % r.status)
+
+
+def test_metrics_only_on_internal_listener(srv):
+    # Issue 10: /metrics was public on the sites' port.
+    r = srv.get("/metrics")
+    check(r.status == 404, "sites' port: GET /metrics → %d, want 404"
+          % r.status)
+    check(b"rentport_http_requests_total" not in r.body,
+          "sites' port: no metrics in the 404")
+    check(srv.request("HEAD", "/metrics").status == 404,
+          "sites' port: HEAD /metrics → 404")
+    r = srv.metrics_request()
+    check(r.status == 200 and
+          r.header("content-type", "").startswith("text/plain; version=0.0.4")
+          and b"# TYPE rentport_http_requests_total counter" in r.body and
+          b'rentport_child_restarts_total{kind="web"}' in r.body,
+          "metrics listener: GET /metrics → 200 Prometheus text (%d)"
+          % r.status)
+    check(b'route="/metrics"' not in r.body,
+          "no /metrics route on the sites any more")
+    for method, path in (("GET", "/"), ("GET", "/healthz"),
+                         ("GET", "/metrics/x"), ("POST", "/metrics"),
+                         ("GET", "/api/v1/plans")):
+        r = srv.metrics_request(method, path)
+        check(r.status == 404, "metrics listener: %s %s → %d, want 404"
+              % (method, path, r.status))
 
 
 def test_etag_and_304(srv):
@@ -367,16 +446,17 @@ def test_malformed_requests_never_crash(srv):
         except OSError:
             pass
     check(srv.get("/healthz").status == 200, "server answers afterwards")
-    # Every request context was freed: only the /metrics request itself
-    # is in flight (the gauge is +1 at the request line, -1 on completion).
+    # Every request context was freed: nothing is in flight on the sites'
+    # port (the gauge is +1 at the request line, -1 on completion; the
+    # /metrics request itself is on the internal listener, not counted).
     deadline = time.time() + IDLE_TIMEOUT + 5
     while time.time() < deadline:
         m = srv.metrics()
-        if metric(m, "rentport_http_in_flight") == 1:
+        if metric(m, "rentport_http_in_flight") == 0:
             break
         time.sleep(0.1)
-    check(metric(m, "rentport_http_in_flight") == 1,
-          "in-flight gauge is %s, want 1" % metric(m, "rentport_http_in_flight"))
+    check(metric(m, "rentport_http_in_flight") == 0,
+          "in-flight gauge is %s, want 0" % metric(m, "rentport_http_in_flight"))
     check(metric(m, "rentport_child_restarts_total", kind="web") == 0,
           "a worker died on malformed input")
 

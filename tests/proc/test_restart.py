@@ -100,7 +100,7 @@ def main():
         oplog = open(os.path.join(srv.data_dir, "log", "rentport.log")).read()
         ok("pid %d) killed by signal 9" % victim in oplog and "restart recorded" in oplog,
            "restart recorded in the operational log")
-        _, body = get(base + "/metrics")
+        _, body = get(srv.metrics_url + "/metrics")
         ok('rentport_child_restarts_total{kind="web"} 1' in body.decode(), "restart counted in /metrics")
 
         _, body = get(base + "/healthz")

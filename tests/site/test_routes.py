@@ -10,8 +10,9 @@ table has no check here.
 
 - GET pages: status and key content, Japanese by default, English with
   ?lang=en and with Accept-Language: en;
-- every form POST: without the CSRF token (field, cookie, or the two not
-  matching) → 403, with a foreign or missing Origin → 403, nothing saved;
+- every form POST (and POST /lang): without the CSRF token (field, cookie,
+  or the two not matching) → 403, with a foreign or missing Origin → 403,
+  nothing saved;
 - POST order: each validation error → 422 with the message beside its
   field (aria-invalid), values echoed back HTML-escaped, nothing saved;
 - order → review → confirm → 303 order/done; a double submit places one
@@ -277,6 +278,7 @@ def post_fields(site, suffix):
         "my-order/change": [("depart", day(21)), ("return", day(27))],
         "my-order/cancel": [],
         "my-order/pay": [("payment_token", "tok_" + "a" * 24)],
+        "lang": [("lang", "en")],
     }.get(suffix, [])
 
 
@@ -313,6 +315,20 @@ def csrf_checks(srv, site, posts):
                c.set_cookies + nc.set_cookies),
            "%s POST %s refused: no session cookie set" % (site, url))
     ok(srv.order_count() == n0, "%s: refused POSTs saved no order" % site)
+
+
+def lang_post(srv, site):
+    """POST /lang (routes.c h_lang, not a site_* handler, at "/" on every
+    host): the same CSRF and Origin checks as the site POSTs (issue 10),
+    and with them it switches the language."""
+    csrf_checks(srv, site, {"lang"})
+    c = site.client()
+    r = c.post("/lang", [("lang", "en")])
+    ok(r.status == 303 and loc(r) == "/" and c.jar.get("lang") == "en",
+       "%s POST /lang with the token and our Origin → 303 / and lang=en "
+       "(%d %s)" % (site, r.status, loc(r)))
+    ok(Client.html(c.get("/")).lang() == "en",
+       "%s: the cookie from POST /lang picks English" % site)
 
 
 # ---- validation ----------------------------------------------------------
@@ -915,6 +931,8 @@ def main():
                      "no 5xx for GETs; add specific ones here): %s" %
                      (site, generic))
             csrf_checks(srv, site, posts)
+            if site.home == "/":
+                lang_post(srv, site)
             validation(srv, site)
             order_and_my_order(srv, site, n, reads)
             covered[site.label] = (site, pats, generic)

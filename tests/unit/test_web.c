@@ -3,7 +3,7 @@
  * test_web.c — the web worker without the parent: metrics in shared
  * memory across fork, Prometheus rendering, HTML escaping, language
  * choice, assets and ETags, the listening socket, and a forked worker
- * (rp_web_run) answering real HTTP requests over loopback, sending one
+ * (rp_web_serve) answering real HTTP requests over loopback, sending one
  * well-formed access message per request, stopping on RP_MSG_STOP and
  * exiting non-zero on a malformed message from its parent.
  */
@@ -269,7 +269,7 @@ test_worker(void)
 
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
-		_exit(rp_web_run(&conf, lfd, sp[1], 1, m));
+		_exit(rp_web_serve(&conf, lfd, -1, sp[1], 1, m));
 	}
 	close(sp[1]);
 
@@ -326,7 +326,7 @@ test_worker(void)
 	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
-		_exit(rp_web_run(&conf, lfd, sp[1], 2, m));
+		_exit(rp_web_serve(&conf, lfd, -1, sp[1], 2, m));
 	}
 	close(sp[1]);
 	is_int(send(sp[0], "\x03\x00\x00\x00\xff\x00", 6, 0), 6, "garbage sent");
@@ -339,13 +339,106 @@ test_worker(void)
 	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
-		_exit(rp_web_run(&conf, lfd, sp[1], 3, m));
+		_exit(rp_web_serve(&conf, lfd, -1, sp[1], 3, m));
 	}
 	close(sp[1]);
 	close(sp[0]);
 	waitpid(pid, &st, 0);
 	ok(WIFEXITED(st), "worker exits when the parent's socket closes");
 	close(lfd);
+	rp_metrics_free(m);
+}
+
+/*
+ * Issue 10: /metrics is served only on the internal listener (its own
+ * socket, loopback by default), never on the sites' port.
+ */
+static void
+test_metrics_listener(void)
+{
+	struct rp_conf conf;
+	struct rp_buf err;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct rp_metrics *m;
+	struct rp_msgw w;
+	char *resp;
+	int lfd, mfd, sp[2], port, mport, st;
+	pid_t pid;
+
+	rp_conf_defaults(&conf);
+	ok(strcmp(conf.metrics_addr, "127.0.0.1") == 0,
+	    "metrics_addr is loopback by default");
+	conf.port = conf.metrics_port = 0;
+	conf.http_threads = 2;
+	snprintf(conf.data_dir, sizeof(conf.data_dir), "/nonexistent/rentport");
+	conf.waf_mode = RP_CONF_WAF_OFF;
+	rp_buf_init(&err, 256);
+	snprintf(conf.metrics_addr, sizeof(conf.metrics_addr), "localhost");
+	is_int(rp_metrics_listen(&conf, &mfd, &err), RP_E_INVAL,
+	    "metrics_addr: names refused");
+	ok(mfd == -1 && err.d && strstr(err.d, "metrics_addr"),
+	    "the message names metrics_addr");
+	snprintf(conf.metrics_addr, sizeof(conf.metrics_addr), "127.0.0.1");
+	ok(rp_web_listen(&conf, &lfd, &err) == 0 &&
+	    rp_metrics_listen(&conf, &mfd, &err) == 0, "both listeners");
+	rp_buf_release(&err);
+	getsockname(lfd, (struct sockaddr *)&sin, &sl);
+	port = ntohs(sin.sin_port);
+	sl = sizeof(sin);
+	getsockname(mfd, (struct sockaddr *)&sin, &sl);
+	mport = ntohs(sin.sin_port);
+	ok(mport != port && sin.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	    "the metrics listener is its own loopback socket");
+	m = rp_metrics_create();
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		_exit(rp_web_serve(&conf, lfd, mfd, sp[1], 1, m));
+	}
+	close(sp[1]);
+
+	resp = http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", 0);
+	is_int(status_of(resp), 200, "site port: /healthz → 200");
+	free(resp);
+	resp = http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", 0);
+	is_int(status_of(resp), 404, "site port: GET /metrics → 404");
+	ok(resp && !strstr(resp, "rentport_http_requests_total"),
+	    "site port: no metrics in the answer");
+	free(resp);
+	resp = http(mport, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", 0);
+	is_int(status_of(resp), 200, "metrics port: GET /metrics → 200");
+	ok(resp && strstr(resp, "\r\nContent-Type: text/plain; version=0.0.4") &&
+	    strstr(resp, "rentport_http_requests_total{method=\"GET\","
+	    "route=\"/healthz\",status=\"200\"} 1\n") &&
+	    strstr(resp, "route=\"unmatched\",status=\"404\"} 1\n"),
+	    "metrics port: the site port's requests counted");
+	ok(resp && !strstr(resp, "route=\"/metrics\""),
+	    "no /metrics route among the site routes");
+	free(resp);
+	resp = http(mport, "GET / HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", 0);
+	is_int(status_of(resp), 404, "metrics port: GET / → 404 (nothing else)");
+	free(resp);
+	resp = http(mport, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", 0);
+	is_int(status_of(resp), 404, "metrics port: no site routes");
+	free(resp);
+	resp = http(mport, "POST /metrics HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", 0);
+	is_int(status_of(resp), 404, "metrics port: POST /metrics → 404");
+	free(resp);
+
+	rp_msgw_begin(&w, RP_MSG_STOP);
+	is_int(rp_msgw_send(sp[0], &w, 0), 0, "STOP sent");
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker exits 0 on STOP");
+	close(sp[0]);
+	close(lfd);
+	close(mfd);
 	rp_metrics_free(m);
 }
 
@@ -356,5 +449,6 @@ main(void)
 	test_pages();
 	test_assets();
 	test_worker();
+	test_metrics_listener();
 	return tap_done();
 }
