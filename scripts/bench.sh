@@ -16,6 +16,8 @@
 #   1e. the WAF (scripts/bench/waf.sh): catalog GET and order POST with the
 #      WAF on and off, and nginx + ModSecurity + the same CRS rules; req/s
 #      and CPU per request as ratios.
+#   1f. what privilege separation costs (scripts/bench/privsep.sh): catalog
+#      GET and vault get with privsep = 0 and 1, alternating, same run.
 #   2. the access log: durable appends/s by batch size; `log verify`
 #      entries/s beside SHA-256 node-hash throughput (its limit).
 #   3. the vault: records/s and p99 of `get` with durable logging at batch
@@ -138,6 +140,9 @@ sh scripts/bench/order_pay.sh "$BIN" || bench_failed=1
 
 echo
 sh scripts/bench/waf.sh "$BIN" || bench_failed=1
+
+echo
+sh scripts/bench/privsep.sh "$BIN" || bench_failed=1
 
 BUILD=$(dirname "$BIN")
 

@@ -144,6 +144,10 @@ static const struct key keys[] = {
 	  "witness verifier key checked by log verify (default DATA/witness/vkey)" },
 	{ "witness_log_vkey", K_STR, S(witness_log_vkey), 0, 0, "",
 	  "log verifier key the witness trusts (default DATA/alog/vkey)" },
+	{ "privsep", K_U32, N(privsep), 0, 1, "1",
+	  "1: each process kind runs as its own user under seccomp and "
+	  "landlock; 0 (benchmark baseline only) runs every child unconfined "
+	  "and says so loudly" },
 	{ "witness_local", K_U32, N(witness_local), 0, 1, "1",
 	  "1: rentport serve also runs a local witness (development)" },
 	{ "paysim_local", K_U32, N(paysim_local), 0, 1, "1",

@@ -30,6 +30,7 @@ struct rp_conf {
 	char data_dir[RP_CONF_PATH_MAX];	/* databases, keys, logs */
 	char listen_addr[64];			/* IPv4/IPv6 literal */
 	uint32_t port;
+	uint32_t privsep;			/* 1: sandboxed children (default) */
 	char metrics_addr[64];			/* internal /metrics listener */
 	uint32_t metrics_port;
 	char public_url[256];			/* printed and used in links */

@@ -222,14 +222,15 @@ child_main(struct parent *pp, struct child *c, int fd)
 		rp_log_error("%s: WAF: %s", name, err.d ? err.d : "cannot start");
 		_exit(1);
 	}
-	if (rp_sandbox_enter(&cc, c->kind, fd, &err) != 0) {
+	if (pp->conf->privsep && rp_sandbox_enter(&cc, c->kind, fd, &err) != 0) {
 		rp_log_error("%s: sandbox: %s; not starting", name,
 		    err.d ? err.d : "failed");
 		_exit(3);
 	}
 	rp_buf_release(&err);
 	/* We are in the data directory now: every path is relative to it. */
-	snprintf(cc.data_dir, sizeof(cc.data_dir), ".");
+	if (pp->conf->privsep)
+		snprintf(cc.data_dir, sizeof(cc.data_dir), ".");
 	if (c->kind == CHILD_WEB || c->kind == CHILD_MAIL)
 		rp_proctitle_set("rentport: %s %u", rp_kind_title(c->kind),
 		    c->index);
@@ -774,14 +775,20 @@ rp_proc_serve(const struct rp_conf *conf)
 		struct rp_buf e;
 
 		rp_buf_init(&e, 512);
-		if (rp_sandbox_init(&e) != 0)
+		if (conf->privsep && rp_sandbox_init(&e) != 0)
 			rp_fatal("%s", e.d ? e.d : "privilege separation");
 		rp_buf_release(&e);
 	}
-	if (rp_sandbox_landlock_abi() <= 0)
+	if (!conf->privsep)
+		rp_log_warn("privilege separation is OFF (privsep = 0): every "
+		    "child runs as uid %ld, unconfined, with every key readable "
+		    "by every process; for benchmarks only", (long)getuid());
+	else if (rp_sandbox_landlock_abi() <= 0)
 		rp_log_warn("this kernel has no landlock: children are "
 		    "confined by their users and seccomp only");
-	if (rp_sandbox_privileged())
+	if (!conf->privsep)
+		;
+	else if (rp_sandbox_privileged())
 		rp_log_info("privilege separation: each process kind runs as "
 		    "its own user (rentport-web, rentport-vault, ...), with "
 		    "seccomp, landlock ABI %d and no core dumps",
@@ -836,7 +843,7 @@ rp_proc_serve(const struct rp_conf *conf)
 			rp_fatal("cannot prepare %s/vault/operator.token",
 			    conf->data_dir);
 	}
-	if (rp_sandbox_prepare_data(conf->data_dir, &err) != 0)
+	if (conf->privsep && rp_sandbox_prepare_data(conf->data_dir, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot prepare the data directory");
 	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen");

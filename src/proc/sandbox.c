@@ -245,8 +245,23 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	char p[RP_CONF_PATH_MAX + 64];
 	int r;
 
-	if (!S.privileged)
+	if (!S.privileged) {
+		/* One user for all: just the directories the kinds may not
+		 * make themselves (landlock lets none of them make one in
+		 * the data directory), private. */
+		static const char *const dirs[] = { "log", "run", "vault",
+		    "alog", "witness", "mail", "mail/out" };
+
+		for (size_t i = 0; i < RP_ARRAY_LEN(dirs); i++) {
+			snprintf(p, sizeof(p), "%s/%s", d, dirs[i]);
+			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+				rp_buf_printf(err, "cannot create %s: %s", p,
+				    strerror(errno));
+				return RP_E_IO;
+			}
+		}
 		return 0;
+	}
 	/* The top: root's, searchable so that each kind reaches its own. */
 	if (chown(d, 0, 0) != 0 || chmod(d, 0711) != 0) {
 		rp_buf_printf(err, "cannot prepare %s: %s", d, strerror(errno));
@@ -273,6 +288,28 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	    (r = own_tree(d, "paysim", false, k[RP_KIND_PAYSIM].uid,
 	    k[RP_KIND_PAYLINK].gid, 02751, 0600, err)) != 0)
 		return r;
+	/* A socket an earlier run left (perhaps under another user) goes to
+	 * the kind that binds it, who may then replace it in the sticky
+	 * run/. */
+	{
+		static const struct { const char *name; int kind; } socks[] = {
+			{ "vault.sock", RP_KIND_VAULT },
+			{ "alog.sock", RP_KIND_ALOG },
+			{ "nft.sock", RP_KIND_NFT },
+		};
+		struct stat sb;
+
+		for (size_t i = 0; i < RP_ARRAY_LEN(socks); i++) {
+			snprintf(p, sizeof(p), "%s/run/%s", d, socks[i].name);
+			if (lstat(p, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
+			    lchown(p, socks[i].kind == RP_KIND_NFT ? 0 :
+			    k[socks[i].kind].uid, S.run_gid) != 0) {
+				rp_buf_printf(err, "cannot prepare %s: %s", p,
+				    strerror(errno));
+				return RP_E_IO;
+			}
+		}
+	}
 	/* The exceptions inside those trees. */
 	snprintf(p, sizeof(p), "%s/vault", d);
 	if ((r = own_file(p, "operator.token", 0, 0, 0600, err)) != 0)

@@ -61,7 +61,8 @@ uid_t rp_sandbox_uid(unsigned kind);
 /*
  * Parent, as root, before the first child: owner and mode of every file
  * and directory of the data directory (see the table in ARCHITECTURE.md).
- * Creates the directories each kind needs.  A no-op when not privileged.
+ * Creates the directories each kind needs (when not privileged, only
+ * that: mode 0700, the user's).
  */
 int rp_sandbox_prepare_data(const char *data_dir, struct rp_buf *err)
     RP_WARN_UNUSED;

@@ -16,7 +16,9 @@ Privilege separation, end to end, tried as an attacker would, against a
   seccomp): open() of each key fails; asking the vault for a back-office
   read is refused, and the refusal is in the access log with the worker's
   node; ptrace() is a seccomp violation: the worker dies of SIGSYS and the
-  parent records the restart with the syscall's name.
+  parent records the restart with the syscall's name;
+- started by another user, serve still runs with every child confined by
+  seccomp and landlock and not dumpable, and says so in one line.
 Prints TAP; skips when not root (there are no users to drop to).
 """
 import ctypes
@@ -136,6 +138,76 @@ def gdb(pid, cmds):
     p = subprocess.run(args, capture_output=True, text=True, timeout=120)
     vals = re.findall(r"^\$\d+ = (.*)$", p.stdout, re.M)
     return vals, p.stdout + p.stderr
+
+
+def unprivileged():
+    """serve started by another user (a developer's laptop): no users to
+    drop to, but every child is still confined and not dumpable, and
+    serve says so in one line."""
+    from harness import free_port
+    import tempfile
+    import urllib.request
+    nobody = pwd.getpwnam("nobody")
+    top = tempfile.mkdtemp(prefix="rentport-nonroot-", dir="/tmp")
+    os.chmod(top, 0o755)
+    binary = os.path.join(top, "rentport")
+    shutil.copy2(BIN, binary)
+    os.chmod(binary, 0o755)
+    data = os.path.join(top, "var")
+    os.mkdir(data, 0o700)
+    os.chown(data, nobody.pw_uid, nobody.pw_gid)
+    port = free_port()
+    args = [binary, "serve", "--data-dir=" + data, "--port=%d" % port,
+            "--workers=1", "--listen-addr=127.0.0.1",
+            "--metrics-port=%d" % free_port(),
+            "--alog-http-port=%d" % free_port(),
+            "--witness-port=%d" % free_port(),
+            "--paysim-port=%d" % free_port(),
+            "--paylink-port=%d" % free_port()]
+
+    def drop():
+        os.setgroups([])
+        os.setresgid(nobody.pw_gid, nobody.pw_gid, nobody.pw_gid)
+        os.setresuid(nobody.pw_uid, nobody.pw_uid, nobody.pw_uid)
+    logf = open(os.path.join(top, "serve.out"), "wb")
+    proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, preexec_fn=drop,
+                            cwd=top)
+    try:
+        up = False
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/healthz"
+                                            % port, timeout=2) as r:
+                    up = r.status == 200
+                    break
+            except Exception:  # noqa: BLE001
+                time.sleep(0.1)
+        ok(up, "not root: serve answers")
+        time.sleep(1.0)
+        kids = procs(proc.pid)
+        ok(len(kids) >= 7 and all(uid == nobody.pw_uid
+                                  for _, uid, _ in kids.values()),
+           "not root: every child runs as the starting user (%d)" % len(kids))
+        ok(all(re.search(r"^NoNewPrivs:\s+1$", st, re.M) and
+               re.search(r"^Seccomp:\s+2$", st, re.M)
+               for _, _, st in kids.values()),
+           "not root: every child has NoNewPrivs 1 and Seccomp 2")
+        ok(all(os.stat("/proc/%d/environ" % p).st_uid == 0 for p in kids),
+           "not root: no child is dumpable")
+        with open(os.path.join(data, "log", "rentport.log")) as f:
+            lines = [ln for ln in f if "privilege separation: not started "
+                     "as root" in ln]
+        ok(len(lines) == 1 and "landlock" in lines[0] and
+           "seccomp" in lines[0], "not root: serve says so in one line")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        logf.close()
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def main():
@@ -263,6 +335,7 @@ def main():
            "the worker was replaced (%s)" % webs)
     finally:
         srv.stop()
+    unprivileged()
     return T.done()
 
 
