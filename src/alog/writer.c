@@ -11,7 +11,9 @@
  * read with the bounds-checked getters and every entry body decoded
  * before it is logged, and any violation drops the client.  The witness's
  * answers are untrusted too: its cosignature lines are only published if
- * the note still parses with them.
+ * the note still parses with them.  We prove ourselves to the witness with
+ * an HMAC of each request body (alog/wauth.h; the key file is the
+ * witness's, read here).
  */
 #include "util/common.h"
 #include "proc/child.h"
