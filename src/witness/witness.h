@@ -129,10 +129,11 @@ int rp_witness_status_page(struct rp_witness *w, struct rp_buf *out);
  * on-duty officer): appends "<UTC time> ALARM <kind> origin=<o>
  * stored=<size> <root b64> offered=<size> <root b64>\n" to
  * DATA/witness/alarms.log (fsync'd) and logs it at error level with the
- * word ALARM.  kind is a short token ("rollback", "fork-same-size",
- * "fork-proof").  Never fails (a failure to write is logged too).
- * Anyone who can reach the witness can replay an old signed checkpoint or
- * send a bad proof, so lines are limited to RP_WITNESS_ALARMS_PER_MIN per
+ * word ALARM.  kind is a short token ("fork-same-size", "fork-proof").
+ * Never fails (a failure to write is logged too).
+ * Over HTTP only the log writer's key reaches the decisions (and a replay
+ * of one of its requests raises none), but a log gone bad can send bad
+ * proofs without end, so lines are limited to RP_WITNESS_ALARMS_PER_MIN per
  * minute; the next line written says how many were suppressed (the
  * operational log is limited the same way).
  */
