@@ -12,25 +12,20 @@
  */
 #include "util/common.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <microhttpd.h>
 
 #include "alog/http.h"
 #include "alog/note.h"
 #include "alog/store.h"
 #include "alog/tile.h"
+#include "util/httpd.h"
 #include "util/log.h"
 
 #define CACHE_IMMUTABLE	"public, max-age=31536000, immutable"
 
 struct rp_alog_http {
-	struct MHD_Daemon *d;
+	struct rp_httpd *d;
 	struct rp_alog_store *st;
-	int fd;
 };
 
 static enum MHD_Result
@@ -155,69 +150,35 @@ no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-static int
-listen_on(const char *addr, uint32_t port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	int fd, one = 1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		sl = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*s6);
-	} else {
-		rp_log_error("alog http: alog_http_addr is not an IP address");
-		return RP_E_INVAL;
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return RP_E_IO;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0) {
-		rp_log_error("alog http: cannot listen on %s port %" PRIu32
-		    ": %s", addr, port, strerror(errno));
-		close(fd);
-		return RP_E_IO;
-	}
-	return fd;
-}
-
 int
 rp_alog_http_start(const struct rp_conf *conf, struct rp_alog_store *st,
     struct rp_alog_http **out)
 {
+	struct rp_httpd_opts o;
 	struct rp_alog_http *h;
-	int fd;
+	struct rp_buf err;
+	int r;
 
 	*out = NULL;
-	if ((fd = listen_on(conf->alog_http_addr, conf->alog_http_port)) < 0)
-		return fd;
-	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		close(fd);
+	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return RP_E_NOMEM;
-	}
 	h->st = st;
-	h->fd = fd;
-	h->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL,
-	    handle, h,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	    MHD_OPTION_END);
-	if (h->d == NULL) {
-		rp_log_error("alog http: cannot start the HTTP daemon");
-		close(fd);
+	rp_httpd_opts_init(&o);
+	o.name = "alog http";
+	o.addr_key = "alog_http_addr";
+	o.addr = conf->alog_http_addr;
+	o.port = conf->alog_http_port;
+	o.handler = handle;
+	o.handler_cls = h;
+	o.unescape = no_unescape;
+	rp_buf_init(&err, 512);
+	if ((r = rp_httpd_start(&o, &h->d, NULL, &err)) != 0) {
+		rp_log_error("%s", err.len > 0 ? err.d : rp_strerror(r));
+		rp_buf_release(&err);
 		free(h);
-		return RP_E_IO;
+		return r;
 	}
+	rp_buf_release(&err);
 	rp_log_info("alog http: serving the log on %s port %" PRIu32,
 	    conf->alog_http_addr, conf->alog_http_port);
 	*out = h;
@@ -229,7 +190,6 @@ rp_alog_http_stop(struct rp_alog_http *h)
 {
 	if (h == NULL)
 		return;
-	MHD_stop_daemon(h->d);
-	close(h->fd);
+	rp_httpd_stop(h->d);
 	free(h);
 }

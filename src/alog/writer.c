@@ -11,7 +11,9 @@
  * read with the bounds-checked getters and every entry body decoded
  * before it is logged, and any violation drops the client.  The witness's
  * answers are untrusted too: its cosignature lines are only published if
- * the note still parses with them.
+ * the note still parses with them.  We prove ourselves to the witness with
+ * an HMAC of each request body (alog/wauth.h; the key file is the
+ * witness's, read here).
  */
 #include "util/common.h"
 #include "proc/child.h"
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include "alog/b64.h"
 #include "alog/entry.h"
@@ -36,6 +39,7 @@
 #include "alog/note.h"
 #include "alog/store.h"
 #include "alog/tile.h"
+#include "alog/wauth.h"
 #include "alog/writer.h"
 #include "proc/msg.h"
 #include "util/log.h"
@@ -85,7 +89,12 @@ struct witness {
 	uint64_t known;			/* the witness's last size we know */
 	struct rp_buf lines;		/* result: cosignature lines */
 	bool ok;
+	char key_path[RP_CONF_PATH_MAX + 32];	/* wauth.h key file */
+	uint8_t *key;			/* sodium_malloc; valid if have_key */
+	bool have_key;
 };
+
+static struct rp_log_limit lim_key = RP_LOG_LIMIT(2);
 
 struct writer {
 	const struct rp_conf *conf;
@@ -406,6 +415,27 @@ curl_sink(char *p, size_t sz, size_t nm, void *arg)
 }
 
 /*
+ * The key the witness knows us by (wauth.h), read when first needed and
+ * again after a 401: the witness makes it at its first start, which may
+ * come after ours.
+ */
+static void
+witness_key(struct witness *wt)
+{
+	int r;
+
+	if (wt->have_key || wt->key == NULL)
+		return;
+	if ((r = rp_wauth_key_load(wt->key_path, wt->key)) == 0) {
+		wt->have_key = true;
+		return;
+	}
+	rp_log_limited(&lim_key, RP_LOG_WARN, "alog: no usable witness client "
+	    "key in %s (%s); the witness will refuse our checkpoints",
+	    wt->key_path, rp_strerror(r));
+}
+
+/*
  * One add-checkpoint request from old size m.  Returns the HTTP status
  * (0 if there was none) with the body in resp.
  */
@@ -413,8 +443,9 @@ static long
 witness_post(struct witness *wt, uint64_t m, struct rp_buf *resp)
 {
 	uint8_t proof[RP_MERKLE_MAX_PROOF * RP_MERKLE_HASH_LEN];
+	struct curl_slist *hdrs = NULL;
 	struct rp_tile_reader rd;
-	struct rp_buf body;
+	struct rp_buf body, auth;
 	size_t plen = 0;
 	long status = 0;
 	CURL *cu = NULL;
@@ -422,6 +453,7 @@ witness_post(struct witness *wt, uint64_t m, struct rp_buf *resp)
 
 	rp_buf_reset(resp);
 	rp_buf_init(&body, RP_NOTE_MAX_LEN * 2);
+	rp_buf_init(&auth, 256);
 	if ((r = rp_tile_reader_init(&rd, wt->size, rp_alog_tile_load,
 	    (void *)(intptr_t)wt->dirfd)) == 0)
 		r = rp_merkle_prove_consistency(rp_tile_reader_hash, &rd, m,
@@ -443,6 +475,14 @@ witness_post(struct witness *wt, uint64_t m, struct rp_buf *resp)
 	if (rp_buf_add_str(&body, rp_buf_str(&wt->note)) != 0 ||
 	    (cu = curl_easy_init()) == NULL)
 		goto out;
+	witness_key(wt);
+	if (wt->have_key) {
+		rp_buf_add_c(&auth, "Authorization: ");
+		if (rp_wauth_header(wt->key, rp_buf_str(&body), &auth) != 0 ||
+		    (hdrs = curl_slist_append(NULL, auth.d)) == NULL)
+			goto out;
+		curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs);
+	}
 	curl_easy_setopt(cu, CURLOPT_URL, wt->url);
 	curl_easy_setopt(cu, CURLOPT_POST, 1L);
 	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body.d);
@@ -460,9 +500,13 @@ witness_post(struct witness *wt, uint64_t m, struct rp_buf *resp)
 		goto out;
 	}
 	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 401)
+		wt->have_key = false;	/* replaced? read it again next time */
  out:
 	curl_easy_cleanup(cu);
+	curl_slist_free_all(hdrs);
 	rp_buf_release(&body);
+	rp_buf_release(&auth);
 	return status;
 }
 
@@ -578,6 +622,10 @@ witness_start(struct writer *wr)
 	witness_url(wr->conf, wt->url, sizeof(wt->url));
 	if (wt->url[0] == '\0')
 		return 0;
+	if (sodium_init() < 0 ||
+	    rp_wauth_path(wr->conf, wt->key_path, sizeof(wt->key_path)) != 0 ||
+	    (wt->key = sodium_malloc(RP_WAUTH_KEY_LEN)) == NULL)
+		return RP_E_NOMEM;
 	if (pipe2(wt->wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		return RP_E_IO;
 	if (pthread_create(&wt->th, NULL, witness_main, wt) != 0)
@@ -605,6 +653,8 @@ witness_stop(struct witness *wt)
 		close(wt->wake[1]);
 	rp_buf_release(&wt->note);
 	rp_buf_release(&wt->lines);
+	sodium_free(wt->key);		/* wipes it */
+	wt->key = NULL;
 	pthread_cond_destroy(&wt->cv);
 	pthread_mutex_destroy(&wt->mu);
 }

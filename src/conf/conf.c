@@ -150,6 +150,13 @@ static const struct key keys[] = {
 	  "and says so loudly" },
 	{ "witness_local", K_U32, N(witness_local), 0, 1, "1",
 	  "1: rentport serve also runs a local witness (development)" },
+	{ "witness_client_key", K_STR, S(witness_client_key), 0, 0, "",
+	  "file with the secret the log writer proves itself to the witness "
+	  "with (default DATA/witness/client.key, made by the witness)" },
+	{ "witness_writer_addrs", K_STR, S(witness_writer_addrs), 0, 0,
+	  "127.0.0.1,::1",
+	  "addresses of the log writer, comma-separated: only they may use "
+	  "the witness's reserved connections" },
 	{ "paysim_local", K_U32, N(paysim_local), 0, 1, "1",
 	  "1: rentport serve also runs paysim (development, offline)" },
 	{ "pay_agent_url", K_STR, S(pay_agent_url), 0, 0, "",

@@ -60,6 +60,8 @@ struct rp_conf {
 	char witness_vkey[256];			/* witness verifier key; "" → DATA/witness/vkey */
 	char witness_log_vkey[256];		/* log key the witness trusts; "" → DATA/alog/vkey */
 	uint32_t witness_local;			/* 1: serve starts a local witness */
+	char witness_client_key[RP_CONF_PATH_MAX];	/* "" → DATA/witness/client.key */
+	char witness_writer_addrs[256];		/* may use the reserved connections */
 
 	/* mail sender (src/mail) */
 	uint32_t mail_transport;		/* RP_CONF_MAIL_EML / _SMTP */

@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 
 #include "paylink/paylink.h"
 #include "proc/child.h"
 #include "util/buf.h"
+#include "util/httpd.h"
 #include "util/log.h"
 
 #define HOOK_MAX_BODY	(64 * 1024)
@@ -126,8 +126,9 @@ int
 rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 {
 	struct rp_paylink_conf pc;
-	struct MHD_Daemon *d = NULL;
-	struct sockaddr_in sa4;
+	struct rp_httpd *d = NULL;
+	struct rp_httpd_opts ho;
+	struct rp_buf herr;
 	struct sigaction sa;
 	char agent[256], secret[1100], hook[1100], hook_url[200];
 	uint8_t *rbuf = NULL;
@@ -149,24 +150,27 @@ rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 	pc.agent_url = agent;
 	pc.secret_file = secret;
 	pc.webhook_secret_file = hook;
-	memset(&sa4, 0, sizeof(sa4));
-	sa4.sin_family = AF_INET;
-	sa4.sin_port = htons((uint16_t)conf->paylink_port);
-	if (inet_pton(AF_INET, conf->paylink_addr, &sa4.sin_addr) != 1) {
-		rp_log_error("paylink: bad paylink_addr");
+	rp_httpd_opts_init(&ho);
+	ho.name = "paylink";
+	ho.addr_key = "paylink_addr";
+	ho.addr = conf->paylink_addr;
+	ho.port = conf->paylink_port;
+	ho.handler = on_request;
+	ho.completed = on_done;
+	rp_buf_init(&herr, 512);
+	if ((r = rp_httpd_start(&ho, &d, NULL, &herr)) == RP_E_INVAL ||
+	    r == RP_E_RANGE) {
+		rp_log_error("%s", herr.len > 0 ? herr.d :
+		    "paylink: bad paylink_addr");
+		rp_buf_release(&herr);
 		goto out;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa4,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-	    MHD_OPTION_END);
-	if (d == NULL)
+	if (r != 0)
 		/* the outbox still works (3-D Secure is then learnt by asking) */
-		rp_log_error("paylink: cannot listen on %s:%u; no webhooks",
-		    conf->paylink_addr, (unsigned)conf->paylink_port);
+		rp_log_error("paylink: cannot listen on %s:%u; no webhooks (%s)",
+		    conf->paylink_addr, (unsigned)conf->paylink_port,
+		    herr.len > 0 ? herr.d : rp_strerror(r));
+	rp_buf_release(&herr);
 	if ((rbuf = malloc(RP_MSG_MAX_FRAME)) == NULL)
 		goto out;
 	if (parent_fd >= 0 && (fcntl(parent_fd, F_SETFL, O_NONBLOCK) != 0 ||
@@ -229,8 +233,7 @@ rp_paylink_main(const struct rp_conf *conf, int parent_fd)
 	rp_log_info("paylink: stopping");
 	status = 0;
  out:
-	if (d != NULL)
-		MHD_stop_daemon(d);
+	rp_httpd_stop(d);
 	rp_paylink_close(the_pl);
 	the_pl = NULL;
 	free(rbuf);

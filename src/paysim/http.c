@@ -14,11 +14,9 @@
  */
 #include "util/common.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +29,7 @@
 #include "paysim/paysim.h"
 #include "paysim/paysim_int.h"
 #include "pci/scan.h"
+#include "util/httpd.h"
 #include "util/log.h"
 
 #define MAX_DRAIN	(256 * 1024)
@@ -771,57 +770,53 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(rq);
 }
 
-/* Loopback only: /sandbox has no authentication. */
-static int
-listen_on(struct rp_paysim *ps, const char *addr, uint32_t port,
-    struct rp_buf *err)
+/* "http://addr:port" (brackets for IPv6), the origin of the hosted pages. */
+static void
+set_origin(struct rp_paysim *ps, const char *addr, uint32_t port)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	uint16_t bound;
-	int s, one = 1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1 &&
-	    (ntohl(sin->sin_addr.s_addr) >> 24) == 127) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1 &&
-	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*sin6);
-	} else {
-		rp_buf_printf(err, "paysim_addr: \"%s\" is not a loopback "
-		    "address literal (paysim is a development sandbox)", addr);
-		return RP_E_INVAL;
-	}
-	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, 256) != 0) {
-		rp_buf_printf(err, "paysim: listen on %s port %" PRIu32 ": %s",
-		    addr, port, strerror(errno));
-		if (s >= 0)
-			close(s);
-		return RP_E_IO;
-	}
-	sl = sizeof(ss);
-	if (getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
-		close(s);
-		return RP_E_IO;
-	}
-	bound = ntohs(ss.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
-	if (ss.ss_family == AF_INET6)
+	if (strchr(addr, ':') != NULL)
 		snprintf(ps->origin, sizeof(ps->origin), "http://[%s]:%u", addr,
-		    bound);
+		    (unsigned)port);
 	else
 		snprintf(ps->origin, sizeof(ps->origin), "http://%s:%u", addr,
-		    bound);
-	ps->listen_fd = s;
+		    (unsigned)port);
+}
+
+/*
+ * Loopback only: /sandbox has no authentication.  A thread per connection
+ * (a deliberately slowed call must not hold up the others); no cap per
+ * network, since every client is on this host.
+ */
+static int
+start_http(struct rp_paysim *ps, const struct rp_conf *conf,
+    struct rp_buf *err)
+{
+	struct rp_httpd_opts o;
+	uint32_t bound = 0;
+	int r;
+
+	rp_httpd_opts_init(&o);
+	o.name = "paysim";
+	o.addr_key = "paysim_addr";
+	o.addr = conf->paysim_addr;
+	o.port = conf->paysim_port;
+	o.loopback_only = true;
+	o.thread_per_conn = true;
+	o.max_conn = MAX_CONN;
+	o.max_per_prefix = 0;
+	o.idle_timeout_s = CONN_TIMEOUT;
+	o.request_timeout_s = CONN_TIMEOUT;
+	o.mem_limit = 64 * 1024;
+	o.handler = handle;
+	o.handler_cls = ps;
+	o.completed = completed;
+	/* With a fixed port the origin is known before the first request. */
+	if (conf->paysim_port != 0)
+		set_origin(ps, conf->paysim_addr, conf->paysim_port);
+	if ((r = rp_httpd_start(&o, &ps->httpd, &bound, err)) != 0)
+		return r;
+	if (conf->paysim_port == 0)
+		set_origin(ps, conf->paysim_addr, bound);
 	return 0;
 }
 
@@ -840,12 +835,8 @@ mkdir_private(const char *path)
 static void
 paysim_free(struct rp_paysim *ps)
 {
-	if (ps->mhd != NULL)
-		MHD_stop_daemon(ps->mhd);	/* waits for connections */
-	ps->mhd = NULL;
-	if (ps->listen_fd >= 0)
-		close(ps->listen_fd);
-	ps->listen_fd = -1;
+	rp_httpd_stop(ps->httpd);	/* waits for connections */
+	ps->httpd = NULL;
 	rp_paysim_hook_stop(ps);
 	rp_paysim_db_close(ps);
 	rp_paysim_secrets_free(ps);
@@ -864,7 +855,6 @@ run(const struct rp_conf *conf)
 
 	memset(&ps, 0, sizeof(ps));
 	ps.conf = conf;
-	ps.listen_fd = -1;
 	pthread_mutex_init(&ps.mu, NULL);
 	pthread_cond_init(&ps.hook_cv, NULL);
 	rp_log_set_proc("paysim");
@@ -889,8 +879,7 @@ run(const struct rp_conf *conf)
 		goto out;
 	}
 	if (rp_paysim_secrets_load(&ps, &err) != 0 ||
-	    rp_paysim_db_open(&ps, &err) != 0 ||
-	    listen_on(&ps, conf->paysim_addr, conf->paysim_port, &err) != 0) {
+	    rp_paysim_db_open(&ps, &err) != 0) {
 		rp_log_error("%s", err.len ? err.d : "paysim: start-up failed");
 		goto out;
 	}
@@ -899,16 +888,8 @@ run(const struct rp_conf *conf)
 		rp_log_error("paysim: cannot start the webhook thread");
 		goto out;
 	}
-	ps.mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, handle, &ps,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)ps.listen_fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONN,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_END);
-	if (ps.mhd == NULL) {
-		rp_log_error("paysim: cannot start the HTTP daemon");
+	if (start_http(&ps, conf, &err) != 0) {
+		rp_log_error("%s", err.len ? err.d : "paysim: cannot start HTTP");
 		goto out;
 	}
 	rp_log_info("paysim: listening on %s, state in %s", ps.origin, ps.dir);

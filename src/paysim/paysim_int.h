@@ -21,6 +21,7 @@
 #include "paysim/paysim.h"
 
 struct MHD_Daemon;
+struct rp_httpd;
 
 #define RP_PAYSIM_HOLD_S	(7 * 86400)	/* authorisation hold */
 #define RP_PAYSIM_HOOK_TRIES	8		/* deliveries per event */
@@ -72,8 +73,7 @@ struct rp_paysim {
 	pthread_t hook_thread;
 	bool hook_running, stopping;
 	pthread_cond_t hook_cv;		/* with mu: new events, stop */
-	struct MHD_Daemon *mhd;
-	int listen_fd;
+	struct rp_httpd *httpd;		/* util/httpd.h */
 };
 
 /* ---- card.c ---- */

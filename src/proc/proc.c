@@ -27,6 +27,7 @@
 #include "mail/mail.h"
 #include "waf/waf.h"
 #include "util/log.h"
+#include "alog/wauth.h"
 #include "alog/writer.h"
 #include "ips/ips.h"
 #include "mail/mailer.h"
@@ -839,6 +840,19 @@ rp_proc_serve(const struct rp_conf *conf)
 		if (conf->paysim_local &&
 		    rp_paysim_secrets_prepare(conf->data_dir, &err) != 0)
 			rp_fatal("%s", err.d ? err.d : "paysim secrets");
+		/* the log writer's key for the local witness: both read it */
+		if (conf->witness_local) {
+			char kp[RP_CONF_PATH_MAX + 32], wd[RP_CONF_PATH_MAX + 16];
+			uint8_t key[RP_WAUTH_KEY_LEN];
+			bool made;
+
+			snprintf(wd, sizeof(wd), "%s/witness", conf->data_dir);
+			(void)mkdir(wd, 0700);
+			if (rp_wauth_path(conf, kp, sizeof(kp)) != 0 ||
+			    rp_wauth_key_make(kp, key, &made) != 0)
+				rp_fatal("cannot make the witness client key");
+			sodium_memzero(key, sizeof(key));
+		}
 		if (rp_vault_operator_prepare(conf->data_dir) != 0)
 			rp_fatal("cannot prepare %s/vault/operator.token",
 			    conf->data_dir);

@@ -278,7 +278,7 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	    (r = own_tree(d, "alog", true, k[RP_KIND_ALOG].uid,
 	    k[RP_KIND_ALOG].gid, 0711, 0600, err)) != 0 ||
 	    (r = own_tree(d, "witness", true, k[RP_KIND_WITNESS].uid,
-	    k[RP_KIND_WITNESS].gid, 0700, 0600, err)) != 0 ||
+	    k[RP_KIND_ALOG].gid, 0710, 0600, err)) != 0 ||
 	    /* mail/: the web workers (group) reach the outbox alone */
 	    (r = own_tree(d, "mail", true, k[RP_KIND_MAIL].uid, k[RP_KIND_WEB].gid,
 	    02710, 0600, err)) != 0 ||
@@ -319,6 +319,10 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	    0644, err)) != 0 ||
 	    (r = own_file(p, "origin", k[RP_KIND_ALOG].uid,
 	    k[RP_KIND_ALOG].gid, 0644, err)) != 0)
+		return r;
+	snprintf(p, sizeof(p), "%s/witness", d);
+	if ((r = own_file(p, "client.key", k[RP_KIND_WITNESS].uid,
+	    k[RP_KIND_ALOG].gid, 0640, err)) != 0)
 		return r;
 	snprintf(p, sizeof(p), "%s/mail", d);
 	if ((r = own_file(p, "outbox.db", k[RP_KIND_MAIL].uid,
@@ -498,6 +502,7 @@ static const struct ll_rule vault_rules[] = {
 
 static const struct ll_rule alog_rules[] = {
 	{ "alog", LL_RW_TREE }, { "run", LL_SOCK_DIR },
+	{ "witness/client.key", LL_READ_FILE },	/* its HMAC key */
 	{ ".", LL_READ_DIR },	/* fsync of the data directory */
 };
 
@@ -605,8 +610,14 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 		attr_size = 2 * sizeof(uint64_t);
 		/* Who may bind or connect TCP at all (others: none). */
 		switch (kind) {
+		case RP_KIND_ALOG:
+			/* a remote witness (witness_url) may listen anywhere */
+			attr.net = conf->witness_url[0] != '\0' ? LL_NET_BIND :
+			    LL_NET_BIND | LL_NET_CONNECT;
+			net_limited = true;
+			break;
 		case RP_KIND_WEB: case RP_KIND_VAULT: case RP_KIND_IPS:
-		case RP_KIND_WITNESS: case RP_KIND_ALOG: case RP_KIND_NFT:
+		case RP_KIND_WITNESS: case RP_KIND_NFT:
 			attr.net = LL_NET_BIND | LL_NET_CONNECT;
 			net_limited = true;
 			break;
@@ -643,9 +654,13 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 		r = ADD(vault_rules);
 		break;
 	case RP_KIND_ALOG:
-		if ((r = ADD(alog_rules)) == 0 && net_limited &&
+		if ((r = ADD(alog_rules)) == 0 &&
+		    conf->witness_client_key[0] != '\0')
+			r = ll_add_path(rfd, conf->witness_client_key,
+			    LL_READ_FILE, attr.fs, err);
+		if (r == 0 && net_limited &&
 		    (r = ll_add_port(rfd, LL_NET_BIND, conf->alog_http_port,
-		    err)) == 0)
+		    err)) == 0 && (attr.net & LL_NET_CONNECT))
 			r = ll_add_port(rfd, LL_NET_CONNECT, conf->witness_port,
 			    err);
 		break;

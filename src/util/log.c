@@ -6,6 +6,7 @@
 #include "util/common.h"
 #include "util/log.h"
 
+#include <pthread.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -80,6 +81,47 @@ rp_log(enum rp_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(lvl, fmt, ap);
 	va_end(ap);
+}
+
+static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void
+rp_log_limited(struct rp_log_limit *lim, enum rp_log_level lvl,
+    const char *fmt, ...)
+{
+	struct timespec now;
+	unsigned long dropped = 0;
+	bool write_line = false;
+	char msg[900];
+	va_list ap;
+
+	if (lvl < log_level)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&limit_mu);
+	if (lim->window == 0 || now.tv_sec - lim->window >= 60) {
+		lim->window = now.tv_sec;
+		lim->count = 0;
+	}
+	if (lim->count < lim->per_min) {
+		lim->count++;
+		dropped = lim->dropped;
+		lim->dropped = 0;
+		write_line = true;
+	} else {
+		lim->dropped++;
+	}
+	pthread_mutex_unlock(&limit_mu);
+	if (!write_line)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (dropped > 0)
+		rp_log(lvl, "%s (%lu similar lines suppressed before this one)",
+		    msg, dropped);
+	else
+		rp_log(lvl, "%s", msg);
 }
 
 void

@@ -26,6 +26,24 @@ void rp_log(enum rp_log_level lvl, const char *fmt, ...) RP_PRINTF(2, 3);
 #define rp_log_warn(...) rp_log(RP_LOG_WARN, __VA_ARGS__)
 #define rp_log_error(...) rp_log(RP_LOG_ERROR, __VA_ARGS__)
 
+/*
+ * A rate limit for lines a remote client can cause (refused requests,
+ * alarms): at most per_min lines a minute through one limiter; the first
+ * line let through after some were dropped says how many.  Static
+ * storage, zero-initialised apart from per_min: RP_LOG_LIMIT(30).
+ * Thread-safe (one mutex for all limiters).
+ */
+struct rp_log_limit {
+	unsigned per_min;
+	long window;		/* start of the current minute (monotonic s) */
+	unsigned count;		/* lines written in it */
+	unsigned long dropped;	/* lines dropped since the last one written */
+};
+#define RP_LOG_LIMIT(n)	{ (n), 0, 0, 0 }
+
+void rp_log_limited(struct rp_log_limit *lim, enum rp_log_level lvl,
+    const char *fmt, ...) RP_PRINTF(3, 4);
+
 /* Logs at error level and exits 1: only at start-up or broken invariants. */
 RP_NORETURN void rp_fatal(const char *fmt, ...) RP_PRINTF(1, 2);
 

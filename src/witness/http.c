@@ -6,14 +6,16 @@
  * Serves POST /add-checkpoint (C2SP tlog-witness v1.0.0) and a small
  * status page.  Request bodies come from the network: they are capped at
  * RP_WITNESS_MAX_BODY while they arrive (a client that keeps sending past
- * a bounded drain is cut off) and handed to witness.c as views.
+ * a bounded drain is cut off) and handed to witness.c as views.  Only the
+ * log writer may add checkpoints (alog/wauth.h: an HMAC of the body with
+ * the key in DATA/witness/client.key); the listener's limits, timeouts
+ * and the slots kept for the log writer are util/httpd.h's.  Every line a
+ * client can cause here is rate-limited.
  */
 #include "util/common.h"
 #include "proc/child.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,15 +23,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alog/wauth.h"
 #include "proc/msg.h"
+#include "util/httpd.h"
 #include "util/log.h"
 #include "witness/witness.h"
 #include "witness/witness_int.h"
 
 #define MAX_DRAIN	(256 * 1024)	/* body bytes read past the cap */
-#define MAX_CONN	64
-#define MAX_CONN_PER_IP	16
-#define CONN_TIMEOUT	10		/* seconds */
+
+static struct rp_log_limit lim_refused = RP_LOG_LIMIT(10);
 
 enum route { R_NONE, R_ADD, R_STATUS };
 
@@ -38,6 +41,7 @@ struct wreq {
 	bool replied;			/* answered at intake; drop the body */
 	bool too_big;
 	size_t drained;
+	char auth[RP_WAUTH_HEADER_MAX + 1];	/* Authorization, as sent */
 	struct rp_buf body;
 };
 
@@ -91,12 +95,27 @@ intake(struct rp_witness *w, struct wreq *rq, struct MHD_Connection *conn,
 	int r;
 
 	if (strcmp(url, "/add-checkpoint") == 0) {
-		if (strcmp(method, "POST") == 0) {
-			rq->route = R_ADD;
-			return 0;
-		}
+		const char *a;
+
 		rq->replied = true;
-		return reply_text(conn, 405, "use POST\n");
+		if (strcmp(method, "POST") != 0)
+			return reply_text(conn, 405, "use POST\n");
+		/* Refused before the body is read: the HMAC is checked
+		 * once the body is in. */
+		a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_AUTHORIZATION);
+		if (a == NULL || strlen(a) >= sizeof(rq->auth) ||
+		    !rp_wauth_scheme_ok(rp_str_c(a))) {
+			rp_log_limited(&lim_refused, RP_LOG_INFO, "witness: "
+			    "add-checkpoint without the log writer's "
+			    "authorization refused (401)");
+			return reply_text(conn, 401,
+			    "only the log writer may add checkpoints\n");
+		}
+		snprintf(rq->auth, sizeof(rq->auth), "%s", a);
+		rq->replied = false;
+		rq->route = R_ADD;
+		return 0;
 	}
 	rq->replied = true;
 	if (strcmp(url, "/") != 0 && strcmp(url, "/status") != 0 &&
@@ -160,6 +179,14 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rq->too_big)
 		return reply_text(conn, 413, "request too large\n") == 0 ?
 		    MHD_YES : MHD_NO;
+	if (rp_wauth_check(w->client_key, rp_str_c(rq->auth),
+	    rp_buf_str(&rq->body)) != 0) {
+		rp_log_limited(&lim_refused, RP_LOG_INFO, "witness: "
+		    "add-checkpoint with a wrong authorization refused (401)");
+		return reply_text(conn, 401,
+		    "only the log writer may add checkpoints\n") == 0 ?
+		    MHD_YES : MHD_NO;
+	}
 	rp_buf_init(&resp, RP_WITNESS_MAX_RESP);
 	r = rp_witness_add_checkpoint(w, rp_buf_str(&rq->body), &status, &resp,
 	    &ctype);
@@ -169,7 +196,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		    MHD_YES : MHD_NO;
 	}
 	if (status != 200)
-		rp_log_info("witness: add-checkpoint refused with %u", status);
+		rp_log_limited(&lim_refused, RP_LOG_INFO,
+		    "witness: add-checkpoint refused with %u", status);
 	r = reply(conn, status, ctype, &resp);
 	rp_buf_release(&resp);
 	return r == 0 ? MHD_YES : MHD_NO;
@@ -191,104 +219,38 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(rq);
 }
 
-static int
-listen_on(const char *addr, uint32_t port, int *fd, uint32_t *bound,
-    struct rp_buf *err)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	int s = -1, one = 1, r = RP_E_IO;
-
-	*fd = -1;
-	memset(&ss, 0, sizeof(ss));
-	if (port > 65535) {
-		rp_buf_printf(err, "witness_port: %" PRIu32 " is not in 0..65535",
-		    port);
-		return RP_E_RANGE;
-	}
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*sin6);
-	} else {
-		rp_buf_printf(err, "witness_addr: \"%s\" is not an IPv4 or IPv6 "
-		    "address literal", addr);
-		return RP_E_INVAL;
-	}
-	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0) {
-		rp_buf_printf(err, "socket: %s", strerror(errno));
-		goto out;
-	}
-	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, 128) != 0) {
-		rp_buf_printf(err, "witness: listen on %s port %" PRIu32 ": %s",
-		    addr, port, strerror(errno));
-		goto out;
-	}
-	sl = sizeof(ss);
-	if (getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
-		rp_buf_printf(err, "getsockname: %s", strerror(errno));
-		goto out;
-	}
-	if (bound != NULL)
-		*bound = ntohs(ss.ss_family == AF_INET ? sin->sin_port :
-		    sin6->sin6_port);
-	*fd = s;
-	s = -1;			/* transferred */
-	r = 0;
- out:
-	if (s >= 0)
-		close(s);
-	return r;
-}
-
 int
 rp_witness_http_start(struct rp_witness *w, const char *addr, uint32_t port,
     uint32_t *bound, struct rp_buf *err)
 {
-	int r;
+	struct rp_httpd_opts o;
 
-	if (w->mhd != NULL)
+	if (w->httpd != NULL)
 		return RP_E_STATE;
-	if ((r = listen_on(addr, port, &w->listen_fd, bound, err)) != 0)
-		return r;
-	w->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL, 0, NULL, NULL, handle, w,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)w->listen_fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONN,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)MAX_CONN_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_END);
-	if (w->mhd == NULL) {
-		rp_buf_printf(err, "witness: cannot start the HTTP daemon");
-		close(w->listen_fd);
-		w->listen_fd = -1;
-		return RP_E_IO;
-	}
-	return 0;
+	rp_httpd_opts_init(&o);
+	o.name = "witness";
+	o.addr_key = "witness_addr";
+	o.addr = addr;
+	o.port = port;
+	o.strict = true;
+	o.max_conn = RP_WITNESS_MAX_CONN;
+	o.reserved = RP_WITNESS_RESERVED;
+	o.privileged = w->conf->witness_writer_addrs;
+	o.max_per_prefix = RP_WITNESS_MAX_PER_NET;
+	o.idle_timeout_s = RP_WITNESS_IDLE_S;
+	o.request_timeout_s = RP_WITNESS_REQUEST_S;
+	o.mem_limit = 32 * 1024;
+	o.handler = handle;
+	o.handler_cls = w;
+	o.completed = completed;
+	return rp_httpd_start(&o, &w->httpd, bound, err);
 }
 
 void
 rp_witness_http_stop(struct rp_witness *w)
 {
-	if (w->mhd != NULL) {
-		MHD_stop_daemon(w->mhd);
-		w->mhd = NULL;
-	}
-	if (w->listen_fd >= 0) {
-		close(w->listen_fd);
-		w->listen_fd = -1;
-	}
+	rp_httpd_stop(w->httpd);
+	w->httpd = NULL;
 }
 
 /* ---- The process ---- */
@@ -411,9 +373,12 @@ usage(FILE *f)
 	    "Runs the access log's witness: POST /add-checkpoint (C2SP\n"
 	    "tlog-witness) on witness_addr:witness_port, cosigning checkpoints\n"
 	    "of the trusted log (witness_log_vkey, else DATA/alog/vkey) that\n"
-	    "extend what it cosigned before; rollbacks and rewritten histories\n"
-	    "are refused and recorded in DATA/witness/alarms.log.  State and\n"
-	    "key live in DATA/witness/.  SIGTERM or SIGINT stops it.\n"
+	    "extend what it cosigned before; rewritten histories are refused\n"
+	    "and recorded in DATA/witness/alarms.log, older checkpoints get\n"
+	    "409.  Only the log writer may add checkpoints (an HMAC with the\n"
+	    "key in witness_client_key, default DATA/witness/client.key, made\n"
+	    "here).  State and keys live in DATA/witness/.  SIGTERM or SIGINT\n"
+	    "stops it.\n"
 	    "\n"
 	    "  --pull URL  also fetch URL/checkpoint and its tiles from the\n"
 	    "              log (http://host[:port][/prefix]) every\n"

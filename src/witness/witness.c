@@ -28,6 +28,15 @@
 #define STATE_MAGIC	"witness-state/v1"
 #define MAX_SMALL_FILE	(64 * 1024)
 
+/*
+ * Lines a client can cause are rate-limited (util/log.h), so that nobody
+ * can flood rentport.log through the witness: alarms (each is still in
+ * alarms.log, itself limited), older checkpoints, an unusable log key.
+ */
+static struct rp_log_limit lim_alarm = RP_LOG_LIMIT(RP_WITNESS_ALARMS_PER_MIN);
+static struct rp_log_limit lim_older = RP_LOG_LIMIT(10);
+static struct rp_log_limit lim_vkey = RP_LOG_LIMIT(5);
+
 /* ---- Small files, written atomically ---- */
 
 /*
@@ -184,8 +193,8 @@ load_alog_vkey(struct rp_witness *w)
 	if (r == 0 && (r = add_log_key(w, chomp(rp_buf_str(&b)))) == 0)
 		rp_log_info("witness: trusting the log key in DATA/alog/vkey");
 	else if (r != RP_E_NOTFOUND)
-		rp_log_error("witness: DATA/alog/vkey unusable: %s",
-		    rp_strerror(r));
+		rp_log_limited(&lim_vkey, RP_LOG_ERROR,
+		    "witness: DATA/alog/vkey unusable: %s", rp_strerror(r));
 	rp_buf_release(&b);
 }
 
@@ -385,7 +394,9 @@ open_dirs(struct rp_witness *w, struct rp_buf *err)
 		rp_buf_printf(err, "witness: open %s: %s", path, strerror(errno));
 		return RP_E_IO;
 	}
-	if ((st.st_mode & 077) != 0 && fchmod(w->dirfd, 0700) != 0) {
+	/* Private; under serve the log writer's group may pass through to
+	 * client.key (proc/sandbox.c), nothing more. */
+	if ((st.st_mode & 067) != 0 && fchmod(w->dirfd, 0700) != 0) {
 		rp_buf_printf(err, "witness: chmod 700 %s: %s", path,
 		    strerror(errno));
 		return RP_E_IO;
@@ -420,7 +431,7 @@ rp_witness_open(const struct rp_conf *conf, struct rp_witness **out,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return RP_E_NOMEM;
 	w->conf = conf;
-	w->dirfd = w->lockfd = w->listen_fd = -1;
+	w->dirfd = w->lockfd = -1;
 	if (pthread_mutex_init(&w->mu, NULL) != 0) {
 		free(w);
 		return RP_E_NOMEM;
@@ -481,6 +492,27 @@ rp_witness_open(const struct rp_conf *conf, struct rp_witness **out,
 		goto out;
 	}
 	load_alog_vkey(w);
+
+	/* The log writer's key: made here at the first start, read by it. */
+	{
+		char kp[RP_CONF_PATH_MAX + 32];
+		bool made = false;
+
+		if ((w->client_key = sodium_malloc(RP_WAUTH_KEY_LEN)) == NULL) {
+			r = RP_E_NOMEM;
+			goto out;
+		}
+		if ((r = rp_wauth_path(conf, kp, sizeof(kp))) == 0)
+			r = rp_wauth_key_make(kp, w->client_key, &made);
+		if (r != 0) {
+			rp_buf_printf(err, "witness: the log writer's key %s: %s%s",
+			    kp, rp_strerror(r), r == RP_E_STATE ?
+			    " (readable by others; chmod 600 it)" : "");
+			goto out;
+		}
+		if (made)
+			rp_log_info("witness: new log-writer key made in %s", kp);
+	}
 	rp_log_info("witness: key %s, %zu trusted log(s), %zu origin(s) in "
 	    "state", w->vkey, w->nlogs, w->nstate);
 	*out = w;
@@ -499,6 +531,7 @@ rp_witness_free(struct rp_witness *w)
 		return;
 	rp_witness_http_stop(w);
 	rp_note_signer_free(w->signer);
+	sodium_free(w->client_key);	/* wipes it */
 	if (w->lockfd >= 0)
 		close(w->lockfd);	/* releases the flock */
 	if (w->dirfd >= 0)
@@ -560,9 +593,9 @@ rp_witness_alarm(struct rp_witness *w, const char *kind, struct rp_str origin,
 		goto out;
 	}
 	/* The origin is a validated key name: no spaces, no control bytes. */
-	rp_log_error("ALARM %s: log %.*s offered size %" PRIu64 " against "
-	    "stored size %" PRIu64 " — history rewritten or rolled back; "
-	    "refused", kind, (int)origin.n, origin.p, offered_size,
+	rp_log_limited(&lim_alarm, RP_LOG_ERROR, "ALARM %s: log %.*s offered "
+	    "size %" PRIu64 " against stored size %" PRIu64 " — history "
+	    "rewritten; refused", kind, (int)origin.n, origin.p, offered_size,
 	    stored_size);
 	if (!write_line)
 		goto out;
@@ -636,10 +669,18 @@ decide(struct rp_witness *w, struct work *k, unsigned *status,
 		rp_merkle_empty_root(stored_root);
 	}
 
-	/* Signed by the log, yet behind or beside what we cosigned. */
+	/*
+	 * Signed by the log, but older than what we cosigned: anyone who saw
+	 * an earlier request can replay it, so it proves nothing about the
+	 * log and is no alarm (and spends no alarm budget).  C2SP
+	 * tlog-witness: 409 with our size.  A log that really lost entries
+	 * shows itself when it reaches our size again: another root at the
+	 * same size, or a proof that fails — those are alarms below.
+	 */
 	if (st != NULL && k->cp.size < stored) {
-		rp_witness_alarm(w, "rollback", k->cp.origin, stored,
-		    stored_root, k->cp.size, k->cp.root);
+		rp_log_limited(&lim_older, RP_LOG_INFO, "witness: checkpoint of "
+		    "size %" PRIu64 " is older than the cosigned %" PRIu64
+		    "; 409", k->cp.size, stored);
 		return answer_size(status, ctype, resp, stored);
 	}
 	if (st != NULL && k->cp.size == stored &&

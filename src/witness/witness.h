@@ -6,10 +6,12 @@
  * consistency proofs over HTTP (C2SP tlog-witness v1.0.0 `POST
  * /add-checkpoint`), checks them against the (size, root) it last cosigned
  * for that origin, persists the new state atomically, and only then answers
- * with a cosignature line (C2SP tlog-cosignature v1.0.1).  A checkpoint
- * that rolls a log back, or a history that no longer matches (same size
- * with another root, a consistency proof that fails) is refused and raises
- * an ALARM (rp_witness_alarm: DATA/witness/alarms.log + operational log).
+ * with a cosignature line (C2SP tlog-cosignature v1.0.1).  A history that
+ * no longer matches (same size with another root, a consistency proof
+ * that fails) is refused and raises an ALARM (rp_witness_alarm:
+ * DATA/witness/alarms.log + operational log).  An older checkpoint the log
+ * did sign is only answered 409 with the size we cosigned (tlog-witness):
+ * anyone can replay one, so it is no alarm.
  *
  * Trust.  Request bodies come from the network and are untrusted: they are
  * capped at RP_WITNESS_MAX_BODY and parsed strictly (rp_witness_req_parse
@@ -29,6 +31,9 @@
  *              per origin; replaced atomically (tmp, fsync, rename, fsync
  *              of the directory) BEFORE any 200 answer
  *   alarms.log one line per alarm, append-only
+ *   client.key the log writer's HMAC key (alog/wauth.h), 0600, made at
+ *              first start; the log writer reads it (conf
+ *              witness_client_key names another path)
  *   cosigned   pull mode: the last checkpoint pulled and cosigned, with
  *              the log's signature and our cosignature line
  * Every file is written with temporary + fsync + rename + directory fsync.
@@ -48,6 +53,11 @@
 #define RP_WITNESS_MAX_PROOF	63		/* proof lines (tlog-witness) */
 #define RP_WITNESS_MAX_LOGS	16		/* trusted logs (origins) */
 #define RP_WITNESS_MAX_RESP	4096		/* any response body */
+#define RP_WITNESS_MAX_CONN	64		/* connections for anyone */
+#define RP_WITNESS_RESERVED	4		/* ... and for the log writer */
+#define RP_WITNESS_MAX_PER_NET	8		/* per /24 (IPv4), /64 (IPv6) */
+#define RP_WITNESS_IDLE_S	5		/* silence on a connection */
+#define RP_WITNESS_REQUEST_S	10		/* to send a whole request */
 
 /* Child kind / index in RP_MSG_READY (docs/access-log.md: 3 = witness). */
 #define RP_WITNESS_KIND		3
@@ -119,12 +129,13 @@ int rp_witness_status_page(struct rp_witness *w, struct rp_buf *out);
  * on-duty officer): appends "<UTC time> ALARM <kind> origin=<o>
  * stored=<size> <root b64> offered=<size> <root b64>\n" to
  * DATA/witness/alarms.log (fsync'd) and logs it at error level with the
- * word ALARM.  kind is a short token ("rollback", "fork-same-size",
- * "fork-proof").  Never fails (a failure to write is logged too).
- * Anyone who can reach the witness can replay an old signed checkpoint or
- * send a bad proof, so lines are limited to RP_WITNESS_ALARMS_PER_MIN per
+ * word ALARM.  kind is a short token ("fork-same-size", "fork-proof").
+ * Never fails (a failure to write is logged too).
+ * Over HTTP only the log writer's key reaches the decisions (and a replay
+ * of one of its requests raises none), but a log gone bad can send bad
+ * proofs without end, so lines are limited to RP_WITNESS_ALARMS_PER_MIN per
  * minute; the next line written says how many were suppressed (the
- * operational log still gets every one).
+ * operational log is limited the same way).
  */
 #define RP_WITNESS_ALARMS_PER_MIN	30
 void rp_witness_alarm(struct rp_witness *w, const char *kind,
@@ -134,9 +145,15 @@ void rp_witness_alarm(struct rp_witness *w, const char *kind,
 
 /*
  * Starts the HTTP server on addr:port (port 0: the kernel picks one; the
- * port in use is stored in *bound if bound is not NULL).  Serves POST
- * /add-checkpoint, GET / and GET /status.  0, RP_E_INVAL (bad address),
- * RP_E_IO (cannot listen), RP_E_STATE (already started).
+ * port in use is stored in *bound if bound is not NULL) through
+ * util/httpd.h: RP_WITNESS_MAX_CONN connections for anyone, at most
+ * RP_WITNESS_MAX_PER_NET per /24 or /64, RP_WITNESS_RESERVED more that
+ * only conf->witness_writer_addrs may use, RP_WITNESS_REQUEST_S to send a
+ * whole request.  Serves POST /add-checkpoint — only with the log
+ * writer's Authorization header (alog/wauth.h; else 401, body unread) —
+ * GET /, /status and /cosigned.  0, RP_E_INVAL (bad address or
+ * witness_writer_addrs), RP_E_IO (cannot listen), RP_E_STATE (already
+ * started).
  */
 int rp_witness_http_start(struct rp_witness *w, const char *addr,
     uint32_t port, uint32_t *bound, struct rp_buf *err) RP_WARN_UNUSED;

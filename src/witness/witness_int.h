@@ -12,9 +12,10 @@
 #include <time.h>
 
 #include "alog/note.h"
+#include "alog/wauth.h"
 #include "witness/witness.h"
 
-struct MHD_Daemon;
+struct rp_httpd;
 
 /* What was last cosigned for one origin. */
 struct rp_witness_state {
@@ -37,8 +38,9 @@ struct rp_witness {
 	time_t alarm_window;			/* start of the current minute */
 	unsigned alarm_count;			/* lines written in it */
 	unsigned alarm_dropped;			/* lines suppressed so far */
-	struct MHD_Daemon *mhd;			/* NULL when not serving */
-	int listen_fd;				/* owned while mhd runs */
+	struct rp_httpd *httpd;			/* NULL when not serving */
+	uint8_t *client_key;			/* sodium_malloc: the log
+						 * writer's HMAC key (wauth.h) */
 };
 
 /*
