@@ -849,20 +849,6 @@ alloc_batch(struct writer *wr)
 	return 0;
 }
 
-static int
-block_signals(void)
-{
-	sigset_t ss;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &ss, NULL) != 0)
-		return -1;
-	return signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 static void
 loop(struct writer *wr)
 {
@@ -948,10 +934,8 @@ rp_alog_writer_run(const struct rp_conf *conf, int parent_fd)
 		wr->clients[i].fd = -1;
 	if (parent_fd >= 0 && fcntl(parent_fd, F_SETFL, O_NONBLOCK) != 0)
 		goto out;
-	if ((wr->sig_fd = block_signals()) < 0) {
-		rp_log_error("alog: signalfd: %s", strerror(errno));
+	if ((wr->sig_fd = rp_child_signals("alog")) < 0)
 		goto out;
-	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		rp_log_error("alog: libcurl initialisation failed");
 		goto out;

@@ -17,17 +17,18 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "paysim/paysim.h"
 #include "paysim/paysim_int.h"
+#include "proc/child.h"
 #include "pci/scan.h"
 #include "util/httpd.h"
 #include "util/log.h"
@@ -845,12 +846,10 @@ paysim_free(struct rp_paysim *ps)
 }
 
 static int
-run(const struct rp_conf *conf)
+run(const struct rp_conf *conf, int parent_fd)
 {
 	struct rp_paysim ps;
-	struct pollfd pfd;
 	struct rp_buf err;
-	sigset_t sigs;
 	int sfd = -1, status = 1;
 
 	memset(&ps, 0, sizeof(ps));
@@ -859,15 +858,8 @@ run(const struct rp_conf *conf)
 	pthread_cond_init(&ps.hook_cv, NULL);
 	rp_log_set_proc("paysim");
 	rp_buf_init(&err, 1024);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
-	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
-		rp_log_error("paysim: signalfd: %s", strerror(errno));
+	if ((sfd = rp_child_signals("paysim")) < 0)
 		goto out;
-	}
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		rp_log_error("paysim: cannot initialise libsodium or libcurl");
 		goto out;
@@ -895,20 +887,10 @@ run(const struct rp_conf *conf)
 	rp_log_info("paysim: listening on %s, state in %s", ps.origin, ps.dir);
 	printf("paysim listening on %s\n", ps.origin);
 	fflush(stdout);
-	pfd.fd = sfd;
-	pfd.events = POLLIN;
-	for (;;) {
-		if (poll(&pfd, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			rp_log_error("paysim: poll: %s", strerror(errno));
-			goto out;
-		}
-		if (pfd.revents & POLLIN)
-			break;
-	}
-	rp_log_info("paysim: signal received; stopping");
-	status = 0;
+	if (parent_fd >= 0 && (fcntl(parent_fd, F_SETFL, O_NONBLOCK) != 0 ||
+	    rp_child_ready(parent_fd, RP_PAYSIM_KIND, 1) != 0))
+		goto out;
+	status = rp_child_wait(sfd, parent_fd, 0, NULL, NULL, "paysim");
  out:
 	paysim_free(&ps);
 	curl_global_cleanup();
@@ -937,5 +919,11 @@ rp_paysim_cmd(const struct rp_conf *conf, int argc, char **argv)
 		    argv[0]);
 		return 2;
 	}
-	return run(conf);
+	return run(conf, -1);
+}
+
+int
+rp_paysim_run(const struct rp_conf *conf, int parent_fd)
+{
+	return run(conf, parent_fd);
 }

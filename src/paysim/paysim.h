@@ -131,6 +131,11 @@ bool rp_paysim_luhn(const char *digits, size_t n);
  */
 int rp_paysim_cmd(const struct rp_conf *conf, int argc, char **argv);
 
+/* The same server as a child of `rentport serve`: READY{7, 1} once
+ * listening, then until STOP, a stop signal or the parent going away. */
+#define RP_PAYSIM_KIND	7
+int rp_paysim_run(const struct rp_conf *conf, int parent_fd);
+
 /*
  * Makes the sandbox's secrets in DATA/paysim if missing (api.secret and
  * webhook.secret 0640, publishable.key 0644, card.key 0600), so that serve's

@@ -8,6 +8,10 @@
 #include "proc/child.h"
 #include "util/log.h"
 
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 
 static int
@@ -74,4 +78,70 @@ int
 rp_child_ready(int fd, uint32_t kind, uint32_t index)
 {
 	return send_small(fd, RP_MSG_READY, kind, index, 0, false);
+}
+
+int
+rp_child_signals(const char *who)
+{
+	sigset_t sigs;
+	int sfd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		rp_log_error("%s: signalfd: %s", who, strerror(errno));
+		return -1;
+	}
+	return sfd;
+}
+
+int
+rp_child_wait(int sfd, int parent_fd, int tick_ms, void (*tick)(void *),
+    void *arg, const char *who)
+{
+	struct pollfd pfd[2];
+	uint8_t *rbuf = NULL;
+	int status = 1, r;
+
+	if (parent_fd >= 0 && (rbuf = malloc(RP_MSG_MAX_FRAME)) == NULL)
+		return 1;
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = parent_fd;
+	pfd[1].events = POLLIN;
+	pfd[1].revents = 0;
+	for (;;) {
+		if ((r = poll(pfd, parent_fd >= 0 ? 2 : 1,
+		    tick_ms > 0 ? tick_ms : -1)) < 0) {
+			if (errno == EINTR)
+				continue;
+			rp_log_error("%s: poll: %s", who, strerror(errno));
+			break;
+		}
+		if (r == 0) {
+			if (tick != NULL)
+				tick(arg);
+			continue;
+		}
+		if (pfd[0].revents & POLLIN) {
+			rp_log_info("%s: signal received; stopping", who);
+			status = 0;
+			break;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = rp_child_recv(parent_fd, rbuf, NULL, who);
+			if (r == RP_CHILD_STOP) {
+				rp_log_info("%s: stopping", who);
+				status = 0;
+				break;
+			}
+			if (r < 0)
+				break;
+		}
+	}
+	free(rbuf);
+	return status;
 }

@@ -66,6 +66,7 @@ enum child_kind { CHILD_WEB = RP_KIND_WEB, CHILD_VAULT = RP_KIND_VAULT,
     CHILD_NFT = RP_KIND_NFT };
 
 _Static_assert(CHILD_PAYLINK == RP_PAYLINK_KIND, "paylink kind numbering");
+_Static_assert(CHILD_PAYSIM == RP_PAYSIM_KIND, "paysim kind numbering");
 _Static_assert(CHILD_IPS == RP_IPS_KIND && CHILD_NFT == RP_IPS_NFT_KIND,
     "ips kind numbering");
 _Static_assert(CHILD_MAIL == RP_MAILER_KIND &&
@@ -119,55 +120,6 @@ open_log(const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/log/%s", dir, name);
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-}
-
-/*
- * The payment agent sandbox is a standalone server (`rentport paysim`,
- * stopped by SIGTERM); as a child of serve, a thread answers the parent's
- * channel for it: PING, and STOP as a SIGTERM to itself.
- */
-static void *
-paysim_channel(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	uint8_t *buf = malloc(RP_MSG_MAX_FRAME);
-	sigset_t stop;
-	int r;
-
-	/* leave SIGTERM to paysim's signalfd: never taken by this thread */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-
-		if (buf == NULL || poll(&pfd, 1, -1) < 0) {
-			if (buf != NULL && errno == EINTR)
-				continue;
-			break;
-		}
-		r = rp_child_recv(fd, buf, NULL, "paysim");
-		if (r == RP_CHILD_NONE || r == RP_CHILD_DONE)
-			continue;
-		break;		/* STOP, closed or a bad frame: stop */
-	}
-	free(buf);
-	kill(getpid(), SIGTERM);
-	return NULL;
-}
-
-static int
-paysim_child(const struct rp_conf *conf, int fd)
-{
-	pthread_t t;
-
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
-	    rp_child_ready(fd, CHILD_PAYSIM, 1) != 0 ||
-	    pthread_create(&t, NULL, paysim_channel, (void *)(intptr_t)fd) != 0)
-		return 1;
-	return rp_paysim_cmd(conf, 0, NULL);
 }
 
 /*
@@ -258,7 +210,7 @@ child_main(struct parent *pp, struct child *c, int fd)
 		status = rp_paylink_main(&cc, fd);
 		break;
 	case CHILD_PAYSIM:
-		status = paysim_child(&cc, fd);
+		status = rp_paysim_run(&cc, fd);
 		break;
 	case CHILD_IPS:
 		status = rp_ips_main(&cc, fd);

@@ -33,7 +33,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -724,10 +723,7 @@ int
 rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
     int parent_fd, unsigned index, struct rp_metrics *m)
 {
-	static uint8_t rbuf[RP_MSG_MAX_FRAME];
 	struct MHD_Daemon *d = NULL, *md = NULL;
-	struct pollfd pfd[2];
-	sigset_t sigs;
 	char name[32];
 	size_t i, pool;
 	int sfd = -1, status = 1, r;
@@ -781,17 +777,10 @@ rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
 		rp_buf_release(&terr);
 	}
 
-	/* Block the stop signals in every thread (MHD's inherit the mask)
-	 * and take them through a signalfd in the poll loop below. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
-	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		rp_log_error("signalfd: %s", strerror(errno));
+	/* The stop signals, blocked in every thread (MHD's inherit the
+	 * mask), taken through a signalfd in rp_child_wait below. */
+	if ((sfd = rp_child_signals("web")) < 0)
 		goto out;
-	}
 
 	/* Big enough that requests within our limits always reach intake
 	 * (which then answers 414/431 itself, with our headers). */
@@ -826,33 +815,7 @@ rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
 			rp_log_warn("READY not sent: %s", rp_strerror(r));
 	}
 
-	pfd[0].fd = sfd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = parent_fd;
-	pfd[1].events = POLLIN;
-	pfd[1].revents = 0;
-	for (;;) {
-		if (poll(pfd, parent_fd >= 0 ? 2 : 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			rp_log_error("poll: %s", strerror(errno));
-			goto out;
-		}
-		if (pfd[0].revents & POLLIN) {
-			rp_log_info("signal received; stopping");
-			status = 0;
-			goto out;
-		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if ((r = rp_child_recv(parent_fd, rbuf, NULL, "web")) ==
-			    RP_CHILD_STOP) {
-				status = 0;
-				goto out;
-			}
-			if (r < 0)
-				goto out;
-		}
-	}
+	status = rp_child_wait(sfd, parent_fd, 0, NULL, NULL, "web");
  out:
 	if (md != NULL)
 		MHD_stop_daemon(md);

@@ -19,7 +19,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -265,32 +264,40 @@ send_ready(int parent_fd)
 		rp_log_warn("witness: READY not sent: %s", rp_strerror(r));
 }
 
+/* --pull: one fetch and cosignature of the log, every tick. */
+struct pull {
+	struct rp_witness *w;
+	const char *url;
+	struct rp_buf *err;
+};
+
+static void
+pull_tick(void *arg)
+{
+	struct pull *p = arg;
+	unsigned pstatus;
+
+	rp_buf_reset(p->err);
+	if (rp_witness_pull_once(p->w, p->url, &pstatus, p->err) != 0 ||
+	    pstatus != 200)
+		rp_log_warn("witness: %s", p->err->len > 0 ? p->err->d :
+		    "pull failed");
+}
+
 static int
 run(const struct rp_conf *conf, int parent_fd, const char *pull_url)
 {
-	uint8_t *rbuf = NULL;
 	struct rp_witness *w = NULL;
-	struct pollfd pfd[2];
+	struct pull pull = { NULL, NULL, NULL };
 	struct rp_buf err;
-	sigset_t sigs;
 	uint32_t port = 0;
-	unsigned pstatus;
 	int sfd = -1, status = 1, timeout = -1, r;
 
 	rp_log_set_proc("witness");
 	rp_buf_init(&err, 1024);
-	signal(SIGPIPE, SIG_IGN);
 	/* Stop signals go through a signalfd; MHD's thread inherits the
 	 * blocked mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
-	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		rp_log_error("witness: signalfd: %s", strerror(errno));
-		goto out;
-	}
-	if ((rbuf = malloc(RP_MSG_MAX_FRAME)) == NULL)
+	if ((sfd = rp_child_signals("witness")) < 0)
 		goto out;
 	if (rp_merkle_selftest() != 0) {
 		rp_log_error("witness: SHA-256 self-test failed");
@@ -307,52 +314,20 @@ run(const struct rp_conf *conf, int parent_fd, const char *pull_url)
 	if (parent_fd >= 0)
 		send_ready(parent_fd);
 
-	pfd[0].fd = sfd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = parent_fd;
-	pfd[1].events = POLLIN;
-	pfd[1].revents = 0;
 	if (pull_url != NULL) {
+		pull.w = w;
+		pull.url = pull_url;
+		pull.err = &err;
 		timeout = conf->checkpoint_interval_ms < 1000 ? 1000 :
 		    (int)conf->checkpoint_interval_ms;
 		rp_log_info("witness: pulling %s every %d ms", pull_url,
 		    timeout);
 	}
-	for (;;) {
-		if ((r = poll(pfd, parent_fd >= 0 ? 2 : 1, timeout)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rp_log_error("witness: poll: %s", strerror(errno));
-			goto out;
-		}
-		if (r == 0 && pull_url != NULL) {
-			rp_buf_reset(&err);
-			if (rp_witness_pull_once(w, pull_url, &pstatus, &err) !=
-			    0 || pstatus != 200)
-				rp_log_warn("witness: %s", err.len > 0 ? err.d :
-				    "pull failed");
-			continue;
-		}
-		if (pfd[0].revents & POLLIN) {
-			rp_log_info("witness: signal received; stopping");
-			status = 0;
-			goto out;
-		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if ((r = rp_child_recv(parent_fd, rbuf, NULL, "witness")) ==
-			    RP_CHILD_STOP) {
-				rp_log_info("witness: stopping");
-				status = 0;
-				goto out;
-			}
-			if (r < 0)
-				goto out;
-		}
-	}
+	status = rp_child_wait(sfd, parent_fd, timeout, pull_url != NULL ?
+	    pull_tick : NULL, &pull, "witness");
  out:
 	rp_witness_free(w);	/* stops HTTP first: no request in flight */
 	rp_buf_release(&err);
-	free(rbuf);
 	if (sfd >= 0)
 		close(sfd);
 	return status;

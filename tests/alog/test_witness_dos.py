@@ -163,9 +163,12 @@ def main():
             size0, note0, cos0 = checkpoint(srv)
         ok(cos0, "before the attack: checkpoint %d cosigned" % size0)
         key_path = os.path.join(d, "witness", "client.key")
+        # serve makes it before its children start; as root it is the
+        # witness's, readable by the log writer's group and nobody else
+        want = 0o640 if os.geteuid() == 0 else 0o600
         ok(os.path.exists(key_path) and
-           (os.stat(key_path).st_mode & 0o777) == 0o600,
-           "the witness made DATA/witness/client.key (0600)")
+           (os.stat(key_path).st_mode & 0o777) == want,
+           "DATA/witness/client.key is there (%o)" % want)
 
         # 1. Slow clients from many networks.
         sl = Slowloris(srv.witness_port).start()
