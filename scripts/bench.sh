@@ -29,6 +29,7 @@
 # requests failed (it says so loudly where it ran).
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/bench/lib.sh
 
 BIN=${RENTPORT_BIN:-./build/rentport}
 SECS=${BENCH_SECONDS:-10}
@@ -42,33 +43,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_up() {
-	i=0
-	until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: $1 did not come up" >&2; exit 1; }
-		sleep 0.1
-	done
-}
-
-# wrk URL → "req/s p99_ms" (with the Accept and User-Agent headers a browser
-# sends, so the WAF, on by default, sees an ordinary request)
+# wrk URL → "req/s p99_ms non2xx ..." (with the Accept and User-Agent
+# headers a browser sends, so the WAF, on by default, sees an ordinary
+# request)
 measure() {
 	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Accept: */*" -H "User-Agent: Mozilla/5.0 (rentport bench)" "$1" >"$tmp/wrk.out" 2>&1
-	awk '
-	function ms(v) {
-		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-		return v
-	}
-	/Requests\/sec/ { rps = $2 }
-	$1 == "99%" { p99 = ms($2) }
-	/Non-2xx/ { bad = $NF }
-	END { printf "%.0f %.3f %s\n", rps, p99, (bad == "" ? 0 : bad) }' "$tmp/wrk.out"
+	parse_wrk "$tmp/wrk.out"
 }
 
 STATIC=src/web/static/style.css

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # lib.sh — helpers the benchmark scripts share (sourced from the project
-# root): a free loopback port, and waiting for a server to answer.
+# root): a free loopback port, waiting for a server to answer, and
+# reading wrk's output.
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -13,4 +14,24 @@ wait_up() {
 		i=$((i + 1)); [ $i -gt 150 ] && { echo "bench: $1 did not come up" >&2; exit 1; }
 		sleep 0.1
 	done
+}
+
+# wrk output file → "req/s p99_ms non2xx3xx socket_errors requests"
+parse_wrk() {
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+		return v
+	}
+	/Requests\/sec/ { rps = $2 }
+	$1 == "99%" { p99 = ms($2) }
+	/Non-2xx/ { bad = $NF }
+	/requests in/ { n = $1 }
+	/Socket errors/ {
+		gsub(/,/, "")
+		for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) se += $i
+	}
+	END { printf "%.0f %.3f %d %d %d\n", rps, p99, bad, se, n }' "$1"
 }

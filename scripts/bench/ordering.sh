@@ -42,26 +42,6 @@ trap 'exit 130' INT TERM
 
 # (wrk runs with the Accept and User-Agent headers a browser sends, so the
 # WAF, on by default, sees an ordinary request.)
-# wrk output file → "req/s p99_ms non2xx3xx socket_errors requests"
-parse_wrk() {
-	awk '
-	function ms(v) {
-		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-		return v
-	}
-	/Requests\/sec/ { rps = $2 }
-	$1 == "99%" { p99 = ms($2) }
-	/Non-2xx/ { bad = $NF }
-	/requests in/ { n = $1 }
-	/Socket errors/ {
-		gsub(/,/, "")
-		for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) se += $i
-	}
-	END { printf "%.0f %.3f %d %d %d\n", rps, p99, bad, se, n }' "$1"
-}
-
 # GET URL → "req/s p99_ms non2xx3xx socket_errors requests"
 measure_get() {
 	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Accept: */*" -H "User-Agent: Mozilla/5.0 (rentport bench)" "$1" >"$tmp/wrk.out" 2>&1

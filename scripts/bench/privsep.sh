@@ -64,17 +64,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Accept: */*" \
 		    -H "User-Agent: Mozilla/5.0 (rentport bench)" \
 		    "$base/plans?destination=US" >"$tmp/wrk.out" 2>&1
-		set -- $(awk '
-		function ms(v) {
-			if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-			if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-			if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-			return v
-		}
-		/Requests\/sec/ { rps = $2 }
-		$1 == "99%" { p99 = ms($2) }
-		/Non-2xx/ { bad = $NF }
-		END { printf "%.0f %.3f %d\n", rps, p99, bad }' "$tmp/wrk.out")
+		set -- $(parse_wrk "$tmp/wrk.out")
 		[ "$3" = 0 ] || { echo "  !! FAILED: catalog GET (privsep=$mode): $3 non-2xx answers"; failed=1; }
 		echo "get $mode $1 $2" >>"$tmp/results"
 		"$BUILD/tests/vault/vault_load" "$var" "$SECS" 1 "$persons" 1 >"$tmp/vl.out" 2>&1 ||

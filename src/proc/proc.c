@@ -24,6 +24,7 @@
 #include "proc/msg.h"
 #include "proc/sandbox.h"
 #include "util/proctitle.h"
+#include "util/sqlvfs.h"
 #include "mail/mail.h"
 #include "waf/waf.h"
 #include "util/log.h"
@@ -181,9 +182,16 @@ child_main(struct parent *pp, struct child *c, int fd)
 		_exit(3);
 	}
 	rp_buf_release(&err);
-	/* We are in the data directory now: every path is relative to it. */
-	if (pp->conf->privsep)
+	/* We are in the data directory now: every path is relative to it —
+	 * SQLite's too (it would make them absolute, through directories
+	 * the kind's user may not search). */
+	if (pp->conf->privsep) {
 		snprintf(cc.data_dir, sizeof(cc.data_dir), ".");
+		if (rp_sqlvfs_relative() != 0) {
+			rp_log_error("%s: cannot register the SQLite VFS", name);
+			_exit(3);
+		}
+	}
 	if (c->kind == CHILD_WEB || c->kind == CHILD_MAIL)
 		rp_proctitle_set("rentport: %s %u", rp_kind_title(c->kind),
 		    c->index);

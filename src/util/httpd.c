@@ -374,59 +374,62 @@ parse_priv(struct rp_httpd *h, const char *list, struct rp_buf *err)
 	return 0;
 }
 
-static int
-listen_on(struct rp_httpd *h, uint32_t *bound, struct rp_buf *err)
+int
+rp_httpd_listen(const char *addr_key, const char *addr, const char *port_key,
+    uint32_t port, bool loopback_only, int backlog, int *fd, uint32_t *bound,
+    struct rp_buf *err)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	const struct rp_httpd_opts *o = &h->o;
 	socklen_t sl;
 	int s = -1, one = 1, r = RP_E_IO;
 
+	*fd = -1;
 	memset(&ss, 0, sizeof(ss));
-	if (o->port > 65535) {
-		rp_buf_printf(err, "%s: port %" PRIu32 " is not in 0..65535",
-		    o->name, o->port);
+	if (port > 65535) {
+		rp_buf_printf(err, "%s: %" PRIu32 " is not in 0..65535",
+		    port_key, port);
 		return RP_E_RANGE;
 	}
-	if (inet_pton(AF_INET, o->addr, &sin->sin_addr) == 1 &&
-	    (!o->loopback_only || (ntohl(sin->sin_addr.s_addr) >> 24) == 127)) {
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1 &&
+	    (!loopback_only || (ntohl(sin->sin_addr.s_addr) >> 24) == 127)) {
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)o->port);
+		sin->sin_port = htons((uint16_t)port);
 		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, o->addr, &sin6->sin6_addr) == 1 &&
-	    (!o->loopback_only || IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))) {
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1 &&
+	    (!loopback_only || IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)o->port);
+		sin6->sin6_port = htons((uint16_t)port);
 		sl = sizeof(*sin6);
 	} else {
 		rp_buf_printf(err, "%s: \"%s\" is not %s address literal",
-		    o->addr_key, o->addr, o->loopback_only ?
-		    "a loopback" : "an IPv4 or IPv6");
+		    addr_key, addr, loopback_only ? "a loopback" :
+		    "an IPv4 or IPv6");
 		return RP_E_INVAL;
 	}
 	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0) {
-		rp_buf_printf(err, "%s: socket: %s", o->name, strerror(errno));
+		rp_buf_printf(err, "%s: socket: %s", addr_key, strerror(errno));
 		goto out;
 	}
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, 256) != 0) {
-		rp_buf_printf(err, "%s: listen on %s port %" PRIu32 ": %s",
-		    o->name, o->addr, o->port, strerror(errno));
+	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, backlog) != 0) {
+		rp_buf_printf(err, "listen on %s port %" PRIu32 " (%s): %s",
+		    addr, port, port_key, strerror(errno));
 		goto out;
 	}
 	sl = sizeof(ss);
-	if (getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
-		rp_buf_printf(err, "%s: getsockname: %s", o->name,
-		    strerror(errno));
-		goto out;
-	}
-	if (bound != NULL)
+	if (bound != NULL) {
+		if (getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
+			rp_buf_printf(err, "%s: getsockname: %s", addr_key,
+			    strerror(errno));
+			goto out;
+		}
 		*bound = ntohs(ss.ss_family == AF_INET ? sin->sin_port :
 		    sin6->sin6_port);
-	h->fd = s;
+	}
+	*fd = s;
 	s = -1;			/* transferred */
 	r = 0;
  out:
@@ -462,7 +465,8 @@ rp_httpd_start(const struct rp_httpd_opts *o, struct rp_httpd **out,
 		goto out;
 	}
 	if ((r = parse_priv(h, o->privileged, err)) != 0 ||
-	    (r = listen_on(h, bound, err)) != 0)
+	    (r = rp_httpd_listen(o->addr_key, o->addr, "port", o->port,
+	    o->loopback_only, 256, &h->fd, bound, err)) != 0)
 		goto out;
 
 	opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET,

@@ -67,6 +67,18 @@ struct rp_httpd_opts {
  */
 void rp_httpd_opts_init(struct rp_httpd_opts *o);
 
+/*
+ * A listening TCP socket (non-blocking, close-on-exec, SO_REUSEADDR) on
+ * addr (an IPv4 or IPv6 literal; a loopback one if loopback_only) and port
+ * (0: the kernel picks; then *bound, if not NULL, tells which), with
+ * backlog.  addr_key and port_key name the settings in messages.  0 and
+ * *fd (owned by the caller), or RP_E_INVAL / RP_E_RANGE / RP_E_IO with the
+ * reason in err.  The one place rentport binds a TCP listener.
+ */
+int rp_httpd_listen(const char *addr_key, const char *addr,
+    const char *port_key, uint32_t port, bool loopback_only, int backlog,
+    int *fd, uint32_t *bound, struct rp_buf *err) RP_WARN_UNUSED;
+
 struct rp_httpd;
 
 /*

@@ -42,6 +42,7 @@
 #include "ips/ips.h"
 #include "proc/msg.h"
 #include "store/store.h"
+#include "util/httpd.h"
 #include "util/log.h"
 #include "web/assets.h"
 #include "paylink/paylink.h"
@@ -562,70 +563,18 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return r == 0 || rq->replied ? MHD_YES : MHD_NO;
 }
 
-/* A listening TCP socket on addr (a literal) and port (0: any free). */
-static int
-listen_on(const char *addr_key, const char *addr, const char *port_key,
-    uint32_t port, int *fd, struct rp_buf *err)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	int s = -1, one = 1, r = RP_E_IO;
-
-	*fd = -1;
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*sin6);
-	} else {
-		rp_buf_printf(err, "%s: \"%s\" is not an IPv4 or IPv6 "
-		    "address literal", addr_key, addr);
-		return RP_E_INVAL;
-	}
-	/* Port 0 lets the kernel pick one (tests read it with getsockname). */
-	if (port > 65535) {
-		rp_buf_printf(err, "%s: %" PRIu32 " is not in 0..65535",
-		    port_key, port);
-		return RP_E_RANGE;
-	}
-	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0) {
-		rp_buf_printf(err, "socket: %s", strerror(errno));
-		goto out;
-	}
-	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(s, (struct sockaddr *)&ss, sl) != 0 || listen(s, 1024) != 0) {
-		rp_buf_printf(err, "listen on %s port %" PRIu32 " (%s): %s",
-		    addr, port, port_key, strerror(errno));
-		goto out;
-	}
-	*fd = s;
-	s = -1;			/* transferred */
-	r = 0;
- out:
-	if (s >= 0)
-		close(s);
-	return r;
-}
-
 int
 rp_web_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
 {
-	return listen_on("listen_addr", conf->listen_addr, "port", conf->port,
-	    fd, err);
+	return rp_httpd_listen("listen_addr", conf->listen_addr, "port",
+	    conf->port, false, 1024, fd, NULL, err);
 }
 
 int
 rp_metrics_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
 {
-	return listen_on("metrics_addr", conf->metrics_addr, "metrics_port",
-	    conf->metrics_port, fd, err);
+	return rp_httpd_listen("metrics_addr", conf->metrics_addr,
+	    "metrics_port", conf->metrics_port, false, 1024, fd, NULL, err);
 }
 
 /* ---- the internal metrics listener --------------------------------------- */
