@@ -304,6 +304,14 @@ def inner():
            "bounding): %s" % (web and net_admin(web)))
         ok(nft and net_admin(nft).get("CapEff"),
            "the nftables helper does: %s" % (nft and net_admin(nft)))
+        st = open("/proc/%d/status" % nft).read() if nft else ""
+        ok(re.search(r"^CapEff:\s+0*1000$", st, re.M) and
+           re.search(r"^CapPrm:\s+0*1000$", st, re.M) and
+           re.search(r"^CapBnd:\s+0*1000$", st, re.M) and
+           re.search(r"^NoNewPrivs:\s+1$", st, re.M) and
+           re.search(r"^Seccomp:\s+2$", st, re.M),
+           "the helper keeps CAP_NET_ADMIN alone (effective, permitted, "
+           "bounding), under no_new_privs and seccomp")
     except Exception as e:
         ok(False, "serve with ips_nft = 1: %r\n# %s" % (e, srv.log_tail(20)
                                                         .replace("\n", "\n# ")))
