@@ -12,6 +12,7 @@
 
 extern char **environ;
 
+static char **moved_argv;	/* the heap copy (kept for the process's life) */
 static char *area;		/* start of the original argv[0] */
 static size_t area_len;		/* bytes up to the end of the last string */
 
@@ -43,6 +44,7 @@ rp_proctitle_init(int argc, char **argv)
 		if ((nenv[k] = strdup(environ[k])) == NULL)
 			return NULL;
 	environ = nenv;
+	moved_argv = nargv;
 	area = argv[0];
 	area_len = (size_t)(end - argv[0]);
 	return nargv;
