@@ -9,6 +9,7 @@
 #   1. GET /plans?destination=US (the catalog, WAF on): req/s and p99;
 #   2. vault get, batch 1, with durable logging (tests/vault/vault_load):
 #      records/s and p99.
+# Each server gets a short warm-up first, not counted.
 # Prints each figure's median over the rounds and the ratio on/off; the
 # bar (issue 10) is a cost of at most 5 %: a ratio of at least 0.95.
 # Exit status 1 if any request failed.
@@ -61,12 +62,18 @@ r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	for mode in 0 1; do
 		start "$mode"
+		# warm-up, not counted: the first requests of a fresh worker
+		# (WAF and template caches, SQLite pages) are slower
+		wrk -t2 -c"$CONNS" -d2s -H "Accept: */*" \
+		    -H "User-Agent: Mozilla/5.0 (rentport bench)" \
+		    "$base/plans?destination=US" >/dev/null 2>&1 || true
 		wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Accept: */*" \
 		    -H "User-Agent: Mozilla/5.0 (rentport bench)" \
 		    "$base/plans?destination=US" >"$tmp/wrk.out" 2>&1
 		set -- $(parse_wrk "$tmp/wrk.out")
 		[ "$3" = 0 ] || { echo "  !! FAILED: catalog GET (privsep=$mode): $3 non-2xx answers"; failed=1; }
 		echo "get $mode $1 $2" >>"$tmp/results"
+		"$BUILD/tests/vault/vault_load" "$var" 1 1 "$persons" 1 >/dev/null 2>&1 || true
 		"$BUILD/tests/vault/vault_load" "$var" "$SECS" 1 "$persons" 1 >"$tmp/vl.out" 2>&1 ||
 		    { echo "  !! FAILED: vault_load (privsep=$mode)"; cat "$tmp/vl.out"; failed=1; }
 		# "... N records/s ... p99 X ms ..." → records/s and p99
