@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
-libseccomp-dev
+libseccomp-dev liboath-dev oathtool libqrencode-dev
 libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libjansson-dev
 libcurl4-openssl-dev curl wrk nginx-light hyperfine python3
 chromium fonts-noto-cjk gdb

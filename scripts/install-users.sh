@@ -7,10 +7,12 @@
 # them; started as another user it needs none.  Each user is a system
 # user with no shell and no home, in its own group:
 #   rentport-web rentport-vault rentport-alog rentport-witness rentport-pay
-#   rentport-mail rentport-ips rentport-paysim
-# and two shared groups, for the files some kinds share:
-#   rentport-core  the core store's writers: web, pay, ips
-#   rentport-run   the sockets in DATA/run: web, mail, vault, alog, ips
+#   rentport-mail rentport-ips rentport-paysim rentport-auth rentport-console
+# and three shared groups, for the files some kinds share:
+#   rentport-core  the core store's writers: web, pay, ips, console
+#   rentport-run   the sockets in DATA/run: web, mail, vault, alog, ips,
+#                  auth, console
+#   rentport-cap   the capability key's readers: auth, vault
 # Uses sudo when not root.  Never prompts.
 set -eu
 
@@ -46,11 +48,13 @@ member() {	# member GROUP USER...
 	done
 }
 
-for u in web vault alog witness pay mail ips paysim; do
+for u in web vault alog witness pay mail ips paysim auth console; do
 	user "rentport-$u"
 done
 group rentport-core
 group rentport-run
-member rentport-core rentport-web rentport-pay rentport-ips
+group rentport-cap
+member rentport-core rentport-web rentport-pay rentport-ips rentport-console
 member rentport-run rentport-web rentport-mail rentport-vault rentport-alog \
-    rentport-ips
+    rentport-ips rentport-auth rentport-console
+member rentport-cap rentport-auth rentport-vault

@@ -116,7 +116,7 @@ agent="http://127.0.0.1:$ps_port"
 "$BIN" serve --data-dir="$var" --port="$rp_port" --workers=2 \
     --listen-addr=127.0.0.1 --public-url="$base" \
     --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
-    --paysim-local=1 --paysim-port="$ps_port" --paylink-port="$pl_port" \
+    --paysim-local=1 --paysim-port="$ps_port" --paylink-port="$pl_port" --console-port="$(free_port)" \
     $ips_off >"$tmp/rp.out" 2>&1 &
 rp_pid=$!
 wait_up "$base/healthz"

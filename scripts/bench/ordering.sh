@@ -95,7 +95,7 @@ RENTPORT_IPS_SCAN_MAX=0 RENTPORT_IPS_WAF_MAX=0 RENTPORT_IPS_CARD_ATTEMPTS_MAX=0 
 "$BIN" serve --data-dir="$var" --port="$rp_port" --workers=2 \
     --listen-addr=127.0.0.1 --public-url="$base" --paysim-local=0 \
     --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
-    --paysim-port="$(free_port)" --paylink-port="$(free_port)" \
+    --paysim-port="$(free_port)" --paylink-port="$(free_port)" --console-port="$(free_port)" \
     >"$tmp/rp.out" 2>&1 &
 rp_pid=$!
 wait_up "$base/healthz"

@@ -47,7 +47,7 @@ start() {	# start PRIVSEP
 	    --privsep="$1" --listen-addr=127.0.0.1 --public-url="$base" \
 	    --paysim-local=0 --metrics-port="$(free_port)" \
 	    --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
-	    --paysim-port="$(free_port)" --paylink-port="$(free_port)" \
+	    --paysim-port="$(free_port)" --paylink-port="$(free_port)" --console-port="$(free_port)" \
 	    >"$tmp/rp.out" 2>&1 &
 	rp_pid=$!
 	wait_up "$base/healthz"

@@ -120,7 +120,7 @@ start_rp() {	# mode
 	"$BIN" serve --data-dir="$var" --port="$rp_port" --workers=2 \
 	    --listen-addr=127.0.0.1 --public-url="$base" --waf-mode="$1" \
 	    --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
-	    --paysim-port="$(free_port)" --paylink-port="$(free_port)" \
+	    --paysim-port="$(free_port)" --paylink-port="$(free_port)" --console-port="$(free_port)" \
 	    >"$tmp/rp-$1.out" 2>&1 &
 	rp_pid=$!
 	wait_up "$base/healthz"

@@ -30,6 +30,7 @@ static const char *const role_names[] = {
 	[RP_ROLE_INCIDENT] = "incident",
 	[RP_ROLE_SEED] = "seed",
 	[RP_ROLE_LOG] = "log",
+	[RP_ROLE_SECURITY] = "security",
 };
 
 static const char *const outcome_names[] = {

@@ -71,6 +71,7 @@ enum rp_alog_role {
 	RP_ROLE_INCIDENT = 7,		/* incident response */
 	RP_ROLE_SEED = 8,		/* synthetic data job */
 	RP_ROLE_LOG = 9,		/* the log writer itself */
+	RP_ROLE_SECURITY = 10,		/* the security officer */
 	RP_ROLE_MAX
 };
 

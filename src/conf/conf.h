@@ -33,6 +33,11 @@ struct rp_conf {
 	uint32_t privsep;			/* 1: sandboxed children (default) */
 	char metrics_addr[64];			/* internal /metrics listener */
 	uint32_t metrics_port;
+	char console_addr[64];			/* the staff console's listener */
+	uint32_t console_port;
+	uint32_t console_workers;
+	uint32_t staff_idle_s;			/* staff session: idle timeout */
+	uint32_t staff_session_s;		/* ... and absolute lifetime */
 	char public_url[256];			/* printed and used in links */
 	uint32_t workers;			/* web worker processes */
 	uint32_t http_threads;			/* threads per web worker */

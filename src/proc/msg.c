@@ -6,7 +6,11 @@
 #include "util/common.h"
 #include "proc/msg.h"
 
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static void
 le32(uint8_t *p, uint32_t v)
@@ -113,6 +117,9 @@ known_type(uint32_t t)
 	case RP_MSG_LOG_APPEND: case RP_MSG_LOG_DURABLE: case RP_MSG_LOG_FAILED:
 	case RP_MSG_VAULT_HELLO: case RP_MSG_VAULT_PUT: case RP_MSG_VAULT_GET:
 	case RP_MSG_VAULT_FIND: case RP_MSG_VAULT_ERASE: case RP_MSG_VAULT_REPLY:
+	case RP_MSG_AUTH_SIGNIN: case RP_MSG_AUTH_ENROL: case RP_MSG_AUTH_WHO:
+	case RP_MSG_AUTH_SIGNOUT: case RP_MSG_AUTH_SESSIONS:
+	case RP_MSG_AUTH_REVOKE: case RP_MSG_AUTH_REPLY:
 		return true;
 	default:
 		return false;
@@ -206,4 +213,77 @@ int
 rp_msg_end(const struct rp_msg *m)
 {
 	return m->off == m->n ? 0 : RP_E_PROTO;
+}
+
+/* ---- unix sockets ------------------------------------------------------- */
+
+static int
+unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if ((size_t)snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path) >=
+	    sizeof(sa->sun_path))
+		return RP_E_TOOBIG;
+	return 0;
+}
+
+int
+rp_msg_unix_listen(const char *path, int *fd)
+{
+	struct sockaddr_un sa;
+	int s;
+
+	*fd = -1;
+	if (unix_addr(path, &sa) != 0)
+		return RP_E_TOOBIG;
+	(void)unlink(path);	/* a stale socket from an earlier run */
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0)
+		return RP_E_IO;
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0660) != 0 || listen(s, 128) != 0) {
+		close(s);
+		return RP_E_IO;
+	}
+	*fd = s;
+	return 0;
+}
+
+int
+rp_msg_unix_connect(const char *path, int *fd)
+{
+	struct sockaddr_un sa;
+	int s;
+
+	*fd = -1;
+	if (unix_addr(path, &sa) != 0)
+		return RP_E_TOOBIG;
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0)
+		return RP_E_IO;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
+
+		close(s);
+		return e == ENOENT || e == ECONNREFUSED || e == EACCES ?
+		    RP_E_AGAIN : RP_E_IO;
+	}
+	*fd = s;
+	return 0;
+}
+
+int
+rp_msg_recv_timeout(int fd, uint8_t *buf, struct rp_msg *m, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return RP_E_AGAIN;
+	if (r < 0)
+		return RP_E_IO;
+	return rp_msg_recv(fd, buf, m);
 }

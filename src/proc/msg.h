@@ -53,6 +53,15 @@ enum rp_msg_type {
 	RP_MSG_VAULT_ERASE = 28,
 	RP_MSG_VAULT_REPLY = 29,
 
+	/* console workers → the identity holder, and back (src/auth/proto.h) */
+	RP_MSG_AUTH_SIGNIN = 32,
+	RP_MSG_AUTH_ENROL = 33,
+	RP_MSG_AUTH_WHO = 34,
+	RP_MSG_AUTH_SIGNOUT = 35,
+	RP_MSG_AUTH_SESSIONS = 36,
+	RP_MSG_AUTH_REVOKE = 37,
+	RP_MSG_AUTH_REPLY = 38,
+
 	RP_MSG_TYPE_MAX		/* one past the last valid type */
 };
 
@@ -98,5 +107,21 @@ int rp_msg_get_u64(struct rp_msg *m, uint64_t *v) RP_WARN_UNUSED;
 int rp_msg_get_str(struct rp_msg *m, struct rp_str *s, size_t max) RP_WARN_UNUSED;
 /* RP_E_PROTO if any payload bytes are left unread. */
 int rp_msg_end(const struct rp_msg *m) RP_WARN_UNUSED;
+
+/*
+ * The services' unix sockets (SOCK_SEQPACKET: one send is one message).
+ * listen: replaces a stale socket at path, mode 0660 (run/'s group reaches
+ * it), backlog 128, non-blocking; 0 and *fd or RP_E_TOOBIG / RP_E_IO.
+ * connect: blocking; 0 and *fd, RP_E_AGAIN (nobody listening), RP_E_IO.
+ */
+int rp_msg_unix_listen(const char *path, int *fd) RP_WARN_UNUSED;
+int rp_msg_unix_connect(const char *path, int *fd) RP_WARN_UNUSED;
+
+/*
+ * Waits up to timeout_ms for one message on a blocking fd: 0 and *m,
+ * RP_E_AGAIN on timeout, or rp_msg_recv's errors.
+ */
+int rp_msg_recv_timeout(int fd, uint8_t *buf, struct rp_msg *m,
+    int timeout_ms) RP_WARN_UNUSED;
 
 #endif

@@ -29,6 +29,8 @@
 #include "waf/waf.h"
 #include "util/log.h"
 #include "alog/wauth.h"
+#include "auth/auth.h"
+#include "auth/cap.h"
 #include "alog/writer.h"
 #include "ips/ips.h"
 #include "mail/mailer.h"
@@ -50,7 +52,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#define MAX_CHILDREN		72	/* 64 web workers + the services */
+#define MAX_CHILDREN		96	/* 64 web, 16 console workers + the services */
 #define STOP_GRACE_MS		10000
 #define CRASH_WINDOW_MS		10000	/* restarts counted over this window */
 #define CRASH_LIMIT		5	/* ... beyond which backoff grows */
@@ -64,7 +66,10 @@ enum child_kind { CHILD_WEB = RP_KIND_WEB, CHILD_VAULT = RP_KIND_VAULT,
     CHILD_ALOG = RP_KIND_ALOG, CHILD_WITNESS = RP_KIND_WITNESS,
     CHILD_MAIL = RP_KIND_MAIL, CHILD_PAYLINK = RP_KIND_PAYLINK,
     CHILD_PAYSIM = RP_KIND_PAYSIM, CHILD_IPS = RP_KIND_IPS,
-    CHILD_NFT = RP_KIND_NFT };
+    CHILD_NFT = RP_KIND_NFT, CHILD_AUTH = RP_KIND_AUTH,
+    CHILD_CONSOLE = RP_KIND_CONSOLE };
+_Static_assert(CHILD_CONSOLE == RP_VAULT_PEER_CONSOLE &&
+    CHILD_CONSOLE == RP_WEB_CONSOLE_KIND, "console numbering");
 
 _Static_assert(CHILD_PAYLINK == RP_PAYLINK_KIND, "paylink kind numbering");
 _Static_assert(CHILD_PAYSIM == RP_PAYSIM_KIND, "paysim kind numbering");
@@ -74,7 +79,8 @@ _Static_assert(CHILD_MAIL == RP_MAILER_KIND &&
     CHILD_MAIL == RP_VAULT_PEER_MAILER, "mailer kind numbering");
 
 static const char *kind_names[] = { "web", "vault", "alog", "witness",
-    "operator", "mail", "paylink", "paysim", "ips", "nft" };
+    "operator", "mail", "paylink", "paysim", "ips", "nft", "auth",
+    "console" };
 
 struct child {
 	enum child_kind kind;
@@ -91,7 +97,7 @@ struct parent {
 	const struct rp_conf *conf;
 	struct child children[MAX_CHILDREN];
 	unsigned nchildren;
-	int listen_fd, metrics_fd, sig_fd, access_fd, oplog_fd;
+	int listen_fd, metrics_fd, console_fd, sig_fd, access_fd, oplog_fd;
 	struct rp_metrics *metrics;
 	bool stopping;
 	uint8_t rbuf[RP_MSG_MAX_FRAME];
@@ -159,8 +165,11 @@ child_main(struct parent *pp, struct child *c, int fd)
 	if (c->kind != CHILD_WEB) {
 		close(pp->listen_fd);	/* only web workers accept requests */
 		close(pp->metrics_fd);
-		rp_waf_security_log_close();	/* ... and write WAF events */
 	}
+	if (c->kind != CHILD_CONSOLE)
+		close(pp->console_fd);	/* ... and console workers, theirs */
+	if (c->kind != CHILD_WEB && c->kind != CHILD_CONSOLE)
+		rp_waf_security_log_close();	/* ... and write WAF events */
 	/* Only the nftables helper may change the firewall (when serve runs
 	 * as root); the web workers above all must not keep CAP_NET_ADMIN. */
 	if (c->kind != CHILD_NFT && rp_ips_drop_net_admin() != 0)
@@ -172,7 +181,8 @@ child_main(struct parent *pp, struct child *c, int fd)
 	 * before it drops (they may live anywhere the operator put them),
 	 * and its sandbox then needs no access to them at all.
 	 */
-	if (c->kind == CHILD_WEB && rp_waf_init(pp->conf, &err) != 0) {
+	if ((c->kind == CHILD_WEB || c->kind == CHILD_CONSOLE) &&
+	    rp_waf_init(pp->conf, &err) != 0) {
 		rp_log_error("%s: WAF: %s", name, err.d ? err.d : "cannot start");
 		_exit(1);
 	}
@@ -192,7 +202,8 @@ child_main(struct parent *pp, struct child *c, int fd)
 			_exit(3);
 		}
 	}
-	if (c->kind == CHILD_WEB || c->kind == CHILD_MAIL)
+	if (c->kind == CHILD_WEB || c->kind == CHILD_MAIL ||
+	    c->kind == CHILD_CONSOLE)
 		rp_proctitle_set("rentport: %s %u", rp_kind_title(c->kind),
 		    c->index);
 	else
@@ -201,6 +212,12 @@ child_main(struct parent *pp, struct child *c, int fd)
 	case CHILD_WEB:
 		status = rp_web_serve(&cc, pp->listen_fd, pp->metrics_fd,
 		    fd, c->index, pp->metrics);
+		break;
+	case CHILD_CONSOLE:
+		status = rp_console_serve(&cc, pp->console_fd, fd, c->index);
+		break;
+	case CHILD_AUTH:
+		status = rp_auth_run(&cc, fd);
 		break;
 	case CHILD_VAULT:
 		status = rp_vault_run(&cc, fd);
@@ -274,34 +291,45 @@ tell_peer(struct parent *pp, enum child_kind service, enum rp_msg_type type,
 	free(w);
 }
 
-/* The service a child of this kind is a client of, if any. */
-static int
-service_of(enum child_kind kind)
+/* Whether a child of this kind is a client of service. */
+static bool
+client_of(enum child_kind kind, enum child_kind service)
 {
 	switch (kind) {
 	case CHILD_WEB:
 	case CHILD_MAIL:
-		return CHILD_VAULT;
+		return service == CHILD_VAULT;
+	case CHILD_CONSOLE:
+		return service == CHILD_VAULT || service == CHILD_AUTH;
 	case CHILD_VAULT:
-		return CHILD_ALOG;
+		return service == CHILD_ALOG;
 	default:
-		return -1;
+		return false;
 	}
 }
 
-/* After a spawn: register the child with its service, and a new service's clients with it. */
+static const enum child_kind services[] = { CHILD_VAULT, CHILD_ALOG,
+    CHILD_AUTH };
+
+/* Registers (or forgets) a client with every service it uses. */
+static void
+tell_services(struct parent *pp, struct child *c, enum rp_msg_type type,
+    pid_t pid)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(services); i++)
+		if (client_of(c->kind, services[i]))
+			tell_peer(pp, services[i], type, c, pid);
+}
+
+/* After a spawn: register the child with its services, and a new service's clients with it. */
 static void
 register_child(struct parent *pp, struct child *c)
 {
-	int svc = service_of(c->kind);
-
-	if (svc >= 0)
-		tell_peer(pp, (enum child_kind)svc, RP_MSG_PEER_REGISTER, c,
-		    c->pid);
+	tell_services(pp, c, RP_MSG_PEER_REGISTER, c->pid);
 	for (unsigned i = 0; i < pp->nchildren; i++) {
 		struct child *k = &pp->children[i];
 
-		if (k->pid > 0 && k != c && service_of(k->kind) == (int)c->kind)
+		if (k->pid > 0 && k != c && client_of(k->kind, c->kind))
 			tell_peer(pp, c->kind, RP_MSG_PEER_REGISTER, k, k->pid);
 	}
 }
@@ -491,9 +519,7 @@ reap(struct parent *pp)
 			if (c->pid != pid)
 				continue;
 			c->pid = 0;
-			if (service_of(c->kind) >= 0)
-				tell_peer(pp, (enum child_kind)service_of(c->kind),
-				    RP_MSG_PEER_FORGET, c, pid);
+			tell_services(pp, c, RP_MSG_PEER_FORGET, pid);
 			if (c->fd >= 0) {
 				/* Read what it sent before dying. */
 				handle_child_input(pp, c);
@@ -643,7 +669,8 @@ loop(struct parent *pp)
 	 * (signs a last checkpoint, which the witness, still running,
 	 * cosigns), then the witness.
 	 */
-	static const enum child_kind stages[] = { CHILD_WEB, CHILD_IPS,
+	static const enum child_kind stages[] = { CHILD_WEB, CHILD_CONSOLE,
+	    CHILD_AUTH, CHILD_IPS,
 	    CHILD_NFT, CHILD_MAIL,
 	    CHILD_PAYLINK, CHILD_PAYSIM, CHILD_VAULT, CHILD_ALOG, CHILD_WITNESS };
 	uint64_t stop_deadline = 0;
@@ -719,8 +746,8 @@ rp_proc_serve(const struct rp_conf *conf)
 	if (sodium_init() < 0)
 		rp_fatal("cannot initialise libsodium");
 	pp->conf = conf;
-	pp->listen_fd = pp->metrics_fd = pp->sig_fd = pp->access_fd =
-	    pp->oplog_fd = -1;
+	pp->listen_fd = pp->metrics_fd = pp->console_fd = pp->sig_fd =
+	    pp->access_fd = pp->oplog_fd = -1;
 	snprintf(path, sizeof(path), "%s/log", conf->data_dir);
 	if (make_dir(conf->data_dir, 0750) != 0 || make_dir(path, 0750) != 0)
 		rp_fatal("cannot create %s: %s", path, strerror(errno));
@@ -813,6 +840,10 @@ rp_proc_serve(const struct rp_conf *conf)
 				rp_fatal("cannot make the witness client key");
 			sodium_memzero(key, sizeof(key));
 		}
+		/* the identity holder's word, checked by the vault */
+		if (rp_cap_key_prepare(conf->data_dir) != 0)
+			rp_fatal("cannot make %s/%s", conf->data_dir,
+			    RP_CAP_KEY_NAME);
 		if (rp_vault_operator_prepare(conf->data_dir) != 0)
 			rp_fatal("cannot prepare %s/vault/operator.token",
 			    conf->data_dir);
@@ -824,6 +855,9 @@ rp_proc_serve(const struct rp_conf *conf)
 	/* /metrics: only on this internal listener, served by the workers */
 	if (rp_metrics_listen(conf, &pp->metrics_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen for metrics");
+	/* the staff console: its own listener, never the sites' port */
+	if (rp_console_listen(conf, &pp->console_fd, &err) != 0)
+		rp_fatal("%s", err.d ? err.d : "cannot listen for the console");
 	rp_buf_release(&err);
 	if ((pp->metrics = rp_metrics_create()) == NULL)
 		rp_fatal("cannot create the metrics area");
@@ -859,6 +893,7 @@ rp_proc_serve(const struct rp_conf *conf)
 		add_child(pp, CHILD_WITNESS, 1);
 	add_child(pp, CHILD_ALOG, 1);
 	add_child(pp, CHILD_VAULT, 1);
+	add_child(pp, CHILD_AUTH, 1);
 	add_child(pp, CHILD_MAIL, 1);
 	if (conf->paysim_local)
 		add_child(pp, CHILD_PAYSIM, 1);
@@ -868,18 +903,23 @@ rp_proc_serve(const struct rp_conf *conf)
 	add_child(pp, CHILD_IPS, 1);
 	for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN; i++)
 		add_child(pp, CHILD_WEB, i + 1);
+	for (i = 0; i < conf->console_workers && pp->nchildren < MAX_CHILDREN;
+	    i++)
+		add_child(pp, CHILD_CONSOLE, i + 1);
 	for (i = 0; i < pp->nchildren; i++)
 		if (spawn(pp, &pp->children[i]) != 0)
 			pp->children[i].restart_at = now_ms() + MAX_BACKOFF_MS;
-	rp_log_info("serving on %s port %u (metrics on %s port %u) with %u "
-	    "children", conf->listen_addr, conf->port, conf->metrics_addr,
-	    conf->metrics_port, pp->nchildren);
+	rp_log_info("serving on %s port %u (metrics on %s port %u, staff "
+	    "console on %s port %u) with %u children", conf->listen_addr,
+	    conf->port, conf->metrics_addr, conf->metrics_port,
+	    conf->console_addr, conf->console_port, pp->nchildren);
 
 	loop(pp);
 
 	rp_log_info("stopped");
 	close(pp->listen_fd);
 	close(pp->metrics_fd);
+	close(pp->console_fd);
 	close(pp->sig_fd);
 	close(pp->access_fd);
 	close(pp->oplog_fd);

@@ -40,6 +40,7 @@ static const char *const titles[RP_KIND_MAX] = {
 	[RP_KIND_OPERATOR] = "operator", [RP_KIND_MAIL] = "mailer",
 	[RP_KIND_PAYLINK] = "paylink", [RP_KIND_PAYSIM] = "paysim",
 	[RP_KIND_IPS] = "ips", [RP_KIND_NFT] = "nft-helper",
+	[RP_KIND_AUTH] = "auth", [RP_KIND_CONSOLE] = "console",
 };
 
 /* The nft helper stays uid 0 with CAP_NET_ADMIN alone: no user. */
@@ -48,11 +49,15 @@ static const char *const users[RP_KIND_MAX] = {
 	[RP_KIND_ALOG] = "rentport-alog", [RP_KIND_WITNESS] = "rentport-witness",
 	[RP_KIND_MAIL] = "rentport-mail", [RP_KIND_PAYLINK] = "rentport-pay",
 	[RP_KIND_PAYSIM] = "rentport-paysim", [RP_KIND_IPS] = "rentport-ips",
+	[RP_KIND_AUTH] = "rentport-auth", [RP_KIND_CONSOLE] = "rentport-console",
 };
 
 /* Shared groups: the core store's writers, and the run/ sockets' users. */
 #define GROUP_CORE	"rentport-core"
 #define GROUP_RUN	"rentport-run"
+/* ... and the readers of the capability key: the identity holder and the
+ * vault. */
+#define GROUP_CAP	"rentport-cap"
 
 struct ids {
 	uid_t uid;
@@ -62,7 +67,7 @@ struct ids {
 static struct {
 	bool privileged;
 	struct ids kind[RP_KIND_MAX];
-	gid_t core_gid, run_gid;
+	gid_t core_gid, run_gid, cap_gid;
 	int abi;
 } S;
 
@@ -101,6 +106,7 @@ kind_groups(unsigned kind, gid_t *g)
 	switch (kind) {
 	case RP_KIND_WEB:
 	case RP_KIND_IPS:
+	case RP_KIND_CONSOLE:
 		g[n++] = S.core_gid;
 		g[n++] = S.run_gid;
 		break;
@@ -108,6 +114,10 @@ kind_groups(unsigned kind, gid_t *g)
 		g[n++] = S.core_gid;
 		break;
 	case RP_KIND_VAULT:
+	case RP_KIND_AUTH:
+		g[n++] = S.run_gid;
+		g[n++] = S.cap_gid;
+		break;
 	case RP_KIND_ALOG:
 	case RP_KIND_MAIL:
 		g[n++] = S.run_gid;
@@ -156,6 +166,12 @@ rp_sandbox_init(struct rp_buf *err)
 		return RP_E_NOTFOUND;
 	}
 	S.run_gid = gr->gr_gid;
+	if ((gr = getgrnam(GROUP_CAP)) == NULL) {
+		rp_buf_printf(err, "system group %s is missing: run "
+		    "scripts/install-users.sh", GROUP_CAP);
+		return RP_E_NOTFOUND;
+	}
+	S.cap_gid = gr->gr_gid;
 	S.privileged = true;
 	return 0;
 }
@@ -250,7 +266,7 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 		 * make themselves (landlock lets none of them make one in
 		 * the data directory), private. */
 		static const char *const dirs[] = { "log", "run", "vault",
-		    "alog", "witness", "mail", "mail/out" };
+		    "alog", "witness", "mail", "mail/out", "auth" };
 
 		for (size_t i = 0; i < RP_ARRAY_LEN(dirs); i++) {
 			snprintf(p, sizeof(p), "%s/%s", d, dirs[i]);
@@ -269,12 +285,15 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	}
 	if ((r = own_tree(d, "log", true, 0, 0, 0750, 0640, err)) != 0 ||
 	    (r = own_tree(d, "waf", false, 0, 0, 0755, 0644, err)) != 0 ||
-	    (r = own_tree(d, "keys", false, 0, S.core_gid, 0750, 0600, err)) != 0 ||
+	    /* keys/: searchable; each key file's group reads it */
+	    (r = own_tree(d, "keys", false, 0, S.core_gid, 0751, 0600, err)) != 0 ||
 	    /* run/: setgid (sockets get the group), sticky (nobody
 	     * removes another's socket), shared by the socket users */
 	    (r = own_tree(d, "run", true, 0, S.run_gid, 03770, 0660, err)) != 0 ||
 	    (r = own_tree(d, "vault", true, k[RP_KIND_VAULT].uid,
 	    k[RP_KIND_VAULT].gid, 0700, 0600, err)) != 0 ||
+	    (r = own_tree(d, "auth", true, k[RP_KIND_AUTH].uid,
+	    k[RP_KIND_AUTH].gid, 0700, 0600, err)) != 0 ||
 	    (r = own_tree(d, "alog", true, k[RP_KIND_ALOG].uid,
 	    k[RP_KIND_ALOG].gid, 0711, 0600, err)) != 0 ||
 	    (r = own_tree(d, "witness", true, k[RP_KIND_WITNESS].uid,
@@ -296,6 +315,7 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 			{ "vault.sock", RP_KIND_VAULT },
 			{ "alog.sock", RP_KIND_ALOG },
 			{ "nft.sock", RP_KIND_NFT },
+			{ "auth.sock", RP_KIND_AUTH },
 		};
 		struct stat sb;
 
@@ -342,7 +362,8 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 		return r;
 	snprintf(p, sizeof(p), "%s/keys", d);
 	if ((r = own_file(p, "order-number.key", 0, S.core_gid, 0640,
-	    err)) != 0)
+	    err)) != 0 ||
+	    (r = own_file(p, "capability.key", 0, S.cap_gid, 0640, err)) != 0)
 		return r;
 	/* The core store: root's, written by its group (web, paylink, ips). */
 	if ((r = own_file(d, "core.db", 0, S.core_gid, 0660, err)) != 0 ||
@@ -498,6 +519,12 @@ static const struct ll_rule web_rules[] = {
 
 static const struct ll_rule vault_rules[] = {
 	{ "vault", LL_RW_TREE }, { "run", LL_SOCK_DIR },
+	{ "keys/capability.key", LL_READ_FILE },
+};
+
+static const struct ll_rule auth_rules[] = {
+	{ "auth", LL_RW_TREE }, { "run", LL_SOCK_DIR },
+	{ "keys/capability.key", LL_READ_FILE },
 };
 
 static const struct ll_rule alog_rules[] = {
@@ -617,7 +644,8 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 			net_limited = true;
 			break;
 		case RP_KIND_WEB: case RP_KIND_VAULT: case RP_KIND_IPS:
-		case RP_KIND_WITNESS: case RP_KIND_NFT:
+		case RP_KIND_WITNESS: case RP_KIND_NFT: case RP_KIND_AUTH:
+		case RP_KIND_CONSOLE:
 			attr.net = LL_NET_BIND | LL_NET_CONNECT;
 			net_limited = true;
 			break;
@@ -652,6 +680,14 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 		break;
 	case RP_KIND_VAULT:
 		r = ADD(vault_rules);
+		break;
+	case RP_KIND_AUTH:
+		r = ADD(auth_rules);
+		break;
+	case RP_KIND_CONSOLE:
+		/* the catalogue (tenants, counters); it asks auth and the
+		 * vault over its sockets */
+		r = ADD(core_rules);
 		break;
 	case RP_KIND_ALOG:
 		if ((r = ADD(alog_rules)) == 0 &&
@@ -797,6 +833,7 @@ install_seccomp(unsigned kind, struct rp_buf *err)
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	switch (kind) {
 	case RP_KIND_WEB: case RP_KIND_VAULT: case RP_KIND_IPS:
+	case RP_KIND_AUTH: case RP_KIND_CONSOLE:
 		/* No network socket — but libraries that merely probe
 		 * (libmodsecurity reads a MAC address for its ids) get an
 		 * error instead of a kill. */

@@ -35,7 +35,7 @@ enum rp_kind {
 	RP_KIND_WEB = 0, RP_KIND_VAULT = 1, RP_KIND_ALOG = 2,
 	RP_KIND_WITNESS = 3, RP_KIND_OPERATOR = 4, RP_KIND_MAIL = 5,
 	RP_KIND_PAYLINK = 6, RP_KIND_PAYSIM = 7, RP_KIND_IPS = 8,
-	RP_KIND_NFT = 9, RP_KIND_MAX
+	RP_KIND_NFT = 9, RP_KIND_AUTH = 10, RP_KIND_CONSOLE = 11, RP_KIND_MAX
 };
 
 /* "web", "vault", "log-writer", ...: the kind's name in process titles. */

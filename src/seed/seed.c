@@ -21,6 +21,7 @@
 #include "util/pwhash.h"
 #include "util/str.h"
 #include "alog/store.h"
+#include "auth/auth.h"
 #include "seed/seed.h"
 #include "seed/seed_tables.h"
 #include "store/store.h"
@@ -522,23 +523,14 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 
 /* ---- demo staff logins ------------------------------------------------- */
 
-static void
-gen_password(char out[20])
-{
-	static const char a[] = "abcdefghjkmnpqrstuvwxyz23456789";
-	unsigned char raw[16];
-	size_t i, j = 0;
-
-	randombytes_buf(raw, sizeof(raw));
-	for (i = 0; i < 16; i++) {
-		if (i && i % 4 == 0)
-			out[j++] = '-';
-		out[j++] = a[raw[i] % (sizeof(a) - 1)];
-	}
-	out[j] = '\0';
-	sodium_memzero(raw, sizeof(raw));
-}
-
+/*
+ * The demo's staff accounts, in the identity holder's store (auth.db):
+ * each with a random password and a new TOTP secret, printed and kept in
+ * the logins file as "username password totp-secret role" so that a
+ * newcomer can sign in with `oathtool --totp -b SECRET`.  The accounts are
+ * not enrolled: the first sign-in (password and a code, or the password
+ * alone and then the QR code the console shows) enrols them.
+ */
 static int
 demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
     const struct catalogue *cat)
@@ -547,28 +539,41 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 		char user[RP_STORE_CODE_MAX + 1];
 		int role;
 		int64_t tenant;
+		const char *counters;
 	} want[5 + NTENANT];
-	struct rp_staff s;
-	char pw[20];
+	struct rp_auth_db *adb = NULL;
+	char pw[64], b32[RP_AUTH_TOTP_B32_MAX + 1];
 	FILE *f = NULL;
 	size_t i, n = 0;
 	int fd, r = 0;
 
 	snprintf(want[n].user, sizeof(want[n].user), "backoffice");
-	want[n].role = RP_STAFF_BACKOFFICE; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_BACKOFFICE; want[n].counters = "";
+	want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "counter-nrt1");
-	want[n].role = RP_STAFF_COUNTER; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_COUNTER; want[n].counters = "NRT1";
+	want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "counter-hnd3");
-	want[n].role = RP_STAFF_COUNTER; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_COUNTER; want[n].counters = "HND3";
+	want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "security");
-	want[n].role = RP_STAFF_SECURITY; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_SECURITY; want[n].counters = "";
+	want[n++].tenant = 0;
 	snprintf(want[n].user, sizeof(want[n].user), "incident");
-	want[n].role = RP_STAFF_INCIDENT; want[n++].tenant = 0;
+	want[n].role = RP_STAFF_INCIDENT; want[n].counters = "";
+	want[n++].tenant = 0;
 	for (i = 0; i < NTENANT; i++) {
 		snprintf(want[n].user, sizeof(want[n].user), "admin-%s",
 		    tenant_defs[i].slug);
-		want[n].role = RP_STAFF_CLIENT_ADMIN;
+		want[n].role = RP_STAFF_CLIENT_ADMIN; want[n].counters = "";
 		want[n++].tenant = cat->tenant_id[i];
+	}
+	if (o->data_dir == NULL)
+		return RP_E_INVAL;
+	if ((r = rp_auth_db_open(o->data_dir, &adb)) != 0) {
+		rp_log_error("seed: cannot open the staff accounts (%s)",
+		    rp_strerror(r));
+		return r;
 	}
 	if (o->logins_path != NULL) {
 		fd = open(o->logins_path, O_WRONLY | O_CREAT | O_APPEND |
@@ -580,35 +585,32 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 			    strerror(errno));
 		}
 	}
-	say(o, "demo staff logins (username / password / role):\n");
+	say(o, "demo staff logins (username / password / TOTP secret / role; "
+	    "a code: oathtool --totp -b SECRET):\n");
+	if (f != NULL)
+		fprintf(f, "# staff: username password totp-secret role "
+		    "(a code: oathtool --totp -b SECRET)\n");
 	for (i = 0; i < n; i++) {
-		memset(&s, 0, sizeof(s));
-		memcpy(s.username, want[i].user, sizeof(s.username));
-		s.role = want[i].role;
-		s.tenant_id = want[i].tenant;
-		gen_password(pw);
-		if (crypto_pwhash_str(s.pw_hash, pw, strlen(pw),
-		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-			r = RP_E_NOMEM;
-			break;
-		}
-		r = rp_store_staff_insert(st, &s);
+		r = rp_auth_staff_add(adb, want[i].user, want[i].role,
+		    want[i].tenant, want[i].counters, NULL, pw, sizeof(pw), b32);
 		if (r == RP_E_EXISTS) {
-			say(o, "  %-26s (exists; password unchanged)  %s\n",
-			    s.username, rp_staff_role_name(s.role));
+			say(o, "  %-26s (exists; password and secret unchanged)"
+			    "  %s\n", want[i].user,
+			    rp_staff_role_name(want[i].role));
 			r = 0;
 			continue;
 		}
 		if (r != 0)
 			break;
-		say(o, "  %-26s %s  %s\n", s.username, pw,
-		    rp_staff_role_name(s.role));
+		say(o, "  %-26s %s  %s  %s\n", want[i].user, pw, b32,
+		    rp_staff_role_name(want[i].role));
 		if (f != NULL)
-			fprintf(f, "%s %s %s\n", s.username, pw,
-			    rp_staff_role_name(s.role));
+			fprintf(f, "%s %s %s %s\n", want[i].user, pw, b32,
+			    rp_staff_role_name(want[i].role));
 	}
 	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(b32, sizeof(b32));
+	rp_auth_db_close(adb);
 	/*
 	 * One API key per corporate client for the JSON API.  Only its hash
 	 * is stored, so the key text is printed now and kept in the demo
@@ -1435,6 +1437,7 @@ rp_seed_cmd(const struct rp_conf *conf, int argc, char **argv)
 	if ((size_t)snprintf(logins, sizeof(logins), "%s/demo-logins.txt",
 	    conf->data_dir) < sizeof(logins))
 		o.logins_path = logins;
+	o.data_dir = conf->data_dir;
 
 	if ((r = rp_store_open(conf->data_dir, &st)) != 0) {
 		fprintf(stderr, "rentport seed: cannot open the core store in "

@@ -46,6 +46,7 @@ struct rp_seed_opts {
 	bool progress;			/* progress bar on stderr */
 	FILE *out;			/* report; NULL = silent */
 	const char *logins_path;	/* demo logins file (0600), or NULL */
+	const char *data_dir;		/* staff accounts (auth/auth.db) for --demo */
 	char site_url[256];		/* public site root, for printed URLs */
 };
 

@@ -32,6 +32,7 @@ static const struct {
 	{ 4, "src/store/migrations/0004_payments.sql" },
 	{ 5, "src/store/migrations/0005_bans.sql" },
 	{ 6, "src/store/migrations/0006_tokens.sql" },
+	{ 7, "src/store/migrations/0007_staff_out.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -44,7 +45,6 @@ enum {
 	S_COUNTER_INS, S_COUNTER_GET, S_COUNTER_LIST,
 	S_DEVICE_INS, S_DEVICE_GET, S_DEVICE_LIST, S_DEVICE_UPD,
 	S_POLICY_INS, S_POLICY_LATEST,
-	S_STAFF_INS, S_STAFF_GET,
 	S_ORDER_MAXID, S_ORDER_BY_NUMBER, S_ORDER_INS, S_ORDER_OPT_INS, S_EVENT_INS,
 	S_ORDER_GET, S_ORDER_OPTS, S_ORDER_LIST_TENANT, S_ORDER_STATUS,
 	S_ORDER_SET_STATUS, S_EVENTS,
@@ -116,10 +116,6 @@ static const char *const sql[S_COUNT] = {
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[S_POLICY_LATEST] = "SELECT id, version, json FROM policies WHERE "
 	    "name = ?1 ORDER BY version DESC LIMIT 1",
-	[S_STAFF_INS] = "INSERT INTO staff (username, role, tenant_id, pw_hash, "
-	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_STAFF_GET] = "SELECT id, username, role, coalesce(tenant_id, 0), "
-	    "pw_hash FROM staff WHERE username = ?1",
 	[S_ORDER_MAXID] = "SELECT max(coalesce((SELECT max(id) FROM orders), 0), "
 	    "coalesce((SELECT max(id) FROM order_ids), 0))",
 	[S_ORDER_BY_NUMBER] = "SELECT id FROM orders WHERE number = ?1",
@@ -559,21 +555,6 @@ read_device(sqlite3_stmt *s, void *rec)
 	    (r = col_enum(s, 4, rp_device_status_parse, &d->status)) != 0)
 		return r;
 	d->counter_id = sqlite3_column_int64(s, 5);
-	return 0;
-}
-
-static int
-read_staff(sqlite3_stmt *s, void *rec)
-{
-	struct rp_staff *st = rec;
-	int r;
-
-	st->id = sqlite3_column_int64(s, 0);
-	COPY(1, st->username);
-	if ((r = col_enum(s, 2, rp_staff_role_parse, &st->role)) != 0)
-		return r;
-	st->tenant_id = sqlite3_column_int64(s, 3);
-	COPY(4, st->pw_hash);
 	return 0;
 }
 
@@ -1162,32 +1143,6 @@ sq_policy_latest(void *arg, const char *name, int64_t *id, int32_t *version,
 		*version = 0;
 	}
 	return r;
-}
-
-static int
-sq_staff_insert(void *arg, struct rp_staff *st)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-	int r;
-
-	if ((s = stmt(be, S_STAFF_INS)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, st->username);
-	bind_text(s, 2, rp_staff_role_name(st->role));
-	bind_ref(s, 3, st->tenant_id);
-	bind_text(s, 4, st->pw_hash);
-	sqlite3_bind_int64(s, 5, now());
-	if ((r = step_done(be, s)) == 0)
-		st->id = sqlite3_last_insert_rowid(be->db);
-	return r;
-}
-
-static int
-sq_staff_get(void *arg, const char *username, struct rp_staff *st)
-{
-	return get_by_text(arg, S_STAFF_GET, username, read_staff, st,
-	    sizeof(*st));
 }
 
 /* ---- orders ------------------------------------------------------------ */
@@ -2194,8 +2149,6 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.device_update = sq_device_update,
 	.policy_insert = sq_policy_insert,
 	.policy_latest = sq_policy_latest,
-	.staff_insert = sq_staff_insert,
-	.staff_get = sq_staff_get,
 	.order_insert = sq_order_insert,
 	.order_get = sq_order_get,
 	.order_find_number = sq_order_find_number,

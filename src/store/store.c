@@ -31,9 +31,6 @@ static const char *const order_status_names[] = {
 static const char *const option_kind_names[] = {
 	"insurance", "accessory", "device"
 };
-static const char *const staff_role_names[] = {
-	"backoffice", "counter", "security", "incident", "client_admin"
-};
 
 static const char *
 name_of(const char *const *names, int n, int v)
@@ -77,7 +74,6 @@ ENUM_FUNCS(channel, channel_names, RP_CHANNEL_COUNT)
 ENUM_FUNCS(handover, handover_names, RP_HANDOVER_COUNT)
 ENUM_FUNCS(order_status, order_status_names, RP_ORDER_STATUS_COUNT)
 ENUM_FUNCS(option_kind, option_kind_names, RP_OPTION_KIND_COUNT)
-ENUM_FUNCS(staff_role, staff_role_names, RP_STAFF_COUNT)
 
 bool
 rp_order_transition_ok(int from, int to)
@@ -638,28 +634,6 @@ rp_store_policy_latest(struct rp_store *st, const char *name, int64_t *id,
 	if (code_ok(name, RP_STORE_CODE_MAX) != 0)
 		return RP_E_NOTFOUND;
 	return st->ops->policy_latest(st->be, name, id, version, json);
-}
-
-int
-rp_store_staff_insert(struct rp_store *st, struct rp_staff *s)
-{
-	int r;
-
-	CHECK(code_ok(s->username, RP_STORE_CODE_MAX));
-	REQUIRE(rp_staff_role_name(s->role) != NULL);
-	REQUIRE((s->role == RP_STAFF_CLIENT_ADMIN) == (s->tenant_id > 0));
-	REQUIRE(s->tenant_id >= 0);
-	CHECK(text_ok(s->pw_hash, sizeof(s->pw_hash) - 1, false));
-	return st->ops->staff_insert(st->be, s);
-}
-
-int
-rp_store_staff_get(struct rp_store *st, const char *username, struct rp_staff *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (code_ok(username, RP_STORE_CODE_MAX) != 0)
-		return RP_E_NOTFOUND;
-	return st->ops->staff_get(st->be, username, s);
 }
 
 /* ---- orders ------------------------------------------------------------ */

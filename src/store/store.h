@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * store.h — the core store: tenants (corporate clients) and their price
- * lists, plans, options, airport counters, devices, policies, staff logins,
+ * lists, plans, options, airport counters, devices, policies,
  * orders and order events.  No readable personal data: orders hold a person
  * id (personal data lives in the vault: vault/vault.h); card data never
  * exists here, only the payment agent's token id, brand, last 4 digits and
@@ -89,10 +89,6 @@ enum rp_option_kind {
 	RP_OPTION_INSURANCE, RP_OPTION_ACCESSORY, RP_OPTION_DEVICE,
 	RP_OPTION_KIND_COUNT
 };
-enum rp_staff_role {
-	RP_STAFF_BACKOFFICE, RP_STAFF_COUNTER, RP_STAFF_SECURITY,
-	RP_STAFF_INCIDENT, RP_STAFF_CLIENT_ADMIN, RP_STAFF_COUNT
-};
 
 /*
  * Names of enum values as stored ("router", "picked_up", ...); NULL for a
@@ -105,7 +101,6 @@ const char *rp_channel_name(int v);
 const char *rp_handover_name(int v);
 const char *rp_order_status_name(int v);
 const char *rp_option_kind_name(int v);
-const char *rp_staff_role_name(int v);
 int rp_billing_parse(const char *s, int *out) RP_WARN_UNUSED;
 int rp_device_kind_parse(const char *s, int *out) RP_WARN_UNUSED;
 int rp_device_status_parse(const char *s, int *out) RP_WARN_UNUSED;
@@ -113,7 +108,6 @@ int rp_channel_parse(const char *s, int *out) RP_WARN_UNUSED;
 int rp_handover_parse(const char *s, int *out) RP_WARN_UNUSED;
 int rp_order_status_parse(const char *s, int *out) RP_WARN_UNUSED;
 int rp_option_kind_parse(const char *s, int *out) RP_WARN_UNUSED;
-int rp_staff_role_parse(const char *s, int *out) RP_WARN_UNUSED;
 
 /* True if an order may move from `from` to `to` (see enum rp_order_status). */
 bool rp_order_transition_ok(int from, int to);
@@ -216,14 +210,6 @@ struct rp_device {
 	int kind;			/* enum rp_device_kind */
 	int status;			/* enum rp_device_status */
 	int64_t counter_id;		/* where it is; 0 = warehouse */
-};
-
-struct rp_staff {
-	int64_t id;
-	rp_code_t username;		/* not personal data: a login handle */
-	int role;			/* enum rp_staff_role */
-	int64_t tenant_id;		/* client_admin only, else 0 */
-	char pw_hash[128];		/* crypto_pwhash_str output */
 };
 
 struct rp_order_option {
@@ -391,9 +377,6 @@ int rp_store_policy_insert(struct rp_store *st, const char *name,
 int rp_store_policy_latest(struct rp_store *st, const char *name,
     int64_t *id, int32_t *version, char **json) RP_WARN_UNUSED;
 
-int rp_store_staff_insert(struct rp_store *st, struct rp_staff *s) RP_WARN_UNUSED;
-int rp_store_staff_get(struct rp_store *st, const char *username,
-    struct rp_staff *s) RP_WARN_UNUSED;
 
 /* ---- orders -------------------------------------------------------------- */
 

@@ -49,8 +49,6 @@ struct rp_store_ops {
 	    const char *json, size_t len, int64_t *id);
 	int (*policy_latest)(void *be, const char *name, int64_t *id,
 	    int32_t *version, char **json);
-	int (*staff_insert)(void *be, struct rp_staff *s);
-	int (*staff_get)(void *be, const char *username, struct rp_staff *s);
 
 	/* Assigns o->id and o->number (rp_order_number of the id). */
 	int (*order_insert)(void *be, struct rp_order *o,

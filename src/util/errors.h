@@ -22,6 +22,7 @@
 #define RP_E_OVERFLOW	-12	/* size or money arithmetic overflowed */
 #define RP_E_DENIED	-13	/* policy refused the operation */
 #define RP_E_AGAIN	-14	/* transient: try again later */
+#define RP_E_EXPIRED	-15	/* genuine, but past its time (session, capability) */
 
 const char *rp_strerror(int err);
 

@@ -154,6 +154,7 @@ rp_strerror(int err)
 	case RP_E_OVERFLOW: return "arithmetic overflow";
 	case RP_E_DENIED: return "denied";
 	case RP_E_AGAIN: return "try again";
+	case RP_E_EXPIRED: return "expired";
 	default: return "unknown error";
 	}
 }

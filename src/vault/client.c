@@ -158,6 +158,8 @@ begin(struct rp_vault_client *vc, enum rp_msg_type type,
 	    RP_STR_NULL : (struct rp_str){ (const char *)c->request_id, 16 });
 	rp_msgw_put_u32(&vc->w, c->tenant);
 	rp_msgw_put_str(&vc->w, rp_str_c(c->scope_order));
+	rp_msgw_put_str(&vc->w, (struct rp_str){ (const char *)c->cap,
+	    c->cap_len <= RP_VAULT_CAP_MAX ? c->cap_len : 0 });
 	return cookie;
 }
 

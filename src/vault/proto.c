@@ -30,7 +30,7 @@ static int
 get_header(struct rp_msg *m, struct rp_vault_req *q)
 {
 	struct rp_vault_caller *c = &q->caller;
-	struct rp_str reqid;
+	struct rp_str reqid, cap;
 	uint32_t role;
 
 	if (rp_msg_get_u64(m, &q->cookie) != 0 ||
@@ -40,8 +40,11 @@ get_header(struct rp_msg *m, struct rp_vault_req *q)
 	    rp_msg_get_str(m, &reqid, sizeof(c->request_id)) != 0 ||
 	    (reqid.n != 0 && reqid.n != sizeof(c->request_id)) ||
 	    rp_msg_get_u32(m, &c->tenant) != 0 ||
-	    get_cstr(m, c->scope_order, RP_VAULT_ORDER_MAX) != 0)
+	    get_cstr(m, c->scope_order, RP_VAULT_ORDER_MAX) != 0 ||
+	    rp_msg_get_str(m, &cap, RP_VAULT_CAP_MAX) != 0)
 		return RP_E_PROTO;
+	memcpy(c->cap, cap.p, cap.n);
+	c->cap_len = (uint32_t)cap.n;
 	c->role = role;
 	if (reqid.n)
 		memcpy(c->request_id, reqid.p, reqid.n);

@@ -27,6 +27,7 @@
 #include "util/log.h"
 #include "alog/entry.h"
 #include "alog/writer.h"
+#include "auth/cap.h"
 #include "conf/conf.h"
 #include "proc/msg.h"
 #include "vault/vault_impl.h"
@@ -47,7 +48,7 @@
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	2000
 
-enum client_class { CL_ANON, CL_WEB, CL_MAILER, CL_OPERATOR };
+enum client_class { CL_ANON, CL_WEB, CL_MAILER, CL_OPERATOR, CL_CONSOLE };
 
 struct client {
 	int fd;			/* -1: free slot */
@@ -75,6 +76,8 @@ struct peer {
 struct server {
 	const struct rp_conf *conf;
 	struct rp_vault *v;
+	uint8_t cap_key[RP_CAP_KEY_LEN];	/* shared with the identity holder */
+	bool have_cap_key;
 	int parent_fd, listen_fd, alog_fd;
 	uint64_t alog_retry_at;
 	unsigned backoff;
@@ -320,6 +323,8 @@ peer_class(uint32_t kind)
 		return CL_WEB;
 	case RP_VAULT_PEER_MAILER:
 		return CL_MAILER;
+	case RP_VAULT_PEER_CONSOLE:
+		return CL_CONSOLE;
 	default:
 		return CL_ANON;
 	}
@@ -357,8 +362,12 @@ client_accept(struct server *s)
 }
 
 static bool
-role_allowed(enum client_class cls, unsigned role)
+role_allowed(enum client_class cls, unsigned role, bool verified)
 {
+	/* A verified capability names its role: any registered worker (or
+	 * the operator) may pass one on; no one else may use staff roles. */
+	if (verified)
+		return cls == CL_WEB || cls == CL_CONSOLE || cls == CL_OPERATOR;
 	switch (cls) {
 	case CL_WEB:
 		/* The web tier's roles alone: not mailer (only the mailer
@@ -371,10 +380,50 @@ role_allowed(enum client_class cls, unsigned role)
 	case CL_OPERATOR:
 		return role == RP_ROLE_INCIDENT || role == RP_ROLE_BACKOFFICE ||
 		    role == RP_ROLE_SEED;
+	case CL_CONSOLE:	/* a console worker acts only for a session */
 	case CL_ANON:
 		break;
 	}
 	return false;
+}
+
+/*
+ * The capability of a request, if it has one: verified, it replaces the
+ * role, tenant, actor and order scope the worker wrote.  Returns 0 (none,
+ * or verified: *verified tells), or RP_E_DENIED / RP_E_EXPIRED with the
+ * caller's actor set to say so ("cap:forged", "cap:expired") for the
+ * refusal's log entry.
+ */
+static int
+take_capability(struct server *s, struct rp_vault_caller *c, bool *verified)
+{
+	struct rp_cap cap;
+	char hex[2 * RP_CAP_SESSION_LEN + 1];
+	int r;
+
+	*verified = false;
+	if (c->cap_len == 0)
+		return 0;
+	r = s->have_cap_key ? rp_cap_verify((struct rp_str){
+	    (const char *)c->cap, c->cap_len }, s->cap_key, rp_cap_now_ms(),
+	    &cap) : RP_E_DENIED;
+	sodium_memzero(c->cap, sizeof(c->cap));
+	c->cap_len = 0;
+	if (r != 0) {
+		snprintf(c->actor, sizeof(c->actor), "%s",
+		    r == RP_E_EXPIRED ? "cap:expired" : "cap:forged");
+		return r;
+	}
+	sodium_bin2hex(hex, sizeof(hex), cap.session, sizeof(cap.session));
+	c->role = cap.role;
+	c->tenant = cap.tenant;
+	/* "staff:<user ≤ 32>;session=<16 hex>" fits in 64 */
+	snprintf(c->actor, sizeof(c->actor), "%.*s;session=%s",
+	    (int)(RP_VAULT_STR_MAX - 9 - 16), cap.principal, hex);
+	snprintf(c->scope_order, sizeof(c->scope_order), "%s",
+	    cap.scope_order);
+	*verified = true;
+	return 0;
 }
 
 static void
@@ -457,8 +506,8 @@ handle_request(struct server *s, unsigned ci)
 	struct client *c = &s->clients[ci];
 	struct rp_vault_req *q = &s->req;
 	struct rp_vault_op *op = NULL;
-	bool web_ok = true;
-	int r;
+	bool web_ok = true, verified = false;
+	int r, capr;
 
 	if (q->type == RP_MSG_VAULT_HELLO) {
 		if (rp_vault_token_ok(s->v, q->token)) {
@@ -493,22 +542,35 @@ handle_request(struct server *s, unsigned ci)
 	case CL_OPERATOR:
 		snprintf(q->caller.node, sizeof(q->caller.node), "operator");
 		break;
+	case CL_CONSOLE:
+		snprintf(q->caller.node, sizeof(q->caller.node), "console/%u",
+		    c->index);
+		break;
 	case CL_ANON:
 		snprintf(q->caller.node, sizeof(q->caller.node), "pid:%ld",
 		    (long)c->pid);
 		break;
 	}
+	capr = take_capability(s, &q->caller, &verified);
 	/* A web worker: one record per get, bound to the order it serves;
 	 * no search, no erasure. */
-	if (c->cls == CL_WEB) {
+	if (c->cls == CL_WEB && !verified) {
 		q->caller.order_bound = true;
 		web_ok = (q->type == RP_MSG_VAULT_GET && q->nids == 1 &&
 		    q->caller.scope_order[0] != '\0') ||
 		    q->type == RP_MSG_VAULT_PUT;
 	}
-	if (!role_allowed(c->cls, q->caller.role) || !web_ok) {
-		rp_log_warn("vault: pid %ld may not use role %u (or that "
-		    "request); refused", (long)c->pid, q->caller.role);
+	if (capr != 0) {
+		rp_log_warn("vault: pid %ld presented a%s capability; refused",
+		    (long)c->pid, capr == RP_E_EXPIRED ? "n expired" :
+		    " forged or altered");
+		web_ok = false;
+	}
+	if (!role_allowed(c->cls, q->caller.role, verified) || !web_ok) {
+		if (capr == 0)
+			rp_log_warn("vault: pid %ld may not use role %u (or "
+			    "that request); refused", (long)c->pid,
+			    q->caller.role);
 		if (q->caller.role >= RP_ROLE_MAX)
 			q->caller.role = RP_ROLE_NONE;
 		if (q->caller.actor[0] == '\0')
@@ -721,6 +783,12 @@ rp_vault_run(const struct rp_conf *conf, int parent_fd)
 	}
 	if (parent_fd >= 0 && fcntl(parent_fd, F_SETFL, O_NONBLOCK) != 0)
 		goto out;
+	/* Without the capability key no capability verifies: staff roles
+	 * are then refused (fail closed), the rest works. */
+	s->have_cap_key = rp_cap_key_load(conf->data_dir, s->cap_key) == 0;
+	if (!s->have_cap_key)
+		rp_log_warn("vault: no capability key (%s): staff sessions "
+		    "will be refused", RP_CAP_KEY_NAME);
 	if (listen_on(s) != 0)
 		goto out;
 	alog_connect(s);

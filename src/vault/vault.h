@@ -47,6 +47,10 @@
  *	str request_id      exactly 0 or 16 bytes
  *	u32 tenant          caller's tenant (corporate web, client admin)
  *	str scope_order     ≤ 32, the order bound to the session / being handled
+ *	str capability      0..RP_VAULT_CAP_MAX bytes (auth/cap.h): the
+ *	                    identity holder's word for a staff session; when
+ *	                    it verifies, role, tenant, actor and scope_order
+ *	                    come from it and the fields above are ignored
  * then, by type:
  *	VAULT_HELLO  (no common header) u64 cookie, str token (64 hex)
  *	VAULT_PUT    header, u64 id (0: new), u32 record tenant,
@@ -95,12 +99,15 @@ struct rp_msg;
 #define RP_VAULT_ORDER_MAX	32	/* bytes of an order number */
 #define RP_VAULT_STR_MAX	64	/* actor, purpose (= RP_ALOG_MAX_STR) */
 #define RP_VAULT_TOKEN_HEX	64	/* operator token: 32 bytes in hex */
+#define RP_VAULT_CAP_MAX	160	/* a capability (= RP_CAP_MAX, auth/cap.h) */
 #define RP_VAULT_SOCK_NAME	"run/vault.sock"
 #define RP_VAULT_READY_KIND	1	/* RP_MSG_READY kind of the vault */
 #define RP_VAULT_PEER_WEB	0	/* PEER_REGISTER kind of a web worker */
 /* PEER_REGISTER kind of the mailer (the shared numbering of
  * docs/access-log.md: 1..4 are vault, log writer, witness, operator). */
 #define RP_VAULT_PEER_MAILER	5
+/* PEER_REGISTER kind of a staff console worker (RP_KIND_CONSOLE). */
+#define RP_VAULT_PEER_CONSOLE	11
 
 /* Field order on the wire and in records; bit i is RP_FIELD_* (entry.h). */
 enum rp_vault_field {
@@ -135,6 +142,11 @@ struct rp_vault_caller {
 	/* Set by the vault server for a web worker peer (never decoded from
 	 * a request): every record must be linked to scope_order. */
 	bool order_bound;
+	/* The identity holder's capability (auth/cap.h), passed on as it
+	 * came; empty: none.  The vault server takes role, tenant, actor and
+	 * scope from it once it verifies, never from the fields above. */
+	uint8_t cap[RP_VAULT_CAP_MAX];
+	uint32_t cap_len;
 };
 
 /*

@@ -28,8 +28,8 @@
 
 #define API_MAX_BODY	16384
 
-static int
-reply_json(struct rp_req *rq, unsigned status, json_t *j)
+int
+rp_api_reply_json(struct rp_req *rq, unsigned status, json_t *j)
 {
 	struct rp_buf out;
 	char *s = json_dumps(j, JSON_COMPACT);
@@ -49,8 +49,8 @@ reply_json(struct rp_req *rq, unsigned status, json_t *j)
 	return r;
 }
 
-static int
-api_error(struct rp_req *rq, unsigned status, const char *code,
+int
+rp_api_error_fields(struct rp_req *rq, unsigned status, const char *code,
     const char *ja, const char *en, const struct rp_order_errors *errs)
 {
 	json_t *fields = json_object(), *e;
@@ -60,7 +60,7 @@ api_error(struct rp_req *rq, unsigned status, const char *code,
 		    json_string(errs->e[i].code));
 	e = json_pack("{s:{s:s, s:{s:s, s:s}, s:o, s:s}}", "error", "code", code,
 	    "message", "ja", ja, "en", en, "fields", fields, "request_id", rq->id);
-	return reply_json(rq, status, e);
+	return rp_api_reply_json(rq, status, e);
 }
 
 /* Bearer key → tenant; 0 or an answer already sent (returns 1). */
@@ -77,7 +77,7 @@ authenticate(struct rp_req *rq, struct rp_store *st, int64_t *tenant)
 		    *tenant > 0)
 			return 0;
 	}
-	return api_error(rq, 401, "unauthorized", "APIキーが正しくありません。",
+	return rp_api_error_fields(rq, 401, "unauthorized", "APIキーが正しくありません。",
 	    "Missing or invalid API key.", NULL) == 0 ? 1 : -1;
 }
 
@@ -89,7 +89,7 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 
 	memset(ctx, 0, sizeof(*ctx));
 	if ((ctx->st = rp_web_store()) == NULL)
-		return api_error(rq, 503, "unavailable",
+		return rp_api_error_fields(rq, 503, "unavailable",
 		    "ただいま混み合っています。しばらくしてからお試しください。",
 		    "Temporarily unavailable; please try again.", NULL) == 0 ? 1 : -1;
 	if ((r = authenticate(rq, ctx->st, tenant)) != 0)
@@ -99,8 +99,8 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 	return 0;
 }
 
-static struct rp_str
-jstr(json_t *o, const char *key, bool *bad)
+struct rp_str
+rp_api_jstr(json_t *o, const char *key, bool *bad)
 {
 	json_t *v = json_object_get(o, key);
 	struct rp_str s = RP_STR_NULL;
@@ -116,8 +116,8 @@ jstr(json_t *o, const char *key, bool *bad)
 	return s;
 }
 
-static bool
-known_keys(json_t *o, const char *const *keys)
+bool
+rp_api_known_keys(json_t *o, const char *const *keys)
 {
 	const char *k;
 	json_t *v;
@@ -155,11 +155,11 @@ parse_req(json_t *o, struct rp_order_req *rq, bool order)
 	size_t i;
 
 	memset(rq, 0, sizeof(*rq));
-	if (!json_is_object(o) || !known_keys(o, order ? okeys : qkeys))
+	if (!json_is_object(o) || !rp_api_known_keys(o, order ? okeys : qkeys))
 		return false;
-	rq->plan = jstr(o, "plan", &bad);
-	rq->depart = jstr(o, "departure", &bad);
-	rq->ret = jstr(o, "return", &bad);
+	rq->plan = rp_api_jstr(o, "plan", &bad);
+	rq->depart = rp_api_jstr(o, "departure", &bad);
+	rq->ret = rp_api_jstr(o, "return", &bad);
 	if ((v = json_object_get(o, "qty")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > 99)
@@ -176,7 +176,7 @@ parse_req(json_t *o, struct rp_order_req *rq, bool order)
 			if (!json_is_object(v) ||
 			    !json_is_string(json_object_get(v, "code")))
 				return false;
-			rq->options[i].code = jstr(v, "code", &bad);
+			rq->options[i].code = rp_api_jstr(v, "code", &bad);
 			rq->options[i].qty = 1;
 			if ((q = json_object_get(v, "qty")) != NULL) {
 				/* Range-check before narrowing: 2^32+1 is not 1. */
@@ -189,39 +189,39 @@ parse_req(json_t *o, struct rp_order_req *rq, bool order)
 		}
 	}
 	if ((v = json_object_get(o, "pickup")) != NULL) {
-		if (!json_is_object(v) || !known_keys(v, hkeys))
+		if (!json_is_object(v) || !rp_api_known_keys(v, hkeys))
 			return false;
-		rq->pickup = jstr(v, "method", &bad);
-		rq->pickup_counter = jstr(v, "counter", &bad);
+		rq->pickup = rp_api_jstr(v, "method", &bad);
+		rq->pickup_counter = rp_api_jstr(v, "counter", &bad);
 	}
 	if ((v = json_object_get(o, "dropoff")) != NULL) {
-		if (!json_is_object(v) || !known_keys(v, hkeys))
+		if (!json_is_object(v) || !rp_api_known_keys(v, hkeys))
 			return false;
-		rq->return_method = jstr(v, "method", &bad);
-		rq->return_counter = jstr(v, "counter", &bad);
+		rq->return_method = rp_api_jstr(v, "method", &bad);
+		rq->return_counter = rp_api_jstr(v, "counter", &bad);
 	}
 	if (order) {
 		if ((t = json_object_get(o, "traveller")) != NULL) {
-			if (!json_is_object(t) || !known_keys(t, tkeys))
+			if (!json_is_object(t) || !rp_api_known_keys(t, tkeys))
 				return false;
-			rq->name = jstr(t, "name", &bad);
-			rq->kana = jstr(t, "kana", &bad);
-			rq->email = jstr(t, "email", &bad);
-			rq->phone = jstr(t, "phone", &bad);
-			rq->postal_code = jstr(t, "postal_code", &bad);
-			rq->address = jstr(t, "address", &bad);
-			rq->department = jstr(t, "department", &bad);
-			rq->employee_no = jstr(t, "employee_number", &bad);
-			rq->cost_centre = jstr(t, "cost_centre", &bad);
+			rq->name = rp_api_jstr(t, "name", &bad);
+			rq->kana = rp_api_jstr(t, "kana", &bad);
+			rq->email = rp_api_jstr(t, "email", &bad);
+			rq->phone = rp_api_jstr(t, "phone", &bad);
+			rq->postal_code = rp_api_jstr(t, "postal_code", &bad);
+			rq->address = rp_api_jstr(t, "address", &bad);
+			rq->department = rp_api_jstr(t, "department", &bad);
+			rq->employee_no = rp_api_jstr(t, "employee_number", &bad);
+			rq->cost_centre = rp_api_jstr(t, "cost_centre", &bad);
 		}
-		rq->billing = jstr(o, "billing", &bad);
-		rq->lang = jstr(o, "lang", &bad);
+		rq->billing = rp_api_jstr(o, "billing", &bad);
+		rq->lang = rp_api_jstr(o, "lang", &bad);
 	}
 	return !bad;
 }
 
-static json_t *
-body_json(struct rp_req *rq)
+json_t *
+rp_api_body_json(struct rp_req *rq)
 {
 	json_error_t err;
 	struct rp_str b = rp_buf_str(&rq->body);
@@ -237,7 +237,7 @@ body_json(struct rp_req *rq)
 static int
 bad_json(struct rp_req *rq)
 {
-	return api_error(rq, 400, "invalid_request",
+	return rp_api_error_fields(rq, 400, "invalid_request",
 	    "リクエストの形式が正しくありません。",
 	    "The request body is not valid JSON of the documented shape.", NULL);
 }
@@ -248,29 +248,29 @@ service_error(struct rp_req *rq, int r, const struct rp_order_errors *errs)
 	switch (r) {
 	case RP_E_INVAL:
 		if (errs != NULL && errs->n > 0)
-			return api_error(rq, 422, "invalid_fields",
+			return rp_api_error_fields(rq, 422, "invalid_fields",
 			    "入力内容をご確認ください。",
 			    "Some fields are invalid.", errs);
 		return bad_json(rq);
 	case RP_E_EXISTS:
-		return api_error(rq, 409, "idempotency_conflict",
+		return rp_api_error_fields(rq, 409, "idempotency_conflict",
 		    "同じIdempotency-Keyが別の内容で使われています。",
 		    "This Idempotency-Key was used with another request.", NULL);
 	case RP_E_NOTFOUND:
-		return api_error(rq, 404, "not_found",
+		return rp_api_error_fields(rq, 404, "not_found",
 		    "注文が見つかりません。", "No such order.", NULL);
 	case RP_E_STATE:
 	case RP_E_DENIED:
-		return api_error(rq, 409, "not_allowed",
+		return rp_api_error_fields(rq, 409, "not_allowed",
 		    "この注文は変更・キャンセルできません。",
 		    "This order can no longer be changed or cancelled.", NULL);
 	case RP_E_AGAIN:
-		return api_error(rq, 503, "unavailable",
+		return rp_api_error_fields(rq, 503, "unavailable",
 		    "ただいま一時的にご利用いただけません。しばらくしてからお試しください。",
 		    "Temporarily unavailable; nothing was saved. Please try again.",
 		    NULL);
 	default:
-		return api_error(rq, 500, "internal",
+		return rp_api_error_fields(rq, 500, "internal",
 		    "エラーが発生しました。", "Internal error.", NULL);
 	}
 }
@@ -323,7 +323,7 @@ rp_api_plans(struct rp_req *rq)
 		    "tier", plans[i].tier, "daily_price", (json_int_t)plans[i].daily_yen,
 		    "corporate_price", plans[i].corporate_price));
 	free(plans);
-	return reply_json(rq, 200, json_pack("{s:o}", "plans", arr));
+	return rp_api_reply_json(rq, 200, json_pack("{s:o}", "plans", arr));
 }
 
 int
@@ -339,7 +339,7 @@ rp_api_quote(struct rp_req *rq)
 
 	if ((r = begin(rq, &ctx, &tenant)) != 0)
 		return r < 0 ? r : 0;
-	if ((j = body_json(rq)) == NULL || !parse_req(j, &req, false)) {
+	if ((j = rp_api_body_json(rq)) == NULL || !parse_req(j, &req, false)) {
 		json_decref(j);
 		return bad_json(rq);
 	}
@@ -348,7 +348,7 @@ rp_api_quote(struct rp_req *rq)
 	json_decref(j);
 	if (r != 0)
 		return service_error(rq, r, &errs);
-	return reply_json(rq, 200, quote_json(&qt));
+	return rp_api_reply_json(rq, 200, quote_json(&qt));
 }
 
 static bool
@@ -451,11 +451,11 @@ rp_api_order_new(struct rp_req *rq)
 
 	if ((r = begin(rq, &ctx, &tenant)) != 0)
 		return r < 0 ? r : 0;
-	if ((j = body_json(rq)) == NULL || !parse_req(j, &req, true)) {
+	if ((j = rp_api_body_json(rq)) == NULL || !parse_req(j, &req, true)) {
 		json_decref(j);
 		return bad_json(rq);
 	}
-	token = jstr(j, "payment_token", &bad);
+	token = rp_api_jstr(j, "payment_token", &bad);
 	if (bad || (token.n > 0 && !token_ok(token)) ||
 	    (token.n > 0 && rp_str_eq_c(req.billing, "invoice"))) {
 		json_decref(j);
@@ -473,7 +473,7 @@ rp_api_order_new(struct rp_req *rq)
 	if (!res.replayed && res.status == RP_ORDER_AWAITING_PAYMENT &&
 	    tok[0] != '\0')
 		authorize(rq, &ctx, tenant, &res, tok);
-	return reply_json(rq, 201, order_json(&ctx, tenant, &res));
+	return rp_api_reply_json(rq, 201, order_json(&ctx, tenant, &res));
 }
 
 int
@@ -491,7 +491,7 @@ rp_api_order_get(struct rp_req *rq)
 		return service_error(rq, RP_E_NOTFOUND, NULL);
 	if ((r = rp_order_get(&ctx, tenant, number, &v)) != 0)
 		return service_error(rq, r, NULL);
-	return reply_json(rq, 200, json_pack(
+	return rp_api_reply_json(rq, 200, json_pack(
 	    "{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I}",
 	    "number", v.number, "status", v.status, "plan", v.plan, "qty", v.qty,
 	    "departure", v.depart, "return", v.ret,
@@ -515,7 +515,7 @@ rp_api_order_cancel(struct rp_req *rq)
 	if ((r = rp_order_cancel(&ctx, tenant, number, &fee)) != 0 ||
 	    (r = rp_order_get(&ctx, tenant, number, &v)) != 0)
 		return service_error(rq, r, NULL);
-	return reply_json(rq, 200, json_pack("{s:s, s:s, s:I, s:I}",
+	return rp_api_reply_json(rq, 200, json_pack("{s:s, s:s, s:I, s:I}",
 	    "number", v.number, "status", v.status,
 	    "total", (json_int_t)v.total_yen, "cancellation_fee", (json_int_t)fee));
 }

@@ -29,6 +29,9 @@ struct rp_worker {
 	int parent_fd;
 	unsigned index;
 	bool secure;			/* public_url is https: Secure cookies, HSTS */
+	bool console;			/* a staff console worker (console.c) */
+	const struct rp_route *routes;	/* its route table */
+	size_t nroutes;
 };
 
 extern struct rp_worker rp_worker;
@@ -84,9 +87,11 @@ int rp_reply_error(struct rp_req *rq, unsigned status) RP_WARN_UNUSED;
 /* The value of request header name, or an empty view. */
 struct rp_str rp_req_header(const struct rp_req *rq, const char *name);
 
-/* The route table (routes.c) and its size. */
+/* The route tables of the sites (routes.c) and the console (console.c). */
 extern const struct rp_route rp_routes[];
 extern const size_t rp_nroutes;
+extern const struct rp_route rp_console_routes[];
+extern const size_t rp_console_nroutes;
 /* Metrics labels for every slot: the fixed slots, then the routes. */
 extern struct rp_metrics_label rp_route_labels[RP_METRICS_ROUTES];
 

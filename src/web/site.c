@@ -397,9 +397,17 @@ page_begin(struct page *pg, struct rp_req *rq)
 	if (rp_cookie_get(&pg->ck, "lang", &cl) != 0)
 		cl = RP_STR_NULL;
 	pg->lang = rp_lang_pick(ql, cl, rp_req_header(rq, "Accept-Language"));
-	if ((pg->st = rp_web_store()) == NULL)
+	if (rp_worker.console) {
+		/* the staff console: no site, its own origin */
+		struct rp_str host = rp_req_header(rq, "Host");
+
+		if (host_ok(host))
+			snprintf(pg->site.origin, sizeof(pg->site.origin),
+			    "%s://%.*s", rp_worker.secure ? "https" : "http",
+			    (int)host.n, host.p);
+	} else if ((pg->st = rp_web_store()) == NULL)
 		return page_error(pg, 503) == 0 ? 1 : -1;
-	if ((r = site_resolve(rq, pg->st, &pg->site)) != 0)
+	else if ((r = site_resolve(rq, pg->st, &pg->site)) != 0)
 		return page_error(pg, r == RP_E_NOTFOUND ? 404 : 503) == 0 ?
 		    1 : -1;
 	if (rp_csrf_token_from_cookies(&pg->ck, rp_worker.secure,

@@ -459,7 +459,7 @@ intake(struct rp_req *rq, const char *method, const char *version)
 
 	rq->slot = RP_METRICS_ROUTE_UNMATCHED;
 	rq->label = rp_route_labels[RP_METRICS_ROUTE_UNMATCHED].route;
-	r = rp_route_match(rp_routes, rp_nroutes, rp_str_c(method),
+	r = rp_route_match(rp_worker.routes, rp_worker.nroutes, rp_str_c(method),
 	    rp_buf_str(&rq->path), &rq->match, allow, sizeof(allow));
 	if (r != 0) {
 		snprintf(rq->allow, sizeof(rq->allow), "%s", allow);
@@ -586,7 +586,7 @@ metrics_text(struct rp_buf *out)
 	int r;
 
 	if ((r = rp_metrics_render(rp_worker.m, rp_route_labels,
-	    RP_METRICS_ROUTE_FIRST + rp_nroutes, out)) == 0)
+	    RP_METRICS_ROUTE_FIRST + rp_worker.nroutes, out)) == 0)
 		r = rp_ips_metrics_render(rp_ips_global(), out);
 	return r;
 }
@@ -669,26 +669,57 @@ metrics_start(const struct rp_conf *conf, int fd)
 }
 
 int
+rp_console_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
+{
+	return rp_httpd_listen("console_addr", conf->console_addr,
+	    "console_port", conf->console_port, false, 1024, fd, NULL, err);
+}
+
+static int serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
+    int parent_fd, unsigned index, struct rp_metrics *m);
+
+int
 rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
     int parent_fd, unsigned index, struct rp_metrics *m)
 {
+	rp_worker.console = false;
+	rp_worker.routes = rp_routes;
+	rp_worker.nroutes = rp_nroutes;
+	return serve(conf, listen_fd, metrics_fd, parent_fd, index, m);
+}
+
+int
+rp_console_serve(const struct rp_conf *conf, int listen_fd, int parent_fd,
+    unsigned index)
+{
+	rp_worker.console = true;
+	rp_worker.routes = rp_console_routes;
+	rp_worker.nroutes = rp_console_nroutes;
+	return serve(conf, listen_fd, -1, parent_fd, index, NULL);
+}
+
+static int
+serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
+    int parent_fd, unsigned index, struct rp_metrics *m)
+{
 	struct MHD_Daemon *d = NULL, *md = NULL;
+	const char *kind = rp_worker.console ? "console" : "web";
 	char name[32];
 	size_t i, pool;
 	int sfd = -1, status = 1, r;
 
-	snprintf(name, sizeof(name), "web/%u", index);
+	snprintf(name, sizeof(name), "%s/%u", kind, index);
 	rp_log_set_proc(name);
 	rp_worker.conf = conf;
 	rp_worker.m = m;
 	rp_worker.parent_fd = parent_fd;
 	rp_worker.index = index;
 	rp_worker.secure = strncmp(conf->public_url, "https://", 8) == 0;
-	for (i = 0; i < rp_nroutes; i++) {
+	for (i = 0; i < rp_worker.nroutes; i++) {
 		rp_route_labels[RP_METRICS_ROUTE_FIRST + i].method =
-		    rp_routes[i].method;
+		    rp_worker.routes[i].method;
 		rp_route_labels[RP_METRICS_ROUTE_FIRST + i].route =
-		    rp_routes[i].pattern;
+		    rp_worker.routes[i].pattern;
 	}
 	if (sodium_init() < 0 || rp_assets_init() != 0) {
 		rp_log_error("cannot initialise libsodium or static assets");
@@ -728,7 +759,7 @@ rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
 
 	/* The stop signals, blocked in every thread (MHD's inherit the
 	 * mask), taken through a signalfd in rp_child_wait below. */
-	if ((sfd = rp_child_signals("web")) < 0)
+	if ((sfd = rp_child_signals(kind)) < 0)
 		goto out;
 
 	/* Big enough that requests within our limits always reach intake
@@ -760,11 +791,12 @@ rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
 	rp_log_info("serving with %" PRIu32 " threads", conf->http_threads);
 	/* READY: kind 0 (web) and our index, as the parent expects. */
 	if (parent_fd >= 0) {
-		if ((r = rp_child_ready(parent_fd, 0, index)) != 0)
+		if ((r = rp_child_ready(parent_fd, rp_worker.console ?
+		    RP_WEB_CONSOLE_KIND : 0, index)) != 0)
 			rp_log_warn("READY not sent: %s", rp_strerror(r));
 	}
 
-	status = rp_child_wait(sfd, parent_fd, 0, NULL, NULL, "web");
+	status = rp_child_wait(sfd, parent_fd, 0, NULL, NULL, kind);
  out:
 	if (md != NULL)
 		MHD_stop_daemon(md);

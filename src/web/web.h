@@ -87,4 +87,17 @@ int rp_metrics_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err) R
 int rp_web_serve(const struct rp_conf *conf, int listen_fd, int metrics_fd,
     int parent_fd, unsigned index, struct rp_metrics *m);
 
+/*
+ * The staff console (src/web/console.c): its own listener
+ * (conf->console_addr:console_port, opened by the parent like
+ * rp_web_listen) served by console workers — the same intake, limits,
+ * WAF, IPS and template layer as the sites, another route table, another
+ * user (rentport-console).  READY kind RP_WEB_CONSOLE_KIND.
+ */
+#define RP_WEB_CONSOLE_KIND	11
+int rp_console_listen(const struct rp_conf *conf, int *fd, struct rp_buf *err)
+    RP_WARN_UNUSED;
+int rp_console_serve(const struct rp_conf *conf, int listen_fd, int parent_fd,
+    unsigned index);
+
 #endif

@@ -144,6 +144,8 @@ class Server:
         self.paylink_port = free_port()
         # /metrics is only on the internal listener (issue 10).
         self.metrics_port = free_port()
+        # the staff console (issue 11): its own listener
+        self.console_port = free_port()
         self.logf = open(os.path.join(self.dir, "server.log"), "ab")
         cmd = [self.binary, "serve", "--data-dir=" + self.dir,
                "--port=%d" % self.port, "--workers=%d" % self.workers,
@@ -152,7 +154,8 @@ class Server:
                "--witness-port=%d" % self.witness_port,
                "--paysim-port=%d" % self.paysim_port,
                "--paylink-port=%d" % self.paylink_port,
-               "--metrics-port=%d" % self.metrics_port] + self.args
+               "--metrics-port=%d" % self.metrics_port,
+               "--console-port=%d" % self.console_port] + self.args
         self.proc = subprocess.Popen(cmd, stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout

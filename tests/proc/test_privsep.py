@@ -160,6 +160,7 @@ def unprivileged():
     args = [binary, "serve", "--data-dir=" + data, "--port=%d" % port,
             "--workers=1", "--listen-addr=127.0.0.1",
             "--metrics-port=%d" % free_port(),
+            "--console-port=%d" % free_port(),
             "--alog-http-port=%d" % free_port(),
             "--witness-port=%d" % free_port(),
             "--paysim-port=%d" % free_port(),

@@ -11,6 +11,7 @@
  */
 #include "util/common.h"
 #include "alog/store.h"
+#include "auth/auth.h"
 #include "seed/seed.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -114,6 +115,7 @@ seed_into(const char *dir, uint64_t seed, uint64_t n, bool demo,
 	o.orders = n;
 	o.seed = seed;
 	o.demo = demo;
+	o.data_dir = dir;
 	snprintf(o.since, sizeof(o.since), SINCE);
 	snprintf(o.until, sizeof(o.until), UNTIL);
 	if ((r = rp_store_open(dir, &st)) == 0 &&
@@ -522,23 +524,39 @@ main(void)
 	ok(tmpdir_make(dir, sizeof(dir)) != NULL, "scratch dir for demo");
 	{
 		char *demo[] = { "--demo", "--until", "2024-06-30" };
-		struct rp_store *st = NULL;
-		struct rp_staff s;
+		struct rp_auth_db *adb = NULL;
+		struct rp_staff_account s;
 		size_t len = 0;
 		char *logins;
 
 		is_int(run_cmd(dir, 3, demo), 0, "seed --demo");
-		if (rp_store_open(dir, &st) == 0) {
-			is_int(rp_store_staff_get(st, "backoffice", &s), 0, "backoffice login");
-			ok(strncmp(s.pw_hash, "$argon2id$", 10) == 0, "argon2id hash");
-			is_int(rp_store_staff_get(st, "admin-shinonome-shoji", &s), 0,
+		if (rp_auth_db_open(dir, &adb) == 0) {
+			is_int(rp_auth_staff_get(adb, "backoffice", &s), 0,
+			    "backoffice login (in auth.db)");
+			ok(s.role == RP_STAFF_BACKOFFICE && !s.enrolled,
+			    "backoffice role, not yet enrolled");
+			is_int(rp_auth_staff_get(adb, "admin-shinonome-shoji", &s), 0,
 			    "client admin login");
 			ok(s.tenant_id > 0 && s.role == RP_STAFF_CLIENT_ADMIN, "bound to tenant");
+			is_int(rp_auth_staff_get(adb, "counter-nrt1", &s), 0,
+			    "counter login");
+			ok(strcmp(s.counters, "NRT1") == 0, "bound to its counter");
 		}
-		rp_store_free(st);
+		rp_auth_db_close(adb);
 		snprintf(path, sizeof(path), "%s/demo-logins.txt", dir);
 		logins = file_slurp(path, &len);
 		ok(logins && strstr(logins, "backoffice ") != NULL, "logins file written");
+		/* the TOTP secret beside the password: base32, 32 characters */
+		{
+			const char *l = logins ? strstr(logins, "\nbackoffice ") : NULL;
+			char user[64], pw[64], secret[64], role[64];
+
+			ok(l && sscanf(l + 1, "%63s %63s %63s %63s", user, pw,
+			    secret, role) == 4 && strlen(secret) == 32 &&
+			    strspn(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == 32 &&
+			    strcmp(role, "backoffice") == 0,
+			    "logins line: user password totp-secret role");
+		}
 		free(logins);
 	}
 	rm_rf(dir);

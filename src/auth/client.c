@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * client.c — one request to the identity holder per call (client.h).
+ */
+#include "util/common.h"
+#include "auth/client.h"
+#include "proc/msg.h"
+
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct call {
+	struct rp_msgw w;
+	uint8_t rbuf[RP_MSG_MAX_FRAME];
+	struct rp_msg m;
+	int fd;
+};
+
+static struct call *
+call_begin(enum rp_msg_type type)
+{
+	struct call *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = -1;
+	rp_msgw_begin(&c->w, type);
+	rp_msgw_put_u64(&c->w, 1);	/* one request per connection */
+	return c;
+}
+
+static void
+call_end(struct call *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+/* Sends, waits, reads cookie and status: 0 with the rest in c->m. */
+static int
+roundtrip(struct call *c, const char *data_dir)
+{
+	char path[1200];
+	uint64_t cookie;
+	uint32_t st;
+	int r;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", data_dir,
+	    RP_AUTH_SOCK_NAME) >= sizeof(path))
+		return RP_E_TOOBIG;
+	if ((r = rp_msg_unix_connect(path, &c->fd)) != 0)
+		return RP_E_AGAIN;
+	if ((r = rp_msgw_send(c->fd, &c->w, MSG_NOSIGNAL)) != 0)
+		return RP_E_AGAIN;
+	r = rp_msg_recv_timeout(c->fd, c->rbuf, &c->m,
+	    RP_AUTH_CLIENT_TIMEOUT_MS);
+	if (r != 0)
+		return RP_E_AGAIN;
+	if (c->m.type != RP_MSG_AUTH_REPLY ||
+	    rp_msg_get_u64(&c->m, &cookie) != 0 || cookie != 1 ||
+	    rp_msg_get_u32(&c->m, &st) != 0)
+		return RP_E_PROTO;
+	return -(int)st;
+}
+
+static int
+get_cstr(struct rp_msg *m, char *out, size_t cap)
+{
+	struct rp_str v;
+
+	if (rp_msg_get_str(m, &v, cap - 1) != 0)
+		return RP_E_PROTO;
+	memcpy(out, v.p, v.n);
+	out[v.n] = '\0';
+	return 0;
+}
+
+static int
+get_who(struct rp_msg *m, struct rp_auth_who *w)
+{
+	uint32_t role, tenant;
+	uint64_t exp, idle;
+
+	if (get_cstr(m, w->sid, sizeof(w->sid)) != 0 ||
+	    get_cstr(m, w->user, sizeof(w->user)) != 0 ||
+	    rp_msg_get_u32(m, &role) != 0 || rp_msg_get_u32(m, &tenant) != 0 ||
+	    get_cstr(m, w->counters, sizeof(w->counters)) != 0 ||
+	    rp_msg_get_u64(m, &exp) != 0 || rp_msg_get_u64(m, &idle) != 0 ||
+	    role >= RP_STAFF_COUNT || exp > INT64_MAX || idle > INT64_MAX)
+		return RP_E_PROTO;
+	w->role = (int)role;
+	w->tenant = tenant;
+	w->expires_at = (int64_t)exp;
+	w->idle_until = (int64_t)idle;
+	return 0;
+}
+
+int
+rp_auth_client_signin(const char *data_dir, struct rp_str user,
+    struct rp_str password, struct rp_str code, const char *kind,
+    const char *client, int allow_enrol, char *token, struct rp_auth_who *w,
+    char *uri)
+{
+	struct call *c = call_begin(RP_MSG_AUTH_SIGNIN);
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	token[0] = '\0';
+	if (uri != NULL)
+		uri[0] = '\0';
+	if (c == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, user);
+	rp_msgw_put_str(&c->w, password);
+	rp_msgw_put_str(&c->w, code);
+	rp_msgw_put_str(&c->w, rp_str_c(kind));
+	rp_msgw_put_str(&c->w, rp_str_c(client));
+	rp_msgw_put_u32(&c->w, allow_enrol ? 1 : 0);
+	r = roundtrip(c, data_dir);
+	if (r == 0) {
+		if (get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN + 1) != 0 ||
+		    get_who(&c->m, w) != 0 || rp_msg_end(&c->m) != 0)
+			r = RP_E_PROTO;
+	} else if (r == RP_E_STATE) {
+		if (get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN + 1) != 0 ||
+		    uri == NULL || get_cstr(&c->m, uri, 256) != 0 ||
+		    rp_msg_end(&c->m) != 0)
+			r = RP_E_PROTO;
+	}
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_enrol(const char *data_dir, struct rp_str ticket,
+    struct rp_str code, const char *kind, const char *client, char *token,
+    struct rp_auth_who *w)
+{
+	struct call *c = call_begin(RP_MSG_AUTH_ENROL);
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	token[0] = '\0';
+	if (c == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, ticket);
+	rp_msgw_put_str(&c->w, code);
+	rp_msgw_put_str(&c->w, rp_str_c(kind));
+	rp_msgw_put_str(&c->w, rp_str_c(client));
+	r = roundtrip(c, data_dir);
+	if (r == 0 && (get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN + 1) != 0 ||
+	    get_who(&c->m, w) != 0 || rp_msg_end(&c->m) != 0))
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_who(const char *data_dir, struct rp_str token,
+    const char *scope_order, struct rp_auth_who *w)
+{
+	struct call *c = call_begin(RP_MSG_AUTH_WHO);
+	struct rp_str cap;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	if (c == NULL)
+		return RP_E_NOMEM;
+	if (token.n > RP_AUTH_TOKEN_LEN) {
+		call_end(c);
+		return RP_E_NOTFOUND;
+	}
+	rp_msgw_put_str(&c->w, token);
+	rp_msgw_put_str(&c->w, rp_str_c(scope_order ? scope_order : ""));
+	r = roundtrip(c, data_dir);
+	if (r == 0) {
+		if (get_who(&c->m, w) != 0 ||
+		    rp_msg_get_str(&c->m, &cap, RP_CAP_MAX) != 0 ||
+		    rp_msg_end(&c->m) != 0)
+			r = RP_E_PROTO;
+		else {
+			memcpy(w->cap, cap.p, cap.n);
+			w->cap_len = cap.n;
+		}
+	}
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_signout(const char *data_dir, struct rp_str token)
+{
+	struct call *c = call_begin(RP_MSG_AUTH_SIGNOUT);
+	int r;
+
+	if (c == NULL)
+		return RP_E_NOMEM;
+	if (token.n > RP_AUTH_TOKEN_LEN) {
+		call_end(c);
+		return RP_E_NOTFOUND;
+	}
+	rp_msgw_put_str(&c->w, token);
+	r = roundtrip(c, data_dir);
+	if (r == 0 && rp_msg_end(&c->m) != 0)
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_sessions(const char *data_dir, struct rp_str token,
+    struct rp_auth_row *rows, size_t *n)
+{
+	struct call *c = call_begin(RP_MSG_AUTH_SESSIONS);
+	uint32_t k, cur;
+	int r;
+
+	*n = 0;
+	if (c == NULL)
+		return RP_E_NOMEM;
+	if (token.n > RP_AUTH_TOKEN_LEN) {
+		call_end(c);
+		return RP_E_NOTFOUND;
+	}
+	rp_msgw_put_str(&c->w, token);
+	r = roundtrip(c, data_dir);
+	if (r == 0 && (rp_msg_get_u32(&c->m, &k) != 0 ||
+	    k > RP_AUTH_MAX_SESSIONS))
+		r = RP_E_PROTO;
+	for (uint32_t i = 0; r == 0 && i < k; i++) {
+		struct rp_auth_row *w = &rows[i];
+		uint64_t a, b, e;
+
+		if (get_cstr(&c->m, w->sid, sizeof(w->sid)) != 0 ||
+		    get_cstr(&c->m, w->kind, sizeof(w->kind)) != 0 ||
+		    get_cstr(&c->m, w->client, sizeof(w->client)) != 0 ||
+		    rp_msg_get_u64(&c->m, &a) != 0 ||
+		    rp_msg_get_u64(&c->m, &b) != 0 ||
+		    rp_msg_get_u64(&c->m, &e) != 0 ||
+		    rp_msg_get_u32(&c->m, &cur) != 0) {
+			r = RP_E_PROTO;
+			break;
+		}
+		w->created = (int64_t)a;
+		w->last_seen = (int64_t)b;
+		w->expires = (int64_t)e;
+		w->current = cur != 0;
+		*n = i + 1;
+	}
+	if (r == 0 && rp_msg_end(&c->m) != 0)
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_revoke(const char *data_dir, struct rp_str token,
+    const char *sid)
+{
+	struct call *c = call_begin(RP_MSG_AUTH_REVOKE);
+	int r;
+
+	if (c == NULL)
+		return RP_E_NOMEM;
+	if (token.n > RP_AUTH_TOKEN_LEN) {
+		call_end(c);
+		return RP_E_NOTFOUND;
+	}
+	rp_msgw_put_str(&c->w, token);
+	rp_msgw_put_str(&c->w, rp_str_c(sid));
+	r = roundtrip(c, data_dir);
+	if (r == 0 && rp_msg_end(&c->m) != 0)
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}

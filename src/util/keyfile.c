@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * keyfile.c — secret keys in files: see keyfile.h.
+ */
+#include "util/common.h"
+#include "util/keyfile.h"
+
+#include <assert.h>
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+rp_keyfile_load(const char *path, uint8_t *key, size_t n, mode_t forbid)
+{
+	char text[2 * RP_KEYFILE_MAX + 2];
+	struct stat st;
+	size_t bin = 0;
+	ssize_t k;
+	int fd, r = RP_E_INVAL;
+
+	assert(n > 0 && n <= RP_KEYFILE_MAX);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? RP_E_NOTFOUND : RP_E_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = RP_E_IO;
+		goto out;
+	}
+	if ((st.st_mode & forbid) != 0) {
+		r = RP_E_STATE;
+		goto out;
+	}
+	do
+		k = read(fd, text, 2 * n + 2);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		r = RP_E_IO;
+		goto out;
+	}
+	if ((size_t)k == 2 * n + 1 && text[2 * n] == '\n' &&
+	    sodium_hex2bin(key, n, text, 2 * n, NULL, &bin, NULL) == 0 &&
+	    bin == n)
+		r = 0;
+ out:
+	close(fd);
+	sodium_memzero(text, sizeof(text));
+	if (r != 0)
+		sodium_memzero(key, n);
+	return r;
+}
+
+int
+rp_keyfile_make(const char *path, uint8_t *key, size_t n, mode_t mode,
+    mode_t forbid, bool *made)
+{
+	char tmp[1200], text[2 * RP_KEYFILE_MAX + 2], dir[1200], *slash;
+	int fd = -1, dfd, r;
+
+	assert(n > 0 && n <= RP_KEYFILE_MAX);
+	if (made != NULL)
+		*made = false;
+	if ((r = rp_keyfile_load(path, key, n, forbid)) != RP_E_NOTFOUND)
+		return r;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return RP_E_TOOBIG;
+	randombytes_buf(key, n);
+	sodium_bin2hex(text, sizeof(text), key, n);
+	text[2 * n] = '\n';
+	(void)unlink(tmp);	/* a leftover of a crash of this pid */
+	r = 0;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    mode)) < 0 || fchmod(fd, mode) != 0 ||
+	    write(fd, text, 2 * n + 1) != (ssize_t)(2 * n + 1) || fsync(fd) != 0)
+		r = RP_E_IO;
+	/* link(2), unlike rename(2), never replaces a key someone made
+	 * meanwhile: then that one is the key. */
+	if (r == 0 && link(tmp, path) != 0) {
+		if (errno == EEXIST)
+			r = rp_keyfile_load(path, key, n, forbid);
+		else
+			r = RP_E_IO;
+	} else if (r == 0 && made != NULL)
+		*made = true;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(tmp);
+	}
+	sodium_memzero(text, sizeof(text));
+	if (r != 0)
+		sodium_memzero(key, n);
+	return r;
+}
