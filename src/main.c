@@ -19,6 +19,7 @@
 #include "util/common.h"
 #include "alog/cli.h"
 #include "alog/writer.h"
+#include "auth/auth.h"
 #include "conf/conf.h"
 #include "ips/cli.h"
 #include "ips/ips.h"
@@ -91,6 +92,9 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 	printf("rentport %s: data in %s\n", RP_VERSION, conf->data_dir);
 	printf("  public site       %s/\n", url);
 	print_corporate_sites(conf, url);
+	printf("  staff console     http://%s:%u/ (sign in with a demo login "
+	    "and oathtool --totp -b SECRET; JSON API under /api/v1/)\n",
+	    conf->console_addr, conf->console_port);
 	printf("  health            %s/healthz\n", url);
 	printf("  metrics           http://%s:%u/metrics (internal listener, "
 	    "not on the sites' port)\n", conf->metrics_addr, conf->metrics_port);
@@ -157,6 +161,12 @@ cmd_ban(struct rp_conf *conf, int argc, char **argv)
 	return rp_ban_cmd(conf, argc, argv);
 }
 
+static int
+cmd_staff(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_staff_cmd(conf, argc, argv);
+}
+
 /* Replaces this process with rentport-nft-helper on DATA/run/nft.sock. */
 static int
 cmd_nft_helper(struct rp_conf *conf, int argc, char **argv)
@@ -198,6 +208,8 @@ static const struct command commands[] = {
 	{ "pay", cmd_pay,
 	  "payments of an order: show, capture (settlement), refund", NULL },
 	{ "ban", cmd_ban, "IPS bans: list, add ADDR, remove ADDR", NULL },
+	{ "staff", cmd_staff,
+	  "staff accounts: add, list, disable, enable, reset, totp-reset", NULL },
 	{ "nft-helper", cmd_nft_helper,
 	  "the nftables helper (kernel bans; needs CAP_NET_ADMIN)", NULL },
 	{ "version", cmd_version, "print the version",

@@ -450,7 +450,8 @@ handle_child_input(struct parent *pp, struct child *c)
 		}
 		switch (m.type) {
 		case RP_MSG_ACCESS:
-			if (c->kind != CHILD_WEB || handle_access(pp, &m) != 0) {
+			if ((c->kind != CHILD_WEB && c->kind != CHILD_CONSOLE) ||
+			    handle_access(pp, &m) != 0) {
 				reject_peer(pp, c, "malformed ACCESS");
 				return;
 			}

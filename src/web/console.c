@@ -190,26 +190,39 @@ c_signin_form(struct rp_req *rq)
 	return r < 0 ? r : 0;
 }
 
-/* The QR code of text as the list of dark modules the template draws. */
+/*
+ * The QR code of text for the template: its size and one SVG path of the
+ * dark modules, a rectangle per horizontal run ("M4 4h3v1h-3z…": digits,
+ * letters and spaces only, escaped like any attribute).
+ */
 static void
 qr_vars(struct page *pg, const char *text)
 {
 	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	struct rp_tmpl_scope *qr, *m;
+	struct rp_tmpl_scope *qr;
+	struct rp_buf d;
 
-	if (q == NULL || rp_tmpl_object(pg->root, "qr", &qr) != 0) {
-		if (q != NULL)
-			QRcode_free(q);
+	if (q == NULL)
 		return;
-	}
-	rp_tmpl_set_u64(qr, "size", (uint64_t)q->width + 8);
+	rp_buf_init(&d, 64 * 1024);
 	for (int y = 0; y < q->width; y++)
-		for (int x = 0; x < q->width; x++)
-			if ((q->data[y * q->width + x] & 1) &&
-			    rp_tmpl_push(qr, "m", &m) == 0) {
-				rp_tmpl_set_u64(m, "x", (uint64_t)x + 4);
-				rp_tmpl_set_u64(m, "y", (uint64_t)y + 4);
+		for (int x = 0; x < q->width; x++) {
+			int n = 0;
+
+			while (x + n < q->width &&
+			    (q->data[y * q->width + x + n] & 1))
+				n++;
+			if (n > 0) {
+				rp_buf_printf(&d, "M%d %dh%dv1h-%dz", x + 4, y + 4,
+				    n, n);
+				x += n;
 			}
+		}
+	if (d.err == 0 && rp_tmpl_object(pg->root, "qr", &qr) == 0) {
+		rp_tmpl_set_u64(qr, "size", (uint64_t)q->width + 8);
+		rp_tmpl_set(qr, "path", rp_buf_str(&d));
+	}
+	rp_buf_release(&d);
 	QRcode_free(q);
 }
 
