@@ -190,6 +190,22 @@ rp_auth_db_open(const char *data_dir, struct rp_auth_db **out)
 	return r;
 }
 
+int
+rp_auth_prepare(const char *data_dir)
+{
+	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	char path[1200];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/auth", data_dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return RP_E_IO;
+	snprintf(path, sizeof(path), "%s/auth/totp.key", data_dir);
+	r = rp_keyfile_make(path, key, sizeof(key), 0600, 0077, NULL);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
 void
 rp_auth_db_close(struct rp_auth_db *db)
 {

@@ -193,6 +193,13 @@ int rp_totp_uri(const char *user, const char *b32, char *out, size_t cap)
 
 #define RP_AUTH_SOCK_NAME	"run/auth.sock"
 
+/*
+ * serve's parent, as root, before the children: DATA/auth/ and its TOTP
+ * sealing key (the auth process may not link files into place).  0 or
+ * an error.
+ */
+int rp_auth_prepare(const char *data_dir) RP_WARN_UNUSED;
+
 /* The auth process (a child of serve): see server.c.  Exit status. */
 int rp_auth_run(const struct rp_conf *conf, int parent_fd);
 

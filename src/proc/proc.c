@@ -845,6 +845,8 @@ rp_proc_serve(const struct rp_conf *conf)
 		if (rp_cap_key_prepare(conf->data_dir) != 0)
 			rp_fatal("cannot make %s/%s", conf->data_dir,
 			    RP_CAP_KEY_NAME);
+		if (rp_auth_prepare(conf->data_dir) != 0)
+			rp_fatal("cannot prepare %s/auth", conf->data_dir);
 		if (rp_vault_operator_prepare(conf->data_dir) != 0)
 			rp_fatal("cannot prepare %s/vault/operator.token",
 			    conf->data_dir);

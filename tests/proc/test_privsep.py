@@ -41,13 +41,15 @@ BIN = os.environ["RENTPORT_BIN"]
 
 KEYS = ["vault/master.key", "alog/key", "paysim/api.secret",
         "paysim/webhook.secret", "witness/key", "vault/operator.token",
-        "paysim/card.key"]
+        "paysim/card.key", "auth/auth.db", "auth/totp.key",
+        "keys/capability.key"]
 
 USERS = {"web": "rentport-web", "vault": "rentport-vault",
          "log-writer": "rentport-alog", "witness": "rentport-witness",
          "mailer": "rentport-mail", "paylink": "rentport-pay",
-         "paysim": "rentport-paysim", "ips": "rentport-ips"}
-KEY_HOLDERS = ("vault", "log-writer", "witness", "paylink", "paysim")
+         "paysim": "rentport-paysim", "ips": "rentport-ips",
+         "auth": "rentport-auth", "console": "rentport-console"}
+KEY_HOLDERS = ("vault", "log-writer", "witness", "paylink", "paysim", "auth")
 
 
 def procs(parent):
@@ -282,6 +284,17 @@ def main():
             'set $rec = (struct rp_vault_record *)(void *)calloc(4, '
             'sizeof(struct rp_vault_record))',
             "call (int)rp_web_vault_get($c, 1, 0xffff, $rec)",
+            # a forged capability (the worker cannot make one: it has no key)
+            'call (int)rp_vault_caller_init($c, "public_web", "web", '
+            '"session:forger", "order_view")',
+            "call (void)memset($c->cap, 7, 90)",
+            "set $c->cap_len = 90",
+            "call (int)rp_web_vault_get($c, 1, 0xffff, $rec)",
+            # a traveller of an order it has no capability or session for
+            'call (int)rp_vault_caller_init($c, "public_web", "web", '
+            '"session:snoop", "order_view")',
+            'call (void)strcpy($c->scope_order, "RP-AAAAAAAA")',
+            "call (int)rp_web_vault_get($c, 1, 0x3f, $rec)",
             "call (long)ptrace(16, %d, 0, 0)" % vault_pid,
         ]
         vals, out = gdb(victim, cmds)
@@ -295,6 +308,13 @@ def main():
         ok(len(vals) > n + 1 and vals[n] == "0" and vals[n + 1] == "-13",
            "inside web worker: a back-office read is refused by the vault "
            "(RP_E_DENIED: %s)" % vals[n:n + 2])
+        ok(len(vals) > n + 3 and vals[n + 2] == "0" and vals[n + 3] == "-13",
+           "inside web worker: a forged capability is refused (%s)"
+           % vals[n + 2:n + 4])
+        ok(len(vals) > n + 5 and vals[n + 4] == "0" and
+           vals[n + 5] in ("-13", "-5"),
+           "inside web worker: a traveller of another order is refused "
+           "(%s)" % vals[n + 4:n + 6])
         # the refusal is in the access log, with the worker's node
         deadline = time.time() + 10
         found = None
@@ -316,6 +336,20 @@ def main():
            "the refused back-office read is in the access log with node "
            "web/N (%s)" % (found and {k: found.get(k) for k in
                                       ("node", "role", "outcome")}))
+        p = subprocess.run([BIN, "log", "show", "--json",
+                            "--data-dir=" + srv.data_dir],
+                           capture_output=True, text=True, timeout=60)
+        ents = [json.loads(ln.strip().rstrip(",")) for ln in
+                p.stdout.splitlines() if ln.strip().startswith("{")]
+        forged = [e for e in ents if e.get("actor") == "cap:forged"]
+        ok(forged and all(e.get("node", "").startswith("web/") and
+                          e.get("outcome") == "refused" for e in forged),
+           "the forged capability is in the access log: actor cap:forged, "
+           "node web/N, refused (%s)" % forged[:1])
+        snoop = [e for e in ents if e.get("actor") == "session:snoop"]
+        ok(snoop and all(e.get("outcome") != "ok" for e in snoop),
+           "the other order's traveller: logged, not released (%s)"
+           % [e.get("outcome") for e in snoop])
         # ptrace is outside the allowlist: the worker dies of SIGSYS
         deadline = time.time() + 15
         line = None
