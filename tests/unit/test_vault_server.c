@@ -16,6 +16,7 @@
  */
 #include "util/common.h"
 #include "alog/entry.h"
+#include "auth/cap.h"
 #include "conf/conf.h"
 #include "proc/msg.h"
 #include "vault/client.h"
@@ -47,7 +48,7 @@ struct fw {
 	uint64_t entries, bad;
 	uint8_t last_action, last_role;
 	uint16_t last_records;
-	char last_node[65];
+	char last_node[65], last_actor[65];
 };
 
 static int
@@ -110,6 +111,8 @@ fw_serve_conn(struct fw *f, int fd, uint8_t *buf, struct rp_msgw *w,
 			f->last_records = e.n_records;
 			snprintf(f->last_node, sizeof(f->last_node), "%.*s",
 			    (int)e.node.n, e.node.p);
+			snprintf(f->last_actor, sizeof(f->last_actor), "%.*s",
+			    (int)e.actor.n, e.actor.p);
 		}
 		if (f->fail) {
 			rp_msgw_begin(out, RP_MSG_LOG_FAILED);
@@ -237,6 +240,13 @@ rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(p);
 }
 
+/* The purpose again, keeping the capability and the claimed fields. */
+static void
+caller_keep_cap(struct rp_vault_caller *c, const char *purpose)
+{
+	snprintf(c->purpose, sizeof(c->purpose), "%s", purpose);
+}
+
 static void
 caller(struct rp_vault_caller *c, unsigned role, const char *purpose)
 {
@@ -341,6 +351,7 @@ main(void)
 	struct rp_vault_record rec[4];
 	struct rp_msg m;
 	char dir[512], path[700], tok[RP_VAULT_TOKEN_HEX + 1], node[65];
+	uint8_t capkey[RP_CAP_KEY_LEN];
 	uint8_t *buf = malloc(RP_MSG_MAX_FRAME), action = 0;
 	uint64_t id = 0, id2 = 0, ids[8], before;
 	uint32_t kind, index;
@@ -357,6 +368,8 @@ main(void)
 	snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/run", dir);
 	ok(mkdir(path, 0700) == 0, "run dir");
+	is_int(rp_cap_key_prepare(dir), 0, "the capability key");
+	is_int(rp_cap_key_load(dir, capkey), 0, "read it (the identity holder)");
 	if ((size_t)snprintf(path, sizeof(path), "%s/run/alog.sock", dir) <
 	    sizeof(f.path))
 		memcpy(f.path, path, strlen(path) + 1);
@@ -482,6 +495,57 @@ main(void)
 		rp_vault_client_close(vc);
 		vc = NULL;
 	}
+
+	/* a console worker: nothing without a capability; what a verified
+	 * capability says, with the principal and session in the log */
+	is_int(send_parent(sv[0], RP_MSG_PEER_REGISTER, (uint32_t)getpid(),
+	    RP_VAULT_PEER_CONSOLE, 2, 3), 0, "register the test as console 2");
+	usleep(20000);
+	is_int(rp_vault_client_connect(dir, NULL, &vc), 0, "console connects");
+	caller(&c, RP_ROLE_BACKOFFICE, "support");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "console, no capability: back office refused");
+	ok(fw_entries(&f, &action, node) > 0 && action == RP_ALOG_REFUSED &&
+	    strcmp(node, "console/2") == 0, "refusal logged, node console/2");
+	{
+		struct rp_cap cap;
+		size_t clen;
+
+		memset(&cap, 0, sizeof(cap));
+		cap.role = RP_ROLE_BACKOFFICE;
+		cap.expires_ms = rp_cap_now_ms() + 60000;
+		snprintf(cap.principal, sizeof(cap.principal), "staff:hanako");
+		memcpy(cap.session, "\xa1\xb2\xc3\xd4\xe5\xf6\x07\x18", 8);
+		is_int(rp_cap_encode(&cap, capkey, c.cap, &clen), 0, "a capability");
+		c.cap_len = (uint32_t)clen;
+		/* the request's own fields claim more: ignored */
+		c.role = RP_ROLE_INCIDENT;
+		snprintf(c.actor, sizeof(c.actor), "staff:someone-else");
+		caller_keep_cap(&c, "support");
+		before = fw_entries(&f, NULL, NULL);
+		is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec), 0,
+		    "console + a verified back-office capability: released");
+		rp_vault_record_release(&rec[0]);
+		ok(fw_entries(&f, &action, node) == before + 1 &&
+		    action == RP_ALOG_GET && strcmp(node, "console/2") == 0 &&
+		    strcmp(f.last_actor, "staff:hanako;session=a1b2c3d4e5f60718")
+		    == 0 && f.last_role == RP_ROLE_BACKOFFICE,
+		    "logged with the verified principal and session, role from "
+		    "the capability");
+		c.cap[3] ^= 1;		/* altered: tenant */
+		is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+		    RP_E_DENIED, "an altered capability: refused");
+		ok(fw_entries(&f, &action, node) > 0 && action == RP_ALOG_REFUSED
+		    && strcmp(f.last_actor, "cap:forged") == 0,
+		    "logged as forged");
+		cap.expires_ms = rp_cap_now_ms() - 1;
+		is_int(rp_cap_encode(&cap, capkey, c.cap, &clen), 0, "expired one");
+		is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+		    RP_E_DENIED, "an expired capability: refused");
+		ok(strcmp(f.last_actor, "cap:expired") == 0, "logged as expired");
+	}
+	rp_vault_client_close(vc);
+	vc = NULL;
 
 	/* the mailer: its own kind, the mailer role and nothing else */
 	is_int(rp_vault_token_read(dir, tok), 0, "read the operator token");
