@@ -18,6 +18,9 @@
 #      and CPU per request as ratios.
 #   1f. what privilege separation costs (scripts/bench/privsep.sh): catalog
 #      GET and vault get with privsep = 0 and 1, alternating, same run.
+#   1g. staff identities (scripts/bench/auth.sh): sign-ins/s through the
+#      console API beside unknown-name tries (the same argon2id cost), and
+#      vault get with a verified capability beside one without.
 #   2. the access log: durable appends/s by batch size; `log verify`
 #      entries/s beside SHA-256 node-hash throughput (its limit).
 #   3. the vault: records/s and p99 of `get` with durable logging at batch
@@ -123,6 +126,9 @@ sh scripts/bench/waf.sh "$BIN" || bench_failed=1
 
 echo
 sh scripts/bench/privsep.sh "$BIN" || bench_failed=1
+
+echo
+sh scripts/bench/auth.sh "$BIN" || bench_failed=1
 
 BUILD=$(dirname "$BIN")
 
