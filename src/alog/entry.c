@@ -69,27 +69,7 @@ str_valid(struct rp_str s)
 {
 	if (s.n > RP_ALOG_MAX_STR || (s.n > 0 && s.p == NULL))
 		return false;
-	for (size_t i = 0; i < s.n; i++)
-		if ((unsigned char)s.p[i] < 0x21 || (unsigned char)s.p[i] > 0x7e)
-			return false;
-	return true;
-}
-
-static void
-put_be(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t
-get_be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	return rp_str_printable(s);
 }
 
 /* Bytes the body of e takes (e already validated). */
@@ -119,8 +99,8 @@ rp_alog_body_encode(const struct rp_alog_entry *e, struct rp_buf *out)
 	fixed[0] = e->action;
 	fixed[1] = e->role;
 	fixed[2] = e->outcome;
-	put_be(fixed + 3, e->fields, 4);
-	put_be(fixed + 7, e->tenant, 4);
+	rp_be_put(fixed + 3, e->fields, 4);
+	rp_be_put(fixed + 7, e->tenant, 4);
 	rp_buf_add(out, fixed, sizeof(fixed));
 	len = (uint8_t)e->node.n;
 	rp_buf_add(out, &len, 1);
@@ -132,7 +112,7 @@ rp_alog_body_encode(const struct rp_alog_entry *e, struct rp_buf *out)
 	rp_buf_add(out, &len, 1);
 	rp_buf_add_str(out, e->purpose);
 	rp_buf_add(out, e->request_id, RP_ALOG_REQID_LEN);
-	put_be(u16, e->n_records, 2);
+	rp_be_put(u16, e->n_records, 2);
 	rp_buf_add(out, u16, 2);
 	r = rp_buf_add(out, e->records,
 	    (size_t)e->n_records * RP_ALOG_PSEUDONYM_LEN);
@@ -176,8 +156,8 @@ decode_body(struct rp_str cur, struct rp_alog_entry *e)
 	e->action = p[0];
 	e->role = p[1];
 	e->outcome = p[2];
-	e->fields = (uint32_t)get_be(p + 3, 4);
-	e->tenant = (uint32_t)get_be(p + 7, 4);
+	e->fields = (uint32_t)rp_be_get(p + 3, 4);
+	e->tenant = (uint32_t)rp_be_get(p + 7, 4);
 	if (!action_valid(e->action) || !role_valid(e->role) ||
 	    !outcome_valid(e->outcome) || (e->fields & ~RP_FIELD_ALL) != 0)
 		return RP_E_INVAL;
@@ -189,7 +169,7 @@ decode_body(struct rp_str cur, struct rp_alog_entry *e)
 	memcpy(e->request_id, p, RP_ALOG_REQID_LEN);
 	if (!take(&cur, 2, &p))
 		return RP_E_INVAL;
-	e->n_records = (uint16_t)get_be(p, 2);
+	e->n_records = (uint16_t)rp_be_get(p, 2);
 	if (e->n_records > RP_ALOG_MAX_RECORDS ||
 	    cur.n != (size_t)e->n_records * RP_ALOG_PSEUDONYM_LEN)
 		return RP_E_INVAL;
@@ -211,7 +191,7 @@ rp_alog_entry_decode(struct rp_str data, struct rp_alog_entry *e)
 		goto out;
 	}
 	e->version = p[0];
-	e->time_ms = get_be(p + 1, 8);
+	e->time_ms = rp_be_get(p + 1, 8);
 	r = decode_body(data, e);
  out:
 	if (r != 0)
@@ -233,7 +213,7 @@ rp_alog_entry_stamp(struct rp_str body, uint64_t time_ms, struct rp_buf *out)
 	if ((body.n > 0 && body.p == NULL) || decode_body(body, &e) != 0)
 		return RP_E_INVAL;
 	hdr[0] = RP_ALOG_ENTRY_VERSION;
-	put_be(hdr + 1, time_ms, 8);
+	rp_be_put(hdr + 1, time_ms, 8);
 	rp_buf_add(out, hdr, sizeof(hdr));
 	if ((r = rp_buf_add_str(out, body)) != 0)
 		rp_buf_reset(out);

@@ -11,32 +11,6 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
-static bool
-printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return false;
-	return true;
-}
-
-static void
-put_be(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t
-get_be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int
 rp_cap_encode(const struct rp_cap *c, const uint8_t key[RP_CAP_KEY_LEN],
     uint8_t out[RP_CAP_MAX], size_t *len)
@@ -47,13 +21,14 @@ rp_cap_encode(const struct rp_cap *c, const uint8_t key[RP_CAP_KEY_LEN],
 
 	if (c->role == 0 || c->role > 255 || pl == 0 ||
 	    pl > RP_CAP_PRINCIPAL_MAX || sl > RP_CAP_SCOPE_MAX ||
-	    !printable(c->principal, pl) || !printable(c->scope_order, sl))
+	    !rp_str_printable((struct rp_str){ c->principal, pl }) ||
+	    !rp_str_printable((struct rp_str){ c->scope_order, sl }))
 		return RP_E_INVAL;
 	out[k++] = 1;
 	out[k++] = (uint8_t)c->role;
-	put_be(out + k, c->tenant, 4);
+	rp_be_put(out + k, c->tenant, 4);
 	k += 4;
-	put_be(out + k, c->expires_ms, 8);
+	rp_be_put(out + k, c->expires_ms, 8);
 	k += 8;
 	out[k++] = (uint8_t)pl;
 	memcpy(out + k, c->principal, pl);
@@ -100,12 +75,13 @@ rp_cap_verify(struct rp_str in, const uint8_t key[RP_CAP_KEY_LEN],
 	sodium_memzero(mac, sizeof(mac));
 	/* genuine from here: our own encoder wrote it */
 	c->role = p[1];
-	c->tenant = (uint32_t)get_be(p + 2, 4);
-	c->expires_ms = get_be(p + 6, 8);
+	c->tenant = (uint32_t)rp_be_get(p + 2, 4);
+	c->expires_ms = rp_be_get(p + 6, 8);
 	memcpy(c->principal, p + 15, pl);
 	memcpy(c->session, p + 15 + pl, RP_CAP_SESSION_LEN);
 	memcpy(c->scope_order, p + 15 + pl + RP_CAP_SESSION_LEN + 1, sl);
-	if (!printable(c->principal, pl) || !printable(c->scope_order, sl) ||
+	if (!rp_str_printable((struct rp_str){ c->principal, pl }) ||
+	    !rp_str_printable((struct rp_str){ c->scope_order, sl }) ||
 	    c->role == 0)
 		return RP_E_DENIED;
 	if (now_ms >= c->expires_ms)

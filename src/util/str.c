@@ -185,3 +185,29 @@ rp_yen_mul(int64_t a, int64_t b, int64_t *out)
 		return RP_E_OVERFLOW;
 	return 0;
 }
+
+bool
+rp_str_printable(struct rp_str s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if ((unsigned char)s.p[i] < 0x21 || (unsigned char)s.p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+void
+rp_be_put(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+uint64_t
+rp_be_get(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}

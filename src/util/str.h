@@ -58,6 +58,14 @@ bool rp_utf8_valid(struct rp_str s);
  */
 char *rp_str_dup(struct rp_str s);
 
+/* True if every byte of s is printable ASCII without space (0x21..0x7e):
+ * the rule of the access log's strings and of capabilities. */
+bool rp_str_printable(struct rp_str s);
+
+/* Big-endian integers of n (1..8) bytes: the log's and capabilities'. */
+void rp_be_put(uint8_t *p, uint64_t v, unsigned n);
+uint64_t rp_be_get(const uint8_t *p, unsigned n);
+
 /* Checked size arithmetic: 0 and *out set, or RP_E_OVERFLOW. */
 int rp_size_add(size_t a, size_t b, size_t *out) RP_WARN_UNUSED;
 int rp_size_mul(size_t a, size_t b, size_t *out) RP_WARN_UNUSED;
