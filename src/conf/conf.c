@@ -106,7 +106,7 @@ static const struct key keys[] = {
 	  "port of the staff console and its JSON API" },
 	{ "console_workers", K_U32, N(console_workers), 1, 16, "1",
 	  "staff console worker processes" },
-	{ "staff_idle_s", K_U32, N(staff_idle_s), 30, 86400, "900",
+	{ "staff_idle_s", K_U32, N(staff_idle_s), 1, 86400, "900",
 	  "a staff session ends after this many seconds without a request" },
 	{ "staff_session_s", K_U32, N(staff_session_s), 60, 604800, "43200",
 	  "a staff session ends this many seconds after sign-in, however busy" },

@@ -354,6 +354,33 @@ def main():
         ok(s == 0, "the ban holds on the sites' port too")
     finally:
         srv.stop()
+
+    # idle expiry: a server whose sessions end after 2 s without a request
+    # (the brute-force ban above is kept in the store: lift it first)
+    r = subprocess.run([BIN, "ban", "remove", "127.0.0.1", "--data-dir=" + d],
+                       capture_output=True, text=True)
+    ok(r.returncode == 0, "rentport ban remove 127.0.0.1 (%s)" % r.stderr.strip())
+    srv = Server(workers=1, data_dir=d, args=["--staff-idle-s=2",
+                                              "--ips-login-max=0"])
+    srv.start()
+    port = srv.console_port
+    try:
+        cn = L["counter-hnd3"]
+        s, j = api(port, "POST", "/api/v1/session",
+                   {"user": "counter-hnd3", "password": cn["password"],
+                    "totp": fresh_code(cn["secret"], used["counter-hnd3"])})
+        ok(s == 201 and j["expires_at"] > time.time() + 3600,
+           "sign-in (idle timeout 2 s; the absolute end hours away)")
+        t = j["token"] if s == 201 else ""
+        s, me = api(port, "GET", "/api/v1/me", token=t)
+        ok(s == 200 and me["idle_until"] <= time.time() + 3,
+           "in use: idle_until moves with each request")
+        time.sleep(3.5)
+        s, j = api(port, "GET", "/api/v1/me", token=t)
+        ok(s == 401 and j["error"]["code"] == "session_expired",
+           "3.5 s idle: 401 session_expired")
+    finally:
+        srv.stop()
     return T.done()
 
 
