@@ -35,3 +35,22 @@ parse_wrk() {
 	}
 	END { printf "%.0f %.3f %d %d %d\n", rps, p99, bad, se, n }' "$1"
 }
+
+# bench_begin NAME: a scratch directory $tmp (removed at exit, with the
+# server $rp_pid if one is running) and demo data seeded into $var;
+# $persons is the vault's highest record id.
+bench_begin() {
+	tmp=$(mktemp -d "/tmp/rentport-bench-$1.XXXXXX")
+	rp_pid=""
+	trap 'bench_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	var="$tmp/var"
+	"$BIN" seed --demo --data-dir="$var" >"$tmp/seed.out" 2>&1 ||
+	    { cat "$tmp/seed.out" >&2; exit 1; }
+	persons=$(sqlite3 "$var/vault/vault.db" "SELECT max(id) FROM records" 2>/dev/null || echo 1800)
+}
+
+bench_cleanup() {
+	[ -n "$rp_pid" ] && kill "$rp_pid" 2>/dev/null && wait "$rp_pid" 2>/dev/null
+	rm -rf "$tmp"
+}

@@ -23,19 +23,7 @@ SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_ORDER_CONNS:-32}
 ROUNDS=${BENCH_PRIVSEP_ROUNDS:-3}
 
-tmp=$(mktemp -d /tmp/rentport-bench-privsep.XXXXXX)
-rp_pid=""
-cleanup() {
-	[ -n "$rp_pid" ] && kill "$rp_pid" 2>/dev/null && wait "$rp_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-var="$tmp/var"
-"$BIN" seed --demo --data-dir="$var" >"$tmp/seed.out" 2>&1 ||
-    { cat "$tmp/seed.out" >&2; exit 1; }
-persons=$(sqlite3 "$var/vault/vault.db" "SELECT max(id) FROM records" 2>/dev/null || echo 1800)
+bench_begin privsep
 failed=0
 
 start() {	# start PRIVSEP

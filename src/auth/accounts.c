@@ -342,6 +342,21 @@ new_totp(struct rp_auth_db *db, const char *user, uint8_t blob[SEAL_LEN],
 	return r;
 }
 
+/* Room for item k of an array growing by doubling: 0 or RP_E_NOMEM. */
+static int
+grow(void **v, size_t *cap, size_t k, size_t size, size_t first)
+{
+	void *nv;
+
+	if (k < *cap)
+		return 0;
+	if ((nv = realloc(*v, (*cap ? *cap * 2 : first) * size)) == NULL)
+		return RP_E_NOMEM;
+	*v = nv;
+	*cap = *cap ? *cap * 2 : first;
+	return 0;
+}
+
 /* ---- accounts ---------------------------------------------------------- */
 
 int
@@ -417,7 +432,7 @@ int
 rp_auth_staff_list(struct rp_auth_db *db, struct rp_staff_account **out,
     size_t *n)
 {
-	struct rp_staff_account *v = NULL, *nv;
+	struct rp_staff_account *v = NULL;
 	size_t cap = 0, k = 0;
 	sqlite3_stmt *s;
 	int rc, r = 0;
@@ -428,15 +443,8 @@ rp_auth_staff_list(struct rp_auth_db *db, struct rp_staff_account **out,
 	    "username")) == NULL)
 		return RP_E_DB;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (k == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = RP_E_NOMEM;
-				break;
-			}
-			v = nv;
-		}
-		if ((r = read_acct(s, 0, &v[k++])) != 0)
+		if ((r = grow((void **)&v, &cap, k, sizeof(*v), 16)) != 0 ||
+		    (r = read_acct(s, 0, &v[k++])) != 0)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
@@ -856,7 +864,7 @@ int
 rp_auth_sessions(struct rp_auth_db *db, int64_t staff_id, int64_t now,
     struct rp_auth_session **out, size_t *n)
 {
-	struct rp_auth_session *v = NULL, *nv;
+	struct rp_auth_session *v = NULL;
 	size_t k = 0, cap = 0;
 	sqlite3_stmt *s;
 	int rc, r = 0;
@@ -871,14 +879,8 @@ rp_auth_sessions(struct rp_auth_db *db, int64_t staff_id, int64_t now,
 	sqlite3_bind_int64(s, 1, staff_id);
 	sqlite3_bind_int64(s, 2, now);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (k == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = RP_E_NOMEM;
-				break;
-			}
-			v = nv;
-		}
+		if ((r = grow((void **)&v, &cap, k, sizeof(*v), 8)) != 0)
+			break;
 		memset(&v[k], 0, sizeof(v[k]));
 		col_text(s, 0, v[k].sid, sizeof(v[k].sid));
 		col_text(s, 1, v[k].kind, sizeof(v[k].kind));

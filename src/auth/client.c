@@ -41,6 +41,20 @@ call_end(struct call *c)
 	free(c);
 }
 
+/* A call that begins with a session token: 0 and *out, RP_E_NOTFOUND for
+ * a token that cannot be one, RP_E_NOMEM. */
+static int
+call_token(enum rp_msg_type type, struct rp_str token, struct call **out)
+{
+	*out = NULL;
+	if (token.n > RP_AUTH_TOKEN_LEN)
+		return RP_E_NOTFOUND;
+	if ((*out = call_begin(type)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&(*out)->w, token);
+	return 0;
+}
+
 /* Sends, waits, reads cookie and status: 0 with the rest in c->m. */
 static int
 roundtrip(struct call *c, const char *data_dir)
@@ -69,27 +83,15 @@ roundtrip(struct call *c, const char *data_dir)
 }
 
 static int
-get_cstr(struct rp_msg *m, char *out, size_t cap)
-{
-	struct rp_str v;
-
-	if (rp_msg_get_str(m, &v, cap - 1) != 0)
-		return RP_E_PROTO;
-	memcpy(out, v.p, v.n);
-	out[v.n] = '\0';
-	return 0;
-}
-
-static int
 get_who(struct rp_msg *m, struct rp_auth_who *w)
 {
 	uint32_t role, tenant;
 	uint64_t exp, idle;
 
-	if (get_cstr(m, w->sid, sizeof(w->sid)) != 0 ||
-	    get_cstr(m, w->user, sizeof(w->user)) != 0 ||
+	if (rp_msg_get_cstr(m, w->sid, sizeof(w->sid) - 1) != 0 ||
+	    rp_msg_get_cstr(m, w->user, sizeof(w->user) - 1) != 0 ||
 	    rp_msg_get_u32(m, &role) != 0 || rp_msg_get_u32(m, &tenant) != 0 ||
-	    get_cstr(m, w->counters, sizeof(w->counters)) != 0 ||
+	    rp_msg_get_cstr(m, w->counters, sizeof(w->counters) - 1) != 0 ||
 	    rp_msg_get_u64(m, &exp) != 0 || rp_msg_get_u64(m, &idle) != 0 ||
 	    role >= RP_STAFF_COUNT || exp > INT64_MAX || idle > INT64_MAX)
 		return RP_E_PROTO;
@@ -123,12 +125,12 @@ rp_auth_client_signin(const char *data_dir, struct rp_str user,
 	rp_msgw_put_u32(&c->w, allow_enrol ? 1 : 0);
 	r = roundtrip(c, data_dir);
 	if (r == 0) {
-		if (get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN + 1) != 0 ||
+		if (rp_msg_get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN) != 0 ||
 		    get_who(&c->m, w) != 0 || rp_msg_end(&c->m) != 0)
 			r = RP_E_PROTO;
 	} else if (r == RP_E_STATE) {
-		if (get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN + 1) != 0 ||
-		    uri == NULL || get_cstr(&c->m, uri, 256) != 0 ||
+		if (rp_msg_get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN) != 0 ||
+		    uri == NULL || rp_msg_get_cstr(&c->m, uri, 255) != 0 ||
 		    rp_msg_end(&c->m) != 0)
 			r = RP_E_PROTO;
 	}
@@ -153,7 +155,7 @@ rp_auth_client_enrol(const char *data_dir, struct rp_str ticket,
 	rp_msgw_put_str(&c->w, rp_str_c(kind));
 	rp_msgw_put_str(&c->w, rp_str_c(client));
 	r = roundtrip(c, data_dir);
-	if (r == 0 && (get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN + 1) != 0 ||
+	if (r == 0 && (rp_msg_get_cstr(&c->m, token, RP_AUTH_TOKEN_LEN) != 0 ||
 	    get_who(&c->m, w) != 0 || rp_msg_end(&c->m) != 0))
 		r = RP_E_PROTO;
 	call_end(c);
@@ -164,18 +166,13 @@ int
 rp_auth_client_who(const char *data_dir, struct rp_str token,
     const char *scope_order, struct rp_auth_who *w)
 {
-	struct call *c = call_begin(RP_MSG_AUTH_WHO);
+	struct call *c;
 	struct rp_str cap;
 	int r;
 
 	memset(w, 0, sizeof(*w));
-	if (c == NULL)
-		return RP_E_NOMEM;
-	if (token.n > RP_AUTH_TOKEN_LEN) {
-		call_end(c);
-		return RP_E_NOTFOUND;
-	}
-	rp_msgw_put_str(&c->w, token);
+	if ((r = call_token(RP_MSG_AUTH_WHO, token, &c)) != 0)
+		return r;
 	rp_msgw_put_str(&c->w, rp_str_c(scope_order ? scope_order : ""));
 	r = roundtrip(c, data_dir);
 	if (r == 0) {
@@ -195,16 +192,11 @@ rp_auth_client_who(const char *data_dir, struct rp_str token,
 int
 rp_auth_client_signout(const char *data_dir, struct rp_str token)
 {
-	struct call *c = call_begin(RP_MSG_AUTH_SIGNOUT);
+	struct call *c;
 	int r;
 
-	if (c == NULL)
-		return RP_E_NOMEM;
-	if (token.n > RP_AUTH_TOKEN_LEN) {
-		call_end(c);
-		return RP_E_NOTFOUND;
-	}
-	rp_msgw_put_str(&c->w, token);
+	if ((r = call_token(RP_MSG_AUTH_SIGNOUT, token, &c)) != 0)
+		return r;
 	r = roundtrip(c, data_dir);
 	if (r == 0 && rp_msg_end(&c->m) != 0)
 		r = RP_E_PROTO;
@@ -216,18 +208,13 @@ int
 rp_auth_client_sessions(const char *data_dir, struct rp_str token,
     struct rp_auth_row *rows, size_t *n)
 {
-	struct call *c = call_begin(RP_MSG_AUTH_SESSIONS);
+	struct call *c;
 	uint32_t k, cur;
 	int r;
 
 	*n = 0;
-	if (c == NULL)
-		return RP_E_NOMEM;
-	if (token.n > RP_AUTH_TOKEN_LEN) {
-		call_end(c);
-		return RP_E_NOTFOUND;
-	}
-	rp_msgw_put_str(&c->w, token);
+	if ((r = call_token(RP_MSG_AUTH_SESSIONS, token, &c)) != 0)
+		return r;
 	r = roundtrip(c, data_dir);
 	if (r == 0 && (rp_msg_get_u32(&c->m, &k) != 0 ||
 	    k > RP_AUTH_MAX_SESSIONS))
@@ -236,9 +223,9 @@ rp_auth_client_sessions(const char *data_dir, struct rp_str token,
 		struct rp_auth_row *w = &rows[i];
 		uint64_t a, b, e;
 
-		if (get_cstr(&c->m, w->sid, sizeof(w->sid)) != 0 ||
-		    get_cstr(&c->m, w->kind, sizeof(w->kind)) != 0 ||
-		    get_cstr(&c->m, w->client, sizeof(w->client)) != 0 ||
+		if (rp_msg_get_cstr(&c->m, w->sid, sizeof(w->sid) - 1) != 0 ||
+		    rp_msg_get_cstr(&c->m, w->kind, sizeof(w->kind) - 1) != 0 ||
+		    rp_msg_get_cstr(&c->m, w->client, sizeof(w->client) - 1) != 0 ||
 		    rp_msg_get_u64(&c->m, &a) != 0 ||
 		    rp_msg_get_u64(&c->m, &b) != 0 ||
 		    rp_msg_get_u64(&c->m, &e) != 0 ||
@@ -262,16 +249,11 @@ int
 rp_auth_client_revoke(const char *data_dir, struct rp_str token,
     const char *sid)
 {
-	struct call *c = call_begin(RP_MSG_AUTH_REVOKE);
+	struct call *c;
 	int r;
 
-	if (c == NULL)
-		return RP_E_NOMEM;
-	if (token.n > RP_AUTH_TOKEN_LEN) {
-		call_end(c);
-		return RP_E_NOTFOUND;
-	}
-	rp_msgw_put_str(&c->w, token);
+	if ((r = call_token(RP_MSG_AUTH_REVOKE, token, &c)) != 0)
+		return r;
 	rp_msgw_put_str(&c->w, rp_str_c(sid));
 	r = roundtrip(c, data_dir);
 	if (r == 0 && rp_msg_end(&c->m) != 0)

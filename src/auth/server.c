@@ -19,6 +19,7 @@
 #include "conf/conf.h"
 #include "proc/child.h"
 #include "proc/msg.h"
+#include "proc/peers.h"
 #include "proc/sandbox.h"
 #include "util/log.h"
 
@@ -30,15 +31,9 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS	64
-#define MAX_PEERS	128
 
 /* failed sign-ins come from anyone: at most 30 lines a minute */
 static struct rp_log_limit fail_lim = RP_LOG_LIMIT(30);
-
-struct peer {
-	pid_t pid;
-	uint32_t kind, index;
-};
 
 struct server {
 	const struct rp_conf *conf;
@@ -46,42 +41,29 @@ struct server {
 	uint8_t cap_key[RP_CAP_KEY_LEN];
 	int parent_fd, listen_fd, sig_fd;
 	int clients[MAX_CLIENTS];
-	struct peer peers[MAX_PEERS];
-	size_t npeers;
+	struct rp_peers peers;
 	bool stop;
 	uint8_t rbuf[RP_MSG_MAX_FRAME];
 	struct rp_msgw w;
 };
 
-static struct peer *
-peer_find(struct server *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i].pid == pid)
-			return &s->peers[i];
-	return NULL;
-}
-
 static void
 client_accept(struct server *s)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-	struct peer *pe;
+	const struct rp_peer *pe;
 	unsigned i;
+	pid_t pid = 0;
 	int fd;
 
 	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK)) >= 0) {
 		for (i = 0; i < MAX_CLIENTS && s->clients[i] >= 0; i++)
 			;
-		if (i == MAX_CLIENTS || getsockopt(fd, SOL_SOCKET,
-		    SO_PEERCRED, &cr, &len) != 0 ||
-		    (pe = peer_find(s, cr.pid)) == NULL ||
+		if (i == MAX_CLIENTS || rp_peer_pid(fd, &pid) != 0 ||
+		    (pe = rp_peers_find(&s->peers, pid)) == NULL ||
 		    pe->kind != RP_KIND_CONSOLE) {
 			rp_log_warn("auth: refusing a connection from pid %ld "
-			    "(not a console worker)", i == MAX_CLIENTS ? -1L :
-			    (long)cr.pid);
+			    "(not a console worker)", (long)pid);
 			close(fd);
 			continue;
 		}
@@ -99,21 +81,6 @@ put_who(struct rp_msgw *w, const struct rp_auth_session *ss)
 	rp_msgw_put_str(w, rp_str_c(ss->who.counters));
 	rp_msgw_put_u64(w, (uint64_t)ss->expires_at);
 	rp_msgw_put_u64(w, (uint64_t)ss->idle_until);
-}
-
-static int
-get_cstr(struct rp_msg *m, char *out, size_t cap)
-{
-	struct rp_str v;
-
-	if (rp_msg_get_str(m, &v, cap - 1) != 0)
-		return RP_E_PROTO;
-	for (size_t i = 0; i < v.n; i++)
-		if ((unsigned char)v.p[i] < 0x20 || (unsigned char)v.p[i] > 0x7e)
-			return RP_E_PROTO;
-	memcpy(out, v.p, v.n);
-	out[v.n] = '\0';
-	return 0;
 }
 
 static bool
@@ -166,8 +133,8 @@ handle(struct server *s, struct rp_msg *m)
 		if (rp_msg_get_str(m, &user, RP_AUTH_USER_MAX) != 0 ||
 		    rp_msg_get_str(m, &pw, 256) != 0 ||
 		    rp_msg_get_str(m, &code, 8) != 0 ||
-		    get_cstr(m, kind, sizeof(kind)) != 0 ||
-		    get_cstr(m, client, sizeof(client)) != 0 ||
+		    rp_msg_get_cstr(m, kind, sizeof(kind) - 1) != 0 ||
+		    rp_msg_get_cstr(m, client, sizeof(client) - 1) != 0 ||
 		    rp_msg_get_u32(m, &enrol) != 0 || rp_msg_end(m) != 0 ||
 		    !kind_ok(kind))
 			return RP_E_PROTO;
@@ -198,8 +165,8 @@ handle(struct server *s, struct rp_msg *m)
 	case RP_MSG_AUTH_ENROL:
 		if (rp_msg_get_str(m, &ticket, RP_AUTH_TOKEN_LEN) != 0 ||
 		    rp_msg_get_str(m, &code, 8) != 0 ||
-		    get_cstr(m, kind, sizeof(kind)) != 0 ||
-		    get_cstr(m, client, sizeof(client)) != 0 ||
+		    rp_msg_get_cstr(m, kind, sizeof(kind) - 1) != 0 ||
+		    rp_msg_get_cstr(m, client, sizeof(client) - 1) != 0 ||
 		    rp_msg_end(m) != 0 || !kind_ok(kind))
 			return RP_E_PROTO;
 		r = rp_auth_enrol(s->db, ticket, code, kind, client, now,
@@ -219,9 +186,7 @@ handle(struct server *s, struct rp_msg *m)
 		size_t clen = 0;
 
 		if (rp_msg_get_str(m, &token, RP_AUTH_TOKEN_LEN) != 0 ||
-		    get_cstr(m, scope, sizeof(scope)) != 0 || rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		if (strchr(scope, ' ') != NULL)
+		    rp_msg_get_cstr(m, scope, sizeof(scope) - 1) != 0 || rp_msg_end(m) != 0)
 			return RP_E_PROTO;
 		r = rp_auth_session_get(s->db, token, now, cf->staff_idle_s,
 		    &ss);
@@ -255,7 +220,7 @@ handle(struct server *s, struct rp_msg *m)
 		if (rp_msg_get_str(m, &token, RP_AUTH_TOKEN_LEN) != 0)
 			return RP_E_PROTO;
 		if (m->type == RP_MSG_AUTH_REVOKE &&
-		    get_cstr(m, sid, sizeof(sid)) != 0)
+		    rp_msg_get_cstr(m, sid, sizeof(sid) - 1) != 0)
 			return RP_E_PROTO;
 		if (rp_msg_end(m) != 0)
 			return RP_E_PROTO;
@@ -319,8 +284,7 @@ static void
 parent_input(struct server *s)
 {
 	struct rp_msg m;
-	uint32_t pid, kind, index;
-	struct peer *pe;
+	pid_t pid;
 	int r;
 
 	for (;;) {
@@ -333,24 +297,7 @@ parent_input(struct server *s)
 			s->stop = true;
 			return;
 		}
-		if (m.type == RP_MSG_PEER_REGISTER &&
-		    rp_msg_get_u32(&m, &pid) == 0 &&
-		    rp_msg_get_u32(&m, &kind) == 0 &&
-		    rp_msg_get_u32(&m, &index) == 0 && rp_msg_end(&m) == 0 &&
-		    pid > 0 && pid <= INT32_MAX) {
-			if ((pe = peer_find(s, (pid_t)pid)) == NULL &&
-			    s->npeers < MAX_PEERS)
-				pe = &s->peers[s->npeers++];
-			if (pe != NULL) {
-				pe->pid = (pid_t)pid;
-				pe->kind = kind;
-				pe->index = index;
-			}
-		} else if (m.type == RP_MSG_PEER_FORGET &&
-		    rp_msg_get_u32(&m, &pid) == 0 && rp_msg_end(&m) == 0) {
-			if ((pe = peer_find(s, (pid_t)pid)) != NULL)
-				*pe = s->peers[--s->npeers];
-		} else {
+		if (rp_peers_apply(&s->peers, &m, "auth", &pid, NULL) != 0) {
 			rp_log_error("auth: unexpected message from the parent");
 			s->stop = true;
 			return;

@@ -215,6 +215,18 @@ rp_msg_end(const struct rp_msg *m)
 	return m->off == m->n ? 0 : RP_E_PROTO;
 }
 
+int
+rp_msg_get_cstr(struct rp_msg *m, char *out, size_t max)
+{
+	struct rp_str s;
+
+	if (rp_msg_get_str(m, &s, max) != 0 || !rp_str_printable(s))
+		return RP_E_PROTO;
+	memcpy(out, s.p, s.n);
+	out[s.n] = '\0';
+	return 0;
+}
+
 /* ---- unix sockets ------------------------------------------------------- */
 
 static int

@@ -105,6 +105,12 @@ int rp_msg_get_u32(struct rp_msg *m, uint32_t *v) RP_WARN_UNUSED;
 int rp_msg_get_u64(struct rp_msg *m, uint64_t *v) RP_WARN_UNUSED;
 /* A string of at most max bytes; *s borrows from the frame. */
 int rp_msg_get_str(struct rp_msg *m, struct rp_str *s, size_t max) RP_WARN_UNUSED;
+/*
+ * A string of at most max printable ASCII bytes without space (0x21..
+ * 0x7e; the access log's rule), copied NUL-terminated into out (max + 1
+ * bytes).  0 or RP_E_PROTO.
+ */
+int rp_msg_get_cstr(struct rp_msg *m, char *out, size_t max) RP_WARN_UNUSED;
 /* RP_E_PROTO if any payload bytes are left unread. */
 int rp_msg_end(const struct rp_msg *m) RP_WARN_UNUSED;
 

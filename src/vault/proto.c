@@ -12,21 +12,6 @@
 #include "vault/vault_impl.h"
 
 static int
-get_cstr(struct rp_msg *m, char *out, size_t max)
-{
-	struct rp_str s;
-
-	if (rp_msg_get_str(m, &s, max) != 0)
-		return RP_E_PROTO;
-	for (size_t i = 0; i < s.n; i++)
-		if ((unsigned char)s.p[i] < 0x21 || (unsigned char)s.p[i] > 0x7e)
-			return RP_E_PROTO;
-	memcpy(out, s.p, s.n);
-	out[s.n] = '\0';
-	return 0;
-}
-
-static int
 get_header(struct rp_msg *m, struct rp_vault_req *q)
 {
 	struct rp_vault_caller *c = &q->caller;
@@ -35,12 +20,12 @@ get_header(struct rp_msg *m, struct rp_vault_req *q)
 
 	if (rp_msg_get_u64(m, &q->cookie) != 0 ||
 	    rp_msg_get_u32(m, &role) != 0 ||
-	    get_cstr(m, c->actor, RP_VAULT_STR_MAX) != 0 ||
-	    get_cstr(m, c->purpose, RP_VAULT_STR_MAX) != 0 ||
+	    rp_msg_get_cstr(m, c->actor, RP_VAULT_STR_MAX) != 0 ||
+	    rp_msg_get_cstr(m, c->purpose, RP_VAULT_STR_MAX) != 0 ||
 	    rp_msg_get_str(m, &reqid, sizeof(c->request_id)) != 0 ||
 	    (reqid.n != 0 && reqid.n != sizeof(c->request_id)) ||
 	    rp_msg_get_u32(m, &c->tenant) != 0 ||
-	    get_cstr(m, c->scope_order, RP_VAULT_ORDER_MAX) != 0 ||
+	    rp_msg_get_cstr(m, c->scope_order, RP_VAULT_ORDER_MAX) != 0 ||
 	    rp_msg_get_str(m, &cap, RP_VAULT_CAP_MAX) != 0)
 		return RP_E_PROTO;
 	memcpy(c->cap, cap.p, cap.n);

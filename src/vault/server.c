@@ -30,6 +30,7 @@
 #include "auth/cap.h"
 #include "conf/conf.h"
 #include "proc/msg.h"
+#include "proc/peers.h"
 #include "vault/vault_impl.h"
 
 #include <fcntl.h>
@@ -41,7 +42,6 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS	256
-#define MAX_PEERS	256
 #define MAX_PENDING	8192
 #define MAX_INFLIGHT	128	/* requests in flight per client */
 #define DRAIN_PER_CLIENT 64	/* requests read from one client per round */
@@ -68,11 +68,6 @@ struct pending {
 	struct rp_vault_op *op;
 };
 
-struct peer {
-	pid_t pid;
-	uint32_t kind, index;
-};
-
 struct server {
 	const struct rp_conf *conf;
 	struct rp_vault *v;
@@ -83,8 +78,7 @@ struct server {
 	unsigned backoff;
 	char alog_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client clients[MAX_CLIENTS];
-	struct peer peers[MAX_PEERS];
-	size_t npeers;
+	struct rp_peers peers;
 	struct pending *pend;
 	uint32_t *freelist, nfree;
 	uint32_t *unsent, nunsent;
@@ -305,15 +299,6 @@ client_drop(struct server *s, unsigned i, const char *why)
 	c->inflight = 0;
 }
 
-static struct peer *
-peer_find(struct server *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i].pid == pid)
-			return &s->peers[i];
-	return NULL;
-}
-
 /* The class a registered peer's connections get (CL_ANON: none). */
 static enum client_class
 peer_class(uint32_t kind)
@@ -333,28 +318,26 @@ peer_class(uint32_t kind)
 static void
 client_accept(struct server *s)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-	struct peer *pe;
+	const struct rp_peer *pe;
 	unsigned i;
+	pid_t pid;
 	int fd;
 
 	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK)) >= 0) {
 		for (i = 0; i < MAX_CLIENTS && s->clients[i].fd >= 0; i++)
 			;
-		if (i == MAX_CLIENTS ||
-		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+		if (i == MAX_CLIENTS || rp_peer_pid(fd, &pid) != 0) {
 			rp_log_warn("vault: refusing a connection (%s)",
 			    i == MAX_CLIENTS ? "too many clients" : "no credentials");
 			close(fd);
 			continue;
 		}
 		s->clients[i].fd = fd;
-		s->clients[i].pid = cr.pid;
+		s->clients[i].pid = pid;
 		s->clients[i].inflight = 0;
 		s->clients[i].cls = CL_ANON;
-		if ((pe = peer_find(s, cr.pid)) != NULL) {
+		if ((pe = rp_peers_find(&s->peers, pid)) != NULL) {
 			s->clients[i].cls = peer_class(pe->kind);
 			s->clients[i].index = pe->index;
 		}
@@ -619,7 +602,6 @@ static void
 parent_input(struct server *s)
 {
 	struct rp_msg m;
-	uint32_t pid, kind, index;
 	int r;
 
 	/* STOP and PING are handled by rp_child_recv; the registry here. */
@@ -635,56 +617,28 @@ parent_input(struct server *s)
 		}
 		if (r < 0)
 			goto bad;
-		switch (m.type) {
-		case RP_MSG_PEER_REGISTER:
-			if (rp_msg_get_u32(&m, &pid) != 0 ||
-			    rp_msg_get_u32(&m, &kind) != 0 ||
-			    rp_msg_get_u32(&m, &index) != 0 ||
-			    rp_msg_end(&m) != 0 || pid == 0 || pid > INT32_MAX)
-				goto bad;
-			if (peer_find(s, (pid_t)pid) == NULL) {
-				if (s->npeers >= MAX_PEERS) {
-					/* Never evict a legitimate worker. */
-					rp_log_error("vault: peer table full; "
-					    "pid %u not registered", pid);
-					break;
-				}
-				s->npeers++;
-			}
-			{
-				struct peer *pe = peer_find(s, (pid_t)pid);
+		{
+			const struct rp_peer *reg;
+			pid_t pid;
 
-				if (pe == NULL)
-					pe = &s->peers[s->npeers - 1];
-				pe->pid = (pid_t)pid;
-				pe->kind = kind;
-				pe->index = index;
-			}
-			/* An already connected worker (or mailer) gets its
-			 * class now. */
-			for (unsigned i = 0; i < MAX_CLIENTS; i++)
-				if (s->clients[i].fd >= 0 &&
-				    s->clients[i].pid == (pid_t)pid &&
-				    peer_class(kind) != CL_ANON) {
-					s->clients[i].cls = peer_class(kind);
-					s->clients[i].index = index;
-				}
-			break;
-		case RP_MSG_PEER_FORGET:
-			if (rp_msg_get_u32(&m, &pid) != 0 || rp_msg_end(&m) != 0)
+			if ((r = rp_peers_apply(&s->peers, &m, "vault", &pid,
+			    &reg)) != 0)
 				goto bad;
-			for (size_t i = 0; i < s->npeers; i++)
-				if (s->peers[i].pid == (pid_t)pid) {
-					s->peers[i] = s->peers[--s->npeers];
-					break;
-				}
-			for (unsigned i = 0; i < MAX_CLIENTS; i++)
-				if (s->clients[i].fd >= 0 &&
-				    s->clients[i].pid == (pid_t)pid)
+			for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+				struct client *cl = &s->clients[i];
+
+				if (cl->fd < 0 || cl->pid != pid)
+					continue;
+				if (m.type == RP_MSG_PEER_FORGET)
 					client_drop(s, i, "forgotten by the parent");
-			break;
-		default:
-			goto bad;
+				/* an already connected worker (or mailer) gets
+				 * its class now */
+				else if (reg != NULL &&
+				    peer_class(reg->kind) != CL_ANON) {
+					cl->cls = peer_class(reg->kind);
+					cl->index = reg->index;
+				}
+			}
 		}
 	}
  bad:

@@ -449,19 +449,26 @@ c_root(struct rp_req *rq)
 	return r < 0 ? r : 0;
 }
 
-/* A role's home page; 403 for another role. */
+/* Whether a session may see the page, and its scope (the counter code,
+ * the client's slug) into scope. */
+typedef bool (*scope_fn)(struct rp_req *rq, const struct rp_auth_who *w,
+    char *scope, size_t n);
+
+/* A role's home page; 403 for another role or a scope not its own. */
 static int
-home_page(struct rp_req *rq, int role, const char *scope)
+home_page(struct rp_req *rq, int role, scope_fn mine)
 {
 	struct rp_auth_who w;
 	struct rp_str token;
 	struct page pg;
+	char scope[RP_AUTH_COUNTERS_MAX + 1] = "";
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0 ||
 	    (r = need_session(&pg, &w, &token)) != 0)
 		goto out;
-	if (w.role != role || scope == NULL) {
+	if (w.role != role || (mine != NULL && !mine(rq, &w, scope,
+	    sizeof(scope)))) {
 		r = page_error(&pg, 403);
 		goto out;
 	}
@@ -481,7 +488,7 @@ c_role_home(struct rp_req *rq)
 
 	if (rp_staff_role_parse(p, &role) != 0)
 		return rp_reply_error(rq, 404);
-	return home_page(rq, role, "");
+	return home_page(rq, role, NULL);
 }
 
 /* Whether code is one of the comma-separated list. */
@@ -501,62 +508,51 @@ in_list(const char *list, struct rp_str code)
 	return false;
 }
 
+/* A counter's page: that counter's staff only. */
+static bool
+counter_mine(struct rp_req *rq, const struct rp_auth_who *w, char *scope,
+    size_t n)
+{
+	struct rp_str code;
+
+	if (rp_route_param(&rq->match, "code", &code) != 0 || code.n == 0 ||
+	    code.n > 16 || !in_list(w->counters, code))
+		return false;
+	snprintf(scope, n, "%.*s", (int)code.n, code.p);
+	return true;
+}
+
 static int
 c_counter(struct rp_req *rq)
 {
-	struct rp_auth_who w;
-	struct rp_str code, token;
-	char c[RP_AUTH_COUNTERS_MAX + 1];
-	int r;
+	return home_page(rq, RP_STAFF_COUNTER, counter_mine);
+}
 
-	if (rp_route_param(&rq->match, "code", &code) != 0 ||
-	    code.n == 0 || code.n > 16)
-		return rp_reply_error(rq, 404);
-	/* A counter's page: that counter's staff only. */
-	{
-		struct page pg;
+/* A client's page: that client's administrators only. */
+static bool
+client_mine(struct rp_req *rq, const struct rp_auth_who *w, char *scope,
+    size_t n)
+{
+	struct rp_str slug;
+	struct rp_store *st;
+	struct rp_tenant t;
+	char s[RP_STORE_CODE_MAX + 1];
 
-		if ((r = page_begin(&pg, rq)) != 0 ||
-		    (r = need_session(&pg, &w, &token)) != 0) {
-			page_end(&pg);
-			return r < 0 ? r : 0;
-		}
-		page_end(&pg);
-	}
-	snprintf(c, sizeof(c), "%.*s", (int)code.n, code.p);
-	return home_page(rq, RP_STAFF_COUNTER, w.role == RP_STAFF_COUNTER &&
-	    in_list(w.counters, code) ? c : NULL);
+	if (rp_route_param(&rq->match, "slug", &slug) != 0 || slug.n == 0 ||
+	    slug.n > RP_STORE_CODE_MAX)
+		return false;
+	snprintf(s, sizeof(s), "%.*s", (int)slug.n, slug.p);
+	if ((st = rp_web_store()) == NULL || rp_store_tenant_get(st, s, &t) != 0 ||
+	    t.id != (int64_t)w->tenant)
+		return false;
+	snprintf(scope, n, "%s", s);
+	return true;
 }
 
 static int
 c_client(struct rp_req *rq)
 {
-	struct rp_auth_who w;
-	struct rp_str slug, token;
-	struct rp_store *st;
-	struct rp_tenant t;
-	char s[RP_STORE_CODE_MAX + 1];
-	bool mine = false;
-	int r;
-
-	if (rp_route_param(&rq->match, "slug", &slug) != 0 ||
-	    slug.n == 0 || slug.n > RP_STORE_CODE_MAX)
-		return rp_reply_error(rq, 404);
-	{
-		struct page pg;
-
-		if ((r = page_begin(&pg, rq)) != 0 ||
-		    (r = need_session(&pg, &w, &token)) != 0) {
-			page_end(&pg);
-			return r < 0 ? r : 0;
-		}
-		page_end(&pg);
-	}
-	snprintf(s, sizeof(s), "%.*s", (int)slug.n, slug.p);
-	if (w.role == RP_STAFF_CLIENT_ADMIN && (st = rp_web_store()) != NULL &&
-	    rp_store_tenant_get(st, s, &t) == 0 && t.id == (int64_t)w.tenant)
-		mine = true;
-	return home_page(rq, RP_STAFF_CLIENT_ADMIN, mine ? s : NULL);
+	return home_page(rq, RP_STAFF_CLIENT_ADMIN, client_mine);
 }
 
 static int
