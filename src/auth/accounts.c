@@ -5,6 +5,7 @@
  */
 #include "util/common.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "alog/entry.h"
 #include "util/keyfile.h"
 #include "util/log.h"
@@ -21,14 +22,6 @@
 #define TOTP_LEN	20	/* RFC 4226's recommended 160-bit secret */
 #define SEAL_LEN	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + \
 	TOTP_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
-
-struct rp_auth_db {
-	sqlite3 *db;
-	/* checked when there is no account to check, so that an unknown
-	 * name takes as long as a known one */
-	char dummy[RP_PWHASH_STR_MAX];
-	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
-};
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS staff ("
@@ -55,7 +48,8 @@ static const char schema[] =
 	" last_seen INTEGER NOT NULL,"
 	" expires_at INTEGER NOT NULL,"
 	" revoked INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);";
+	"CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);"
+	RP_AUTH_CUST_SCHEMA;
 
 static const char *const role_names[RP_STAFF_COUNT] = {
 	"backoffice", "counter", "security", "incident", "client_admin"
@@ -218,8 +212,8 @@ rp_auth_db_close(struct rp_auth_db *db)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static sqlite3_stmt *
-prep(struct rp_auth_db *db, const char *sql)
+sqlite3_stmt *
+rp_auth_prep(struct rp_auth_db *db, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -230,8 +224,8 @@ prep(struct rp_auth_db *db, const char *sql)
 	return s;
 }
 
-static int
-done(sqlite3_stmt *s)
+int
+rp_auth_done(sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
@@ -241,8 +235,8 @@ done(sqlite3_stmt *s)
 	return rc == SQLITE_CONSTRAINT ? RP_E_EXISTS : RP_E_DB;
 }
 
-static void
-col_text(sqlite3_stmt *s, int i, char *dst, size_t cap)
+void
+rp_auth_col_text(sqlite3_stmt *s, int i, char *dst, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -259,12 +253,12 @@ read_acct(sqlite3_stmt *s, int base, struct rp_staff_account *a)
 
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(s, base);
-	col_text(s, base + 1, a->username, sizeof(a->username));
-	col_text(s, base + 2, role, sizeof(role));
+	rp_auth_col_text(s, base + 1, a->username, sizeof(a->username));
+	rp_auth_col_text(s, base + 2, role, sizeof(role));
 	if (rp_staff_role_parse(role, &a->role) != 0)
 		return RP_E_DB;
 	a->tenant_id = sqlite3_column_int64(s, base + 3);
-	col_text(s, base + 4, a->counters, sizeof(a->counters));
+	rp_auth_col_text(s, base + 4, a->counters, sizeof(a->counters));
 	a->disabled = sqlite3_column_int(s, base + 5) != 0;
 	a->enrolled = sqlite3_column_int(s, base + 6) != 0;
 	a->failures = sqlite3_column_int(s, base + 7);
@@ -387,7 +381,7 @@ rp_auth_staff_add(struct rp_auth_db *db, const char *username, int role,
 		goto out;
 	if ((r = new_totp(db, username, blob, b32_out)) != 0)
 		goto out;
-	if ((s = prep(db, "INSERT INTO staff (username, role, tenant_id, "
+	if ((s = rp_auth_prep(db, "INSERT INTO staff (username, role, tenant_id, "
 	    "counters, pw_hash, totp_sealed, created_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == NULL) {
 		r = RP_E_DB;
@@ -400,7 +394,7 @@ rp_auth_staff_add(struct rp_auth_db *db, const char *username, int role,
 	sqlite3_bind_text(s, 5, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 6, blob, sizeof(blob), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, wall());
-	r = done(s);
+	r = rp_auth_done(s);
 	if (r == 0 && password == pw)
 		snprintf(pw_out, pw_cap, "%s", pw);
  out:
@@ -416,7 +410,7 @@ rp_auth_staff_get(struct rp_auth_db *db, const char *username,
 	sqlite3_stmt *s;
 	int r = RP_E_NOTFOUND, rc;
 
-	if ((s = prep(db, "SELECT " ACCT_COLS " FROM staff WHERE "
+	if ((s = rp_auth_prep(db, "SELECT " ACCT_COLS " FROM staff WHERE "
 	    "username = ?1")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_text(s, 1, username, -1, SQLITE_STATIC);
@@ -439,7 +433,7 @@ rp_auth_staff_list(struct rp_auth_db *db, struct rp_staff_account **out,
 
 	*out = NULL;
 	*n = 0;
-	if ((s = prep(db, "SELECT " ACCT_COLS " FROM staff ORDER BY "
+	if ((s = rp_auth_prep(db, "SELECT " ACCT_COLS " FROM staff ORDER BY "
 	    "username")) == NULL)
 		return RP_E_DB;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -464,11 +458,11 @@ end_sessions(struct rp_auth_db *db, int64_t staff_id)
 {
 	sqlite3_stmt *s;
 
-	if ((s = prep(db, "UPDATE sessions SET revoked = 1 WHERE "
+	if ((s = rp_auth_prep(db, "UPDATE sessions SET revoked = 1 WHERE "
 	    "staff_id = ?1")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_int64(s, 1, staff_id);
-	return done(s);
+	return rp_auth_done(s);
 }
 
 /* Runs an UPDATE of one account by username; RP_E_NOTFOUND if none. */
@@ -482,7 +476,7 @@ update_acct(struct rp_auth_db *db, const char *username, const char *sql,
 
 	if ((r = rp_auth_staff_get(db, username, &a)) != 0)
 		return r;
-	if ((s = prep(db, sql)) == NULL)
+	if ((s = rp_auth_prep(db, sql)) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_int64(s, 1, a.id);
 	if (text != NULL)
@@ -491,7 +485,7 @@ update_acct(struct rp_auth_db *db, const char *username, const char *sql,
 		sqlite3_bind_blob(s, 2, blob, (int)bloblen, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(s, 2, num);
-	if ((r = done(s)) != 0)
+	if ((r = rp_auth_done(s)) != 0)
 		return r;
 	return end_sessions(db, a.id);
 }
@@ -562,13 +556,13 @@ load_secrets(struct rp_auth_db *db, const char *user, struct secrets *sc)
 	int rc, r = RP_E_NOTFOUND;
 
 	memset(sc, 0, sizeof(*sc));
-	if ((s = prep(db, "SELECT " ACCT_COLS ", pw_hash, totp_sealed, "
+	if ((s = rp_auth_prep(db, "SELECT " ACCT_COLS ", pw_hash, totp_sealed, "
 	    "totp_last_step FROM staff WHERE username = ?1")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		r = read_acct(s, 0, &sc->a);
-		col_text(s, 10, sc->pw_hash, sizeof(sc->pw_hash));
+		rp_auth_col_text(s, 10, sc->pw_hash, sizeof(sc->pw_hash));
 		if (r == 0 && open_totp(db, user, sqlite3_column_blob(s, 11),
 		    (size_t)sqlite3_column_bytes(s, 11), sc->totp) == 0)
 			sc->have_totp = true;
@@ -600,17 +594,17 @@ note_failure(struct rp_auth_db *db, const struct rp_staff_account *a,
 		    (1 << sh) < RP_AUTH_LOCK_MAX_S ? (1 << sh) :
 		    RP_AUTH_LOCK_MAX_S);
 	}
-	if ((s = prep(db, "UPDATE staff SET failures = ?2, locked_until = ?3 "
+	if ((s = rp_auth_prep(db, "UPDATE staff SET failures = ?2, locked_until = ?3 "
 	    "WHERE id = ?1")) == NULL)
 		return;
 	sqlite3_bind_int64(s, 1, a->id);
 	sqlite3_bind_int(s, 2, f);
 	sqlite3_bind_int64(s, 3, until);
-	(void)done(s);
+	(void)rp_auth_done(s);
 }
 
-static void
-token_hash(struct rp_str token, uint8_t out[crypto_hash_sha256_BYTES])
+void
+rp_auth_token_hash(struct rp_str token, uint8_t out[crypto_hash_sha256_BYTES])
 {
 	crypto_hash_sha256(out, (const uint8_t *)token.p, token.n);
 }
@@ -632,14 +626,14 @@ new_session(struct rp_auth_db *db, const struct rp_staff_account *a,
 	snprintf(out->token, sizeof(out->token), RP_AUTH_TOKEN_PREFIX "%s",
 	    hex);
 	sodium_bin2hex(out->s.sid, sizeof(out->s.sid), sid, sizeof(sid));
-	token_hash(rp_str_c(out->token), h);
+	rp_auth_token_hash(rp_str_c(out->token), h);
 	out->s.who = *a;
 	out->s.created_at = out->s.last_seen = now;
 	out->s.expires_at = now + life_s;
 	out->s.idle_until = now + (idle_s < life_s ? idle_s : life_s);
 	snprintf(out->s.client, sizeof(out->s.client), "%s", client);
 	snprintf(out->s.kind, sizeof(out->s.kind), "%s", kind);
-	if ((s = prep(db, "INSERT INTO sessions (sid, token_hash, staff_id, "
+	if ((s = rp_auth_prep(db, "INSERT INTO sessions (sid, token_hash, staff_id, "
 	    "kind, client, created_at, last_seen, expires_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)")) == NULL) {
 		r = RP_E_DB;
@@ -652,7 +646,7 @@ new_session(struct rp_auth_db *db, const struct rp_staff_account *a,
 	sqlite3_bind_text(s, 5, client, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, now);
 	sqlite3_bind_int64(s, 7, out->s.expires_at);
-	r = done(s);
+	r = rp_auth_done(s);
  out:
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(hex, sizeof(hex));
@@ -665,12 +659,12 @@ note_success(struct rp_auth_db *db, int64_t id, int64_t step)
 {
 	sqlite3_stmt *s;
 
-	if ((s = prep(db, "UPDATE staff SET failures = 0, locked_until = 0, "
+	if ((s = rp_auth_prep(db, "UPDATE staff SET failures = 0, locked_until = 0, "
 	    "totp_last_step = ?2, totp_enrolled = 1 WHERE id = ?1")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, step);
-	return done(s);
+	return rp_auth_done(s);
 }
 
 /* The time of a password check, spent when there is nothing to check. */
@@ -755,8 +749,8 @@ find_session(struct rp_auth_db *db, struct rp_str token,
 	if (token.n != RP_AUTH_TOKEN_LEN ||
 	    memcmp(token.p, RP_AUTH_TOKEN_PREFIX, 4) != 0)
 		return RP_E_NOTFOUND;
-	token_hash(token, h);
-	if ((s = prep(db, "SELECT s.sid, s.kind, s.client, s.created_at, "
+	rp_auth_token_hash(token, h);
+	if ((s = rp_auth_prep(db, "SELECT s.sid, s.kind, s.client, s.created_at, "
 	    "s.last_seen, s.expires_at, s.revoked, " "st.id, st.username, "
 	    "st.role, st.tenant_id, st.counters, st.disabled, "
 	    "st.totp_enrolled, st.failures, st.locked_until, st.created_at "
@@ -765,9 +759,9 @@ find_session(struct rp_auth_db *db, struct rp_str token,
 		return RP_E_DB;
 	sqlite3_bind_blob(s, 1, h, sizeof(h), SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		col_text(s, 0, ss->sid, sizeof(ss->sid));
-		col_text(s, 1, ss->kind, sizeof(ss->kind));
-		col_text(s, 2, ss->client, sizeof(ss->client));
+		rp_auth_col_text(s, 0, ss->sid, sizeof(ss->sid));
+		rp_auth_col_text(s, 1, ss->kind, sizeof(ss->kind));
+		rp_auth_col_text(s, 2, ss->client, sizeof(ss->client));
 		ss->created_at = sqlite3_column_int64(s, 3);
 		ss->last_seen = sqlite3_column_int64(s, 4);
 		ss->expires_at = sqlite3_column_int64(s, 5);
@@ -833,12 +827,12 @@ rp_auth_session_get(struct rp_auth_db *db, struct rp_str token,
 	s->last_seen = now;
 	s->idle_until = now + idle_s < s->expires_at ? now + idle_s :
 	    s->expires_at;
-	if ((st = prep(db, "UPDATE sessions SET last_seen = ?2 WHERE "
+	if ((st = rp_auth_prep(db, "UPDATE sessions SET last_seen = ?2 WHERE "
 	    "sid = ?1")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_text(st, 1, s->sid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	return done(st);
+	return rp_auth_done(st);
 }
 
 int
@@ -850,12 +844,12 @@ rp_auth_signout(struct rp_auth_db *db, struct rp_str token)
 
 	if (token.n != RP_AUTH_TOKEN_LEN)
 		return RP_E_NOTFOUND;
-	token_hash(token, h);
-	if ((s = prep(db, "UPDATE sessions SET revoked = 1 WHERE "
+	rp_auth_token_hash(token, h);
+	if ((s = rp_auth_prep(db, "UPDATE sessions SET revoked = 1 WHERE "
 	    "token_hash = ?1 AND revoked = 0")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_blob(s, 1, h, sizeof(h), SQLITE_STATIC);
-	if ((r = done(s)) != 0)
+	if ((r = rp_auth_done(s)) != 0)
 		return r;
 	return sqlite3_changes(db->db) > 0 ? 0 : RP_E_NOTFOUND;
 }
@@ -871,7 +865,7 @@ rp_auth_sessions(struct rp_auth_db *db, int64_t staff_id, int64_t now,
 
 	*out = NULL;
 	*n = 0;
-	if ((s = prep(db, "SELECT sid, kind, client, created_at, last_seen, "
+	if ((s = rp_auth_prep(db, "SELECT sid, kind, client, created_at, last_seen, "
 	    "expires_at FROM sessions WHERE staff_id = ?1 AND revoked = 0 "
 	    "AND kind <> 'enrol' AND expires_at > ?2 ORDER BY created_at DESC, "
 	    "sid LIMIT 100")) == NULL)
@@ -882,9 +876,9 @@ rp_auth_sessions(struct rp_auth_db *db, int64_t staff_id, int64_t now,
 		if ((r = grow((void **)&v, &cap, k, sizeof(*v), 8)) != 0)
 			break;
 		memset(&v[k], 0, sizeof(v[k]));
-		col_text(s, 0, v[k].sid, sizeof(v[k].sid));
-		col_text(s, 1, v[k].kind, sizeof(v[k].kind));
-		col_text(s, 2, v[k].client, sizeof(v[k].client));
+		rp_auth_col_text(s, 0, v[k].sid, sizeof(v[k].sid));
+		rp_auth_col_text(s, 1, v[k].kind, sizeof(v[k].kind));
+		rp_auth_col_text(s, 2, v[k].client, sizeof(v[k].client));
 		v[k].created_at = sqlite3_column_int64(s, 3);
 		v[k].last_seen = sqlite3_column_int64(s, 4);
 		v[k].expires_at = sqlite3_column_int64(s, 5);
@@ -908,12 +902,12 @@ rp_auth_revoke(struct rp_auth_db *db, int64_t staff_id, const char *sid)
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = prep(db, "UPDATE sessions SET revoked = 1 WHERE sid = ?1 "
+	if ((s = rp_auth_prep(db, "UPDATE sessions SET revoked = 1 WHERE sid = ?1 "
 	    "AND staff_id = ?2 AND revoked = 0")) == NULL)
 		return RP_E_DB;
 	sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, staff_id);
-	if ((r = done(s)) != 0)
+	if ((r = rp_auth_done(s)) != 0)
 		return r;
 	return sqlite3_changes(db->db) > 0 ? 0 : RP_E_NOTFOUND;
 }

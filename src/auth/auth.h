@@ -167,6 +167,89 @@ int rp_auth_sessions(struct rp_auth_db *db, int64_t staff_id, int64_t now,
 int rp_auth_revoke(struct rp_auth_db *db, int64_t staff_id, const char *sid)
     RP_WARN_UNUSED;
 
+/* ---- travellers and corporate clients (customers.c) --------------------- */
+
+/*
+ * Travellers have no passwords: a one-time link (kind link) e-mailed to
+ * the address on the order opens a browser session (kind session) bound
+ * to that one order on that one site; a corporate site's access code,
+ * once checked, gives an access pass (kind access) bound to the code's
+ * fingerprint.  A token is RP_CUST_TOKEN_LEN base64url characters (32
+ * random bytes); only its SHA-256 is stored, with a public id (sid, 16
+ * hex) that names it in capabilities and so in the access log.
+ */
+enum rp_cust_kind { RP_CUST_LINK, RP_CUST_SESSION, RP_CUST_ACCESS };
+#define RP_CUST_TOKEN_LEN	43
+#define RP_CUST_ORDER_MAX	32
+#define RP_CUST_BIND_MAX	64
+#define RP_CUST_LINK_TTL	(30 * 24 * 3600)	/* a mailed link */
+#define RP_CUST_SESSION_TTL	(24 * 3600)		/* "my order" */
+#define RP_CUST_ACCESS_TTL	(30 * 24 * 3600)	/* an access pass */
+
+struct rp_cust_token {
+	int kind;				/* enum rp_cust_kind */
+	int64_t tenant_id;			/* 0: the public site */
+	char order[RP_CUST_ORDER_MAX + 1];	/* "" for access */
+	char sid[RP_AUTH_SID_HEX + 1];
+	int64_t expires_at;
+};
+
+/* Printable ASCII, 1..RP_CUST_ORDER_MAX (the order numbers' alphabet). */
+bool rp_auth_order_ok(const char *s);
+
+/*
+ * A new token of kind for (tenant_id, order; "" for access) bound to bind
+ * ("" none; printable, ≤ RP_CUST_BIND_MAX) valid for ttl_s from now: its
+ * text into out (the caller hands it on once and wipes it), its sid into
+ * sid (may be NULL).  0, RP_E_INVAL, RP_E_DB.
+ */
+int rp_auth_cust_new(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, const char *bind, int64_t now, int64_t ttl_s,
+    char out[RP_CUST_TOKEN_LEN + 1], char sid[RP_AUTH_SID_HEX + 1])
+    RP_WARN_UNUSED;
+/*
+ * The token presented (untrusted bytes) of kind with this bind, unexpired
+ * at now and unused: 0 and *t; consume marks it used (of two requests
+ * racing with one link only one gets it).  RP_E_NOTFOUND for malformed,
+ * unknown, expired, used or otherwise bound alike.
+ */
+int rp_auth_cust_take(struct rp_auth_db *db, int kind, struct rp_str token,
+    const char *bind, int64_t now, bool consume, struct rp_cust_token *t)
+    RP_WARN_UNUSED;
+/*
+ * Retires (marks used at now) the live tokens of kind for order on
+ * tenant_id but keep_sid ("" none): a newer link, or a link used, ends
+ * the older ones.  *n (may be NULL) how many.
+ */
+int rp_auth_cust_retire(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, const char *keep_sid, int64_t now, uint64_t *n)
+    RP_WARN_UNUSED;
+/* Deletes the token of kind with public id sid (a link whose mail was
+ * not queued; a session signed out).  0 also when there was none. */
+int rp_auth_cust_revoke(struct rp_auth_db *db, int kind, const char *sid)
+    RP_WARN_UNUSED;
+/* Deletes the tokens expired at now. */
+int rp_auth_cust_purge(struct rp_auth_db *db, int64_t now) RP_WARN_UNUSED;
+
+/*
+ * The corporate JSON API's keys: "rpk_" + 64 lowercase hex (32 random
+ * bytes); only the SHA-256 is kept, the text is shown once by the caller
+ * of create.
+ */
+#define RP_API_KEY_PREFIX	"rpk_"
+#define RP_API_KEY_LEN		68	/* "rpk_" + 64 hex */
+
+/* A key for tenant_id (> 0): its text into out, its id into *id (may be
+ * NULL).  0, RP_E_INVAL, RP_E_DB. */
+int rp_auth_apikey_create(struct rp_auth_db *db, int64_t tenant_id,
+    char out[RP_API_KEY_LEN + 1], int64_t *id) RP_WARN_UNUSED;
+/* The tenant and id of a presented key (untrusted bytes): 0, or
+ * RP_E_NOTFOUND for malformed, unknown or revoked alike. */
+int rp_auth_apikey_lookup(struct rp_auth_db *db, struct rp_str key,
+    int64_t *tenant_id, int64_t *id) RP_WARN_UNUSED;
+/* Revokes key id: 0, or RP_E_NOTFOUND. */
+int rp_auth_apikey_revoke(struct rp_auth_db *db, int64_t id) RP_WARN_UNUSED;
+
 /* ---- TOTP (totp.c; liboath) ---------------------------------------------- */
 
 #define RP_TOTP_STEP_S	30

@@ -261,3 +261,203 @@ rp_auth_client_revoke(const char *data_dir, struct rp_str token,
 	call_end(c);
 	return r;
 }
+
+/* ---- the site workers ------------------------------------------------- */
+
+/* A call that begins with a tenant. */
+static struct call *
+call_site(enum rp_msg_type type, uint32_t tenant)
+{
+	struct call *c = call_begin(type);
+
+	if (c != NULL)
+		rp_msgw_put_u32(&c->w, tenant);
+	return c;
+}
+
+/* The reply's end, for calls that return nothing more. */
+static int
+finish(struct call *c, const char *data_dir)
+{
+	int r = roundtrip(c, data_dir);
+
+	if (r == 0 && rp_msg_end(&c->m) != 0)
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_link_new(const char *data_dir, uint32_t tenant,
+    const char *order, const char *base_url, char sealed[RP_LINKSEAL_MAX + 1],
+    char sid[RP_AUTH_SID_HEX + 1])
+{
+	struct call *c;
+	int r;
+
+	sealed[0] = sid[0] = '\0';
+	if ((c = call_site(RP_MSG_AUTH_LINK_NEW, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, rp_str_c(order));
+	rp_msgw_put_str(&c->w, rp_str_c(base_url));
+	if ((r = roundtrip(c, data_dir)) == 0 &&
+	    (rp_msg_get_cstr(&c->m, sealed, RP_LINKSEAL_MAX) != 0 ||
+	    rp_msg_get_cstr(&c->m, sid, RP_AUTH_SID_HEX) != 0 ||
+	    rp_msg_end(&c->m) != 0))
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_link_settle(const char *data_dir, uint32_t tenant,
+    const char *order, const char *sid, int sent)
+{
+	struct call *c;
+
+	if ((c = call_site(RP_MSG_AUTH_LINK_SETTLE, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, rp_str_c(order));
+	rp_msgw_put_str(&c->w, rp_str_c(sid));
+	rp_msgw_put_u32(&c->w, sent != 0);
+	return finish(c, data_dir);
+}
+
+int
+rp_auth_client_link_open(const char *data_dir, uint32_t tenant,
+    struct rp_str link, int use, char tok[RP_CUST_TOKEN_LEN + 1],
+    char order[RP_CUST_ORDER_MAX + 1])
+{
+	struct call *c;
+	int r;
+
+	tok[0] = order[0] = '\0';
+	if (link.n != RP_CUST_TOKEN_LEN)
+		return RP_E_NOTFOUND;
+	if ((c = call_site(RP_MSG_AUTH_LINK_OPEN, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, link);
+	rp_msgw_put_u32(&c->w, use != 0);
+	if (!use)
+		return finish(c, data_dir);
+	if ((r = roundtrip(c, data_dir)) == 0 &&
+	    (rp_msg_get_cstr(&c->m, tok, RP_CUST_TOKEN_LEN) != 0 ||
+	    rp_msg_get_cstr(&c->m, order, RP_CUST_ORDER_MAX) != 0 ||
+	    rp_msg_end(&c->m) != 0))
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_receipt(const char *data_dir, uint32_t tenant,
+    const uint8_t *receipt, size_t n, char tok[RP_CUST_TOKEN_LEN + 1])
+{
+	struct call *c;
+	int r;
+
+	tok[0] = '\0';
+	if (n == 0 || n > RP_CAP_MAX)
+		return RP_E_DENIED;
+	if ((c = call_site(RP_MSG_AUTH_RECEIPT, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, (struct rp_str){ (const char *)receipt, n });
+	if ((r = roundtrip(c, data_dir)) == 0 &&
+	    (rp_msg_get_cstr(&c->m, tok, RP_CUST_TOKEN_LEN) != 0 ||
+	    rp_msg_end(&c->m) != 0))
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_traveller(const char *data_dir, uint32_t tenant,
+    struct rp_str session, struct rp_auth_traveller *t)
+{
+	struct rp_str cap;
+	struct call *c;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (session.n != RP_CUST_TOKEN_LEN)
+		return RP_E_NOTFOUND;
+	if ((c = call_site(RP_MSG_AUTH_CUST_WHO, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, session);
+	if ((r = roundtrip(c, data_dir)) == 0) {
+		if (rp_msg_get_cstr(&c->m, t->order, RP_CUST_ORDER_MAX) != 0 ||
+		    rp_msg_get_cstr(&c->m, t->sid, RP_AUTH_SID_HEX) != 0 ||
+		    rp_msg_get_str(&c->m, &cap, RP_CAP_MAX) != 0 ||
+		    rp_msg_end(&c->m) != 0)
+			r = RP_E_PROTO;
+		else {
+			memcpy(t->cap, cap.p, cap.n);
+			t->cap_len = cap.n;
+		}
+	}
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_access_new(const char *data_dir, uint32_t tenant,
+    const char *bind, char tok[RP_CUST_TOKEN_LEN + 1])
+{
+	struct call *c;
+	int r;
+
+	tok[0] = '\0';
+	if ((c = call_site(RP_MSG_AUTH_ACCESS_NEW, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, rp_str_c(bind));
+	if ((r = roundtrip(c, data_dir)) == 0 &&
+	    (rp_msg_get_cstr(&c->m, tok, RP_CUST_TOKEN_LEN) != 0 ||
+	    rp_msg_end(&c->m) != 0))
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
+int
+rp_auth_client_access_check(const char *data_dir, uint32_t tenant,
+    struct rp_str pass, const char *bind)
+{
+	struct call *c;
+
+	if (pass.n != RP_CUST_TOKEN_LEN)
+		return RP_E_NOTFOUND;
+	if ((c = call_site(RP_MSG_AUTH_ACCESS_CHECK, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, pass);
+	rp_msgw_put_str(&c->w, rp_str_c(bind));
+	return finish(c, data_dir);
+}
+
+int
+rp_auth_client_apikey(const char *data_dir, struct rp_str key,
+    uint32_t *tenant, uint8_t *cap, size_t *cap_len)
+{
+	struct rp_str cs;
+	struct call *c;
+	int r;
+
+	*tenant = 0;
+	*cap_len = 0;
+	if (key.n != RP_API_KEY_LEN)
+		return RP_E_NOTFOUND;
+	if ((c = call_begin(RP_MSG_AUTH_APIKEY)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, key);
+	if ((r = roundtrip(c, data_dir)) == 0) {
+		if (rp_msg_get_u32(&c->m, tenant) != 0 ||
+		    rp_msg_get_str(&c->m, &cs, RP_CAP_MAX) != 0 ||
+		    rp_msg_end(&c->m) != 0)
+			r = RP_E_PROTO;
+		else {
+			memcpy(cap, cs.p, cs.n);
+			*cap_len = cs.n;
+		}
+	}
+	call_end(c);
+	return r;
+}

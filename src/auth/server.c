@@ -16,6 +16,8 @@
 #include "auth/auth.h"
 #include "auth/cap.h"
 #include "auth/client.h"
+#include "auth/linkseal.h"
+#include "alog/entry.h"
 #include "conf/conf.h"
 #include "proc/child.h"
 #include "proc/msg.h"
@@ -41,6 +43,9 @@ struct server {
 	uint8_t cap_key[RP_CAP_KEY_LEN];
 	int parent_fd, listen_fd, sig_fd;
 	int clients[MAX_CLIENTS];
+	uint32_t client_kind[MAX_CLIENTS];	/* RP_KIND_CONSOLE | _WEB */
+	uint8_t link_pk[crypto_box_PUBLICKEYBYTES];
+	bool have_link_pk;
 	struct rp_peers peers;
 	bool stop;
 	uint8_t rbuf[RP_MSG_MAX_FRAME];
@@ -61,13 +66,14 @@ client_accept(struct server *s)
 			;
 		if (i == MAX_CLIENTS || rp_peer_pid(fd, &pid) != 0 ||
 		    (pe = rp_peers_find(&s->peers, pid)) == NULL ||
-		    pe->kind != RP_KIND_CONSOLE) {
+		    (pe->kind != RP_KIND_CONSOLE && pe->kind != RP_KIND_WEB)) {
 			rp_log_warn("auth: refusing a connection from pid %ld "
-			    "(not a console worker)", (long)pid);
+			    "(not a web or console worker)", (long)pid);
 			close(fd);
 			continue;
 		}
 		s->clients[i] = fd;
+		s->client_kind[i] = pe->kind;
 	}
 }
 
@@ -111,8 +117,10 @@ mint(struct server *s, const struct rp_auth_session *ss, const char *scope,
 	return rp_cap_encode(&c, s->cap_key, out, len);
 }
 
+static int handle_web(struct server *, struct rp_msg *, uint64_t);
+
 static int
-handle(struct server *s, struct rp_msg *m)
+handle(struct server *s, struct rp_msg *m, uint32_t peer_kind)
 {
 	const struct rp_conf *cf = s->conf;
 	int64_t now = (int64_t)time(NULL);
@@ -127,6 +135,10 @@ handle(struct server *s, struct rp_msg *m)
 
 	if (rp_msg_get_u64(m, &cookie) != 0)
 		return RP_E_PROTO;
+	/* the public and corporate sites' workers: travellers and API keys
+	 * alone; the console's: staff alone */
+	if (peer_kind == RP_KIND_WEB)
+		return handle_web(s, m, cookie);
 	memset(&lg, 0, sizeof(lg));
 	switch (m->type) {
 	case RP_MSG_AUTH_SIGNIN:
@@ -258,6 +270,271 @@ handle(struct server *s, struct rp_msg *m)
 	return 0;
 }
 
+/* ---- travellers and API keys (the web workers) -------------------------- */
+
+static void
+reply_begin(struct server *s, uint64_t cookie, int r)
+{
+	rp_msgw_begin(&s->w, RP_MSG_AUTH_REPLY);
+	rp_msgw_put_u64(&s->w, cookie);
+	rp_msgw_put_u32(&s->w, (uint32_t)-r);
+}
+
+/* A site's base URL as the configuration makes it: the public base, or
+ * it and "/c/<slug>"; nothing else may receive a link. */
+static bool
+base_ok(const struct rp_conf *cf, const char *u)
+{
+	char base[300];
+	size_t n;
+
+	rp_conf_public_base(cf, base, sizeof(base));
+	n = strlen(base);
+	if (strncmp(u, base, n) != 0)
+		return false;
+	u += n;
+	if (*u == '\0')
+		return true;
+	if (strncmp(u, "/c/", 3) != 0 || u[3] == '\0')
+		return false;
+	for (u += 3; *u; u++)
+		if (!((*u >= 'a' && *u <= 'z') || (*u >= '0' && *u <= '9') ||
+		    *u == '-'))
+			return false;
+	return true;
+}
+
+static unsigned
+site_role(uint32_t tenant)
+{
+	return tenant > 0 ? RP_ROLE_CORPORATE_WEB : RP_ROLE_PUBLIC_WEB;
+}
+
+/* The capability of a traveller's session on one order. */
+static int
+mint_traveller(struct server *s, const struct rp_cust_token *t,
+    uint8_t *out, size_t *len)
+{
+	struct rp_cap c;
+	uint64_t now = rp_cap_now_ms(), end = (uint64_t)t->expires_at * 1000;
+
+	memset(&c, 0, sizeof(c));
+	c.role = site_role((uint32_t)t->tenant_id);
+	c.tenant = (uint32_t)t->tenant_id;
+	c.expires_ms = now + RP_CAP_TTL_MS < end ? now + RP_CAP_TTL_MS : end;
+	snprintf(c.principal, sizeof(c.principal), "traveller:%s", t->order);
+	if (sodium_hex2bin(c.session, sizeof(c.session), t->sid,
+	    strlen(t->sid), NULL, NULL, NULL) != 0)
+		return RP_E_STATE;
+	snprintf(c.scope_order, sizeof(c.scope_order), "%s", t->order);
+	return rp_cap_encode(&c, s->cap_key, out, len);
+}
+
+/* A new session on (tenant, order): its token into tok. */
+static int
+open_session(struct server *s, int64_t tenant, const char *order,
+    int64_t now, char tok[RP_CUST_TOKEN_LEN + 1])
+{
+	return rp_auth_cust_new(s->db, RP_CUST_SESSION, tenant, order, "", now,
+	    RP_CUST_SESSION_TTL, tok, NULL);
+}
+
+static int
+handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
+{
+	int64_t now = (int64_t)time(NULL);
+	char order[RP_CUST_ORDER_MAX + 1], bind[RP_CUST_BIND_MAX + 1];
+	char sid[RP_AUTH_SID_HEX + 1], tok[RP_CUST_TOKEN_LEN + 1];
+	char url[RP_LINKSEAL_URL_MAX + 1], base[RP_LINKSEAL_URL_MAX + 1];
+	char sealed[RP_LINKSEAL_MAX + 1];
+	uint8_t cap[RP_CAP_MAX];
+	size_t clen = 0;
+	struct rp_cust_token t;
+	struct rp_str token;
+	uint32_t tenant, flag;
+	int r;
+
+	tok[0] = '\0';
+	switch (m->type) {
+	case RP_MSG_AUTH_LINK_NEW:
+		/* a link for the order's mail, readable by the mailer alone */
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_cstr(m, order, sizeof(order) - 1) != 0 ||
+		    rp_msg_get_cstr(m, base, 300) != 0 || rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = !s->have_link_pk ? RP_E_AGAIN : !base_ok(s->conf, base) ||
+		    !rp_auth_order_ok(order) ? RP_E_INVAL :
+		    rp_auth_cust_new(s->db, RP_CUST_LINK, tenant, order, "", now,
+		    RP_CUST_LINK_TTL, tok, sid);
+		if (r == 0) {
+			if ((size_t)snprintf(url, sizeof(url),
+			    "%.300s/my-order/open?t=%s", base, tok) >= sizeof(url))
+				r = RP_E_TOOBIG;
+			else
+				r = rp_linkseal_seal(s->link_pk, order, url,
+				    sealed, sizeof(sealed));
+			if (r != 0 && rp_auth_cust_revoke(s->db, RP_CUST_LINK,
+			    sid) != 0)
+				rp_log_error("auth: an unsealed link not revoked");
+			sodium_memzero(url, sizeof(url));
+		}
+		reply_begin(s, cookie, r);
+		if (r == 0) {
+			rp_msgw_put_str(&s->w, rp_str_c(sealed));
+			rp_msgw_put_str(&s->w, rp_str_c(sid));
+		}
+		break;
+	case RP_MSG_AUTH_LINK_SETTLE:
+		/* sent: the new link supersedes the older; not: it is void */
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_cstr(m, order, sizeof(order) - 1) != 0 ||
+		    rp_msg_get_cstr(m, sid, sizeof(sid) - 1) != 0 ||
+		    rp_msg_get_u32(m, &flag) != 0 || rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = flag ? rp_auth_cust_retire(s->db, RP_CUST_LINK, tenant,
+		    order, sid, now, NULL) :
+		    rp_auth_cust_revoke(s->db, RP_CUST_LINK, sid);
+		reply_begin(s, cookie, r);
+		break;
+	case RP_MSG_AUTH_LINK_OPEN:
+		/* flag 0: is it good here (a peek); 1: use it, start the
+		 * session, end the order's other links */
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_str(m, &token, RP_CUST_TOKEN_LEN + 8) != 0 ||
+		    rp_msg_get_u32(m, &flag) != 0 || rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = rp_auth_cust_take(s->db, RP_CUST_LINK, token, "", now, false,
+		    &t);
+		if (r == 0 && t.tenant_id != (int64_t)tenant)
+			r = RP_E_NOTFOUND;	/* another site's link */
+		if (r == 0 && flag)
+			r = rp_auth_cust_take(s->db, RP_CUST_LINK, token, "", now,
+			    true, &t);
+		if (r == 0 && flag) {
+			if (rp_auth_cust_retire(s->db, RP_CUST_LINK, tenant,
+			    t.order, "", now, NULL) != 0)
+				rp_log_error("auth: the other links of an order "
+				    "not retired");
+			r = open_session(s, tenant, t.order, now, tok);
+		}
+		reply_begin(s, cookie, r);
+		if (r == 0 && flag) {
+			rp_msgw_put_str(&s->w, rp_str_c(tok));
+			rp_msgw_put_str(&s->w, rp_str_c(t.order));
+		}
+		break;
+	case RP_MSG_AUTH_RECEIPT: {
+		/* the vault's receipt for a traveller it just stored: a
+		 * session on that new order, for the browser that placed it */
+		struct rp_cap rc;
+
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_str(m, &token, RP_CAP_MAX) != 0 ||
+		    rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = rp_cap_verify(token, s->cap_key, rp_cap_now_ms(), &rc);
+		if (r == 0) {
+			snprintf(order, sizeof(order), "%s", rc.scope_order);
+			if (strncmp(rc.principal, "put:", 4) != 0 ||
+			    strcmp(rc.principal + 4, order) != 0 ||
+			    rc.tenant != tenant || rc.role != site_role(tenant) ||
+			    !rp_auth_order_ok(order))
+				r = RP_E_DENIED;
+		}
+		if (r != 0)
+			rp_log_warn("auth: a%s receipt refused", r == RP_E_EXPIRED ?
+			    "n expired" : " forged or altered");
+		else
+			r = open_session(s, tenant, order, now, tok);
+		reply_begin(s, cookie, r);
+		if (r == 0)
+			rp_msgw_put_str(&s->w, rp_str_c(tok));
+		break;
+	}
+	case RP_MSG_AUTH_CUST_WHO:
+		/* a session's order and the capability to read it */
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_str(m, &token, RP_CUST_TOKEN_LEN + 8) != 0 ||
+		    rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = rp_auth_cust_take(s->db, RP_CUST_SESSION, token, "", now,
+		    false, &t);
+		if (r == 0 && t.tenant_id != (int64_t)tenant)
+			r = RP_E_NOTFOUND;	/* another site's session */
+		if (r == 0)
+			r = mint_traveller(s, &t, cap, &clen);
+		reply_begin(s, cookie, r);
+		if (r == 0) {
+			rp_msgw_put_str(&s->w, rp_str_c(t.order));
+			rp_msgw_put_str(&s->w, rp_str_c(t.sid));
+			rp_msgw_put_str(&s->w, (struct rp_str){
+			    (const char *)cap, clen });
+		}
+		break;
+	case RP_MSG_AUTH_ACCESS_NEW:
+		/* the worker checked the access code (its hash is the
+		 * tenant's setting): a pass bound to that hash's fingerprint */
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_cstr(m, bind, sizeof(bind) - 1) != 0 ||
+		    rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = tenant == 0 || bind[0] == '\0' ? RP_E_INVAL :
+		    rp_auth_cust_new(s->db, RP_CUST_ACCESS, tenant, "", bind, now,
+		    RP_CUST_ACCESS_TTL, tok, NULL);
+		reply_begin(s, cookie, r);
+		if (r == 0)
+			rp_msgw_put_str(&s->w, rp_str_c(tok));
+		break;
+	case RP_MSG_AUTH_ACCESS_CHECK:
+		if (rp_msg_get_u32(m, &tenant) != 0 ||
+		    rp_msg_get_str(m, &token, RP_CUST_TOKEN_LEN + 8) != 0 ||
+		    rp_msg_get_cstr(m, bind, sizeof(bind) - 1) != 0 ||
+		    rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = rp_auth_cust_take(s->db, RP_CUST_ACCESS, token, bind, now,
+		    false, &t);
+		if (r == 0 && t.tenant_id != (int64_t)tenant)
+			r = RP_E_NOTFOUND;
+		reply_begin(s, cookie, r);
+		break;
+	case RP_MSG_AUTH_APIKEY: {
+		/* a corporate client's API key: its tenant, and the
+		 * capability its requests act under */
+		struct rp_cap c;
+		int64_t tid, kid;
+
+		if (rp_msg_get_str(m, &token, RP_API_KEY_LEN + 8) != 0 ||
+		    rp_msg_end(m) != 0)
+			return RP_E_PROTO;
+		r = rp_auth_apikey_lookup(s->db, token, &tid, &kid);
+		if (r == 0 && (tid <= 0 || tid > UINT32_MAX))
+			r = RP_E_NOTFOUND;
+		if (r == 0) {
+			memset(&c, 0, sizeof(c));
+			c.role = RP_ROLE_CORPORATE_WEB;
+			c.tenant = (uint32_t)tid;
+			c.expires_ms = rp_cap_now_ms() + RP_CAP_TTL_MS;
+			snprintf(c.principal, sizeof(c.principal),
+			    "apikey:%lld", (long long)kid);
+			rp_be_put(c.session, (uint64_t)kid, sizeof(c.session));
+			r = rp_cap_encode(&c, s->cap_key, cap, &clen);
+		}
+		reply_begin(s, cookie, r);
+		if (r == 0) {
+			rp_msgw_put_u32(&s->w, (uint32_t)tid);
+			rp_msgw_put_str(&s->w, (struct rp_str){
+			    (const char *)cap, clen });
+		}
+		break;
+	}
+	default:
+		return RP_E_PROTO;	/* a staff request from a site worker */
+	}
+	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(cap, sizeof(cap));
+	return 0;
+}
+
 static void
 client_input(struct server *s, unsigned i)
 {
@@ -267,7 +544,7 @@ client_input(struct server *s, unsigned i)
 	r = rp_msg_recv(s->clients[i], s->rbuf, &m);
 	if (r == RP_E_AGAIN)
 		return;
-	if (r == 0 && (r = handle(s, &m)) == 0)
+	if (r == 0 && (r = handle(s, &m, s->client_kind[i])) == 0)
 		r = rp_msgw_send(s->clients[i], &s->w, MSG_DONTWAIT);
 	sodium_memzero(s->rbuf, sizeof(s->rbuf));
 	sodium_memzero(s->w.buf, s->w.len);
@@ -367,6 +644,11 @@ rp_auth_run(const struct rp_conf *conf, int parent_fd)
 		    rp_strerror(r));
 		goto out;
 	}
+	/* without it no link can be mailed; everything else works */
+	s->have_link_pk = rp_linkseal_pub_load(conf->data_dir, s->link_pk) == 0;
+	if (!s->have_link_pk)
+		rp_log_warn("auth: no %s: \"my order\" links cannot be "
+		    "mailed", RP_LINKSEAL_PUB);
 	if ((r = rp_auth_db_open(conf->data_dir, &s->db)) != 0) {
 		rp_log_error("auth: cannot open %s/auth/auth.db (%s)",
 		    conf->data_dir, rp_strerror(r));

@@ -622,3 +622,18 @@ rp_conf_usage(FILE *f)
 		    keys[i].help, "", keys[i].def, range);
 	}
 }
+
+void
+rp_conf_public_base(const struct rp_conf *c, char *out, size_t n)
+{
+	const char *u = c->public_url;
+	size_t len;
+
+	if (u[0] != '\0') {
+		len = strlen(u);
+		while (len > 0 && u[len - 1] == '/')
+			len--;
+		snprintf(out, n, "%.*s", (int)len, u);
+	} else
+		snprintf(out, n, "http://localhost:%u", (unsigned)c->port);
+}

@@ -155,4 +155,11 @@ int rp_conf_load(struct rp_conf *c, int argc, char **argv, char **rest,
 /* Prints every key, its default, range and meaning. */
 void rp_conf_usage(FILE *f);
 
+/*
+ * The public site's base URL, no trailing slash: public_url, or
+ * "http://localhost:<port>" without one.  Links in mail start with it
+ * (a corporate site's with "<base>/c/<slug>").
+ */
+void rp_conf_public_base(const struct rp_conf *c, char *out, size_t n);
+
 #endif

@@ -136,15 +136,16 @@ struct rp_mail_rcpt {
 	char addr[RP_MAIL_ADDR_MAX + 1];
 };
 typedef int (*rp_mail_fetch_fn)(void *arg, uint64_t person_id,
-    struct rp_mail_rcpt *out);
+    const char *order, struct rp_mail_rcpt *out);
 
 /*
  * The real fetch: arg is a connected struct rp_vault_client (borrowed);
  * asks for name and e-mail of person_id with role "mailer", node "mailer",
- * actor "job:mail", purpose "mail".  RP_E_CLOSED from the client comes
+ * actor "job:mail", purpose "mail", scoped to the message's order (the
+ * vault releases only the traveller linked to it).  RP_E_CLOSED from the client comes
  * back as RP_E_AGAIN (the caller reconnects).
  */
-int rp_mail_vault_fetch(void *arg, uint64_t person_id,
+int rp_mail_vault_fetch(void *arg, uint64_t person_id, const char *order,
     struct rp_mail_rcpt *out);
 
 enum rp_mail_transport_kind { RP_MAIL_T_EML, RP_MAIL_T_SMTP };
@@ -169,6 +170,9 @@ struct rp_mail_transport {
 	const char *from_addr;		/* envelope and header From */
 	unsigned max_attempts;
 	unsigned backoff_base_s;	/* 0 → RP_MAIL_BACKOFF_BASE */
+	/* the key pair "my order" links are sealed to (auth/linkseal.h);
+	 * NULL: a message with a sealed link is dead */
+	const uint8_t *link_pk, *link_sk;
 };
 
 struct rp_mail_stats {

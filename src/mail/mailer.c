@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/linkseal.h"
 #include "mail/mail.h"
 #include "mail/mailer.h"
 #include "proc/child.h"
@@ -50,6 +51,8 @@ struct mailer {
 	bool vault_seen;		/* connected at least once */
 	int last_err;			/* last delivery error logged */
 	struct rp_mail_transport t;
+	uint8_t link_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t *link_sk;		/* sodium_malloc'd */
 	char out_dir[RP_CONF_PATH_MAX + 16];
 	uint8_t *rbuf;			/* RP_MSG_MAX_FRAME */
 };
@@ -248,6 +251,14 @@ setup(struct mailer *m)
 	m->t.from_addr = c->mail_from;
 	m->t.max_attempts = c->mail_max_attempts;
 	m->t.backoff_base_s = c->mail_backoff_base_s;
+	/* the links the identity holder seals to this sender */
+	if ((m->link_sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) != NULL &&
+	    rp_linkseal_keys_load(c->data_dir, m->link_pk, m->link_sk) == 0) {
+		m->t.link_pk = m->link_pk;
+		m->t.link_sk = m->link_sk;
+	} else
+		rp_log_warn("mailer: no %s: mails with a \"my order\" link "
+		    "cannot be sent", RP_LINKSEAL_SEED);
 	return 0;
 }
 
@@ -334,6 +345,8 @@ rp_mailer_main(const struct rp_conf *conf, int parent_fd)
 	rp_vault_client_close(m->vc);
 	rp_mail_outbox_close(m->ob);
 	free(m->rbuf);
+	if (m->link_sk != NULL)
+		sodium_free(m->link_sk);	/* wiped first */
 	free(m);
 	return status;
 }

@@ -14,6 +14,7 @@
  * address).
  */
 #include "util/common.h"
+#include "auth/linkseal.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -51,7 +52,8 @@ curl_init(void)
 }
 
 int
-rp_mail_vault_fetch(void *arg, uint64_t person_id, struct rp_mail_rcpt *out)
+rp_mail_vault_fetch(void *arg, uint64_t person_id, const char *order,
+    struct rp_mail_rcpt *out)
 {
 	struct rp_vault_client *vc = arg;
 	struct rp_vault_caller c;
@@ -66,6 +68,7 @@ rp_mail_vault_fetch(void *arg, uint64_t person_id, struct rp_mail_rcpt *out)
 	if ((r = rp_vault_caller_init(&c, "mailer", "mailer", "job:mail",
 	    "mail")) != 0)
 		return r;
+	snprintf(c.scope_order, sizeof(c.scope_order), "%s", order);
 	r = rp_vault_client_get(vc, &c, &person_id, 1,
 	    (1u << RP_VF_NAME) | (1u << RP_VF_EMAIL), &rec);
 	if (r == RP_E_CLOSED)
@@ -289,6 +292,47 @@ send_smtp(const struct rp_mail_transport *t, const char *rcpt_addr,
 	return r;
 }
 
+/*
+ * A "my order" link sealed to this sender (auth/linkseal.h): opened, and
+ * checked to name this message's order, it becomes the "link" parameter.
+ * 0 (m->params rewritten, or no sealed link), RP_E_DENIED (not ours, or
+ * another order's: the message is dead), RP_E_NOMEM.
+ */
+static int
+open_link(const struct rp_mail_transport *t, struct due *m)
+{
+	char order[40], url[RP_LINKSEAL_URL_MAX + 1];
+	json_t *o, *v;
+	char *out;
+	int r = 0;
+
+	if (strstr(m->params, "\"link_sealed\"") == NULL)
+		return 0;
+	if ((o = json_loads(m->params, 0, NULL)) == NULL ||
+	    (v = json_object_get(o, "link_sealed")) == NULL ||
+	    !json_is_string(v)) {
+		json_decref(o);
+		return 0;	/* the renderer judges it */
+	}
+	if (t->link_pk == NULL || t->link_sk == NULL ||
+	    rp_linkseal_open(t->link_pk, t->link_sk, (struct rp_str){
+	    json_string_value(v), json_string_length(v) }, order, url) != 0 ||
+	    strcmp(order, m->order) != 0)
+		r = RP_E_DENIED;
+	else if (json_object_del(o, "link_sealed") != 0 ||
+	    json_object_set_new(o, "link", json_string(url)) != 0 ||
+	    (out = json_dumps(o, JSON_COMPACT)) == NULL)
+		r = RP_E_NOMEM;
+	else {
+		sodium_memzero(m->params, strlen(m->params));
+		free(m->params);
+		m->params = out;
+	}
+	sodium_memzero(url, sizeof(url));
+	json_decref(o);
+	return r;
+}
+
 static int
 load_due(struct rp_mail_outbox *ob, int64_t now, struct due *d, size_t *n)
 {
@@ -396,7 +440,7 @@ rp_mail_deliver_due(struct rp_mail_outbox *ob, rp_mail_fetch_fn fetch,
 		if (msg.d != NULL)
 			sodium_memzero(msg.d, msg.cap);
 		rp_buf_reset(&msg);
-		s = fetch(fetch_arg, m->person_id, rc);
+		s = fetch(fetch_arg, m->person_id, m->order, rc);
 		rc->name[RP_MAIL_NAME_MAX] = '\0';
 		rc->addr[RP_MAIL_ADDR_MAX] = '\0';
 		if (s == RP_E_AGAIN) {
@@ -421,6 +465,15 @@ rp_mail_deliver_due(struct rp_mail_outbox *ob, rp_mail_fetch_fn fetch,
 		if (s != 0) {
 			snprintf(why, sizeof(why), "fetch: %s", rp_strerror(s));
 			r = fail(ob, t, m, max, now, why, st);
+			continue;
+		}
+		if ((s = open_link(t, m)) != 0) {
+			rp_log_warn("mail: message %" PRIu64 " order %s dead:"
+			    " its link is not sealed to this sender for this "
+			    "order", m->id, m->order);
+			st->dead++;
+			r = mark(ob, m->id, RP_MAIL_DEAD, m->attempts, now,
+			    "link: not sealed for this order", 0);
 			continue;
 		}
 		s = rp_mail_render(m->kind, m->lang, rp_str_c(m->params),

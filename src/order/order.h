@@ -145,12 +145,19 @@ struct rp_order_vault {
 };
 
 /*
- * The real put: arg is a struct rp_vault_client * (borrowed, one per
- * thread).  Role public_web (channel public) or corporate_web (corporate),
- * node "web", actor "web", purpose "order_new".
+ * The real put, for a hook: over vc (borrowed, one per thread), role
+ * public_web (channel public) or corporate_web (corporate), purpose
+ * "order_new", with the capability cap[0..cap_len) when the caller has
+ * one (an API key's; none for a traveller on a site: the vault then names
+ * the principal "anonymous").  The vault's receipt on the new order into
+ * rc (may be NULL).
  */
-int rp_order_vault_client_put(void *arg, const struct rp_vault_person *p,
-    uint32_t tenant, int channel, struct rp_str number, uint64_t *id);
+struct rp_vault_client;
+struct rp_vault_receipt;
+int rp_order_vault_client_put(struct rp_vault_client *vc, const uint8_t *cap,
+    size_t cap_len, const struct rp_vault_person *p, uint32_t tenant,
+    int channel, struct rp_str number, uint64_t *id,
+    struct rp_vault_receipt *rc);
 
 /* A priced order: rp_quote's result (domain/pricing.h), field for field. */
 #define RP_ORDER_QUOTE_LINES	16

@@ -623,20 +623,28 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 }
 
 int
-rp_order_vault_client_put(void *arg, const struct rp_vault_person *p,
-    uint32_t tenant, int channel, struct rp_str number, uint64_t *id)
+rp_order_vault_client_put(struct rp_vault_client *vc, const uint8_t *cap,
+    size_t cap_len, const struct rp_vault_person *p, uint32_t tenant,
+    int channel, struct rp_str number, uint64_t *id,
+    struct rp_vault_receipt *rc)
 {
-	struct rp_vault_client *vc = arg;
 	struct rp_vault_caller c;
 	int r;
 
 	*id = 0;
+	if (cap_len > sizeof(c.cap))
+		return RP_E_INVAL;
 	if ((r = rp_vault_caller_init(&c, channel == RP_CHANNEL_CORPORATE ?
 	    "corporate_web" : "public_web", "web", "web", "order_new")) != 0)
 		return r;
 	c.tenant = tenant;
-	return rp_vault_client_put(vc, &c, p, tenant, &number,
-	    number.n > 0 ? 1 : 0, id);
+	if (cap_len > 0)
+		memcpy(c.cap, cap, cap_len);
+	c.cap_len = (uint32_t)cap_len;
+	r = rp_vault_client_put(vc, &c, p, tenant, &number,
+	    number.n > 0 ? 1 : 0, id, rc);
+	sodium_memzero(c.cap, sizeof(c.cap));
+	return r;
 }
 
 /* ---- change and cancel -------------------------------------------------- */

@@ -53,7 +53,7 @@ enum rp_msg_type {
 	RP_MSG_VAULT_ERASE = 28,
 	RP_MSG_VAULT_REPLY = 29,
 
-	/* console workers → the identity holder, and back (src/auth/proto.h) */
+	/* console and site workers → the identity holder (src/auth/client.h) */
 	RP_MSG_AUTH_SIGNIN = 32,
 	RP_MSG_AUTH_ENROL = 33,
 	RP_MSG_AUTH_WHO = 34,
@@ -61,6 +61,14 @@ enum rp_msg_type {
 	RP_MSG_AUTH_SESSIONS = 36,
 	RP_MSG_AUTH_REVOKE = 37,
 	RP_MSG_AUTH_REPLY = 38,
+	RP_MSG_AUTH_LINK_NEW = 39,	/* web workers: auth/client.h */
+	RP_MSG_AUTH_LINK_SETTLE = 40,
+	RP_MSG_AUTH_LINK_OPEN = 41,
+	RP_MSG_AUTH_RECEIPT = 42,
+	RP_MSG_AUTH_CUST_WHO = 43,
+	RP_MSG_AUTH_ACCESS_NEW = 44,
+	RP_MSG_AUTH_ACCESS_CHECK = 45,
+	RP_MSG_AUTH_APIKEY = 46,
 
 	RP_MSG_TYPE_MAX		/* one past the last valid type */
 };

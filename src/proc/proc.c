@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "alog/wauth.h"
 #include "auth/auth.h"
+#include "auth/linkseal.h"
 #include "auth/cap.h"
 #include "alog/writer.h"
 #include "ips/ips.h"
@@ -296,11 +297,11 @@ static bool
 client_of(enum child_kind kind, enum child_kind service)
 {
 	switch (kind) {
-	case CHILD_WEB:
-	case CHILD_MAIL:
-		return service == CHILD_VAULT;
+	case CHILD_WEB:		/* travellers and API keys: the identity holder */
 	case CHILD_CONSOLE:
 		return service == CHILD_VAULT || service == CHILD_AUTH;
+	case CHILD_MAIL:
+		return service == CHILD_VAULT;
 	case CHILD_VAULT:
 		return service == CHILD_ALOG;
 	default:
@@ -847,6 +848,10 @@ rp_proc_serve(const struct rp_conf *conf)
 			    RP_CAP_KEY_NAME);
 		if (rp_auth_prepare(conf->data_dir) != 0)
 			rp_fatal("cannot prepare %s/auth", conf->data_dir);
+		/* "my order" links, sealed by it for the mail sender alone */
+		if (rp_linkseal_prepare(conf->data_dir) != 0)
+			rp_fatal("cannot make %s/%s", conf->data_dir,
+			    RP_LINKSEAL_SEED);
 		if (rp_vault_operator_prepare(conf->data_dir) != 0)
 			rp_fatal("cannot prepare %s/vault/operator.token",
 			    conf->data_dir);

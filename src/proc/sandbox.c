@@ -350,7 +350,10 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	    (r = own_file(p, "outbox.db-wal", k[RP_KIND_MAIL].uid,
 	    k[RP_KIND_WEB].gid, 0660, err)) != 0 ||
 	    (r = own_file(p, "outbox.db-shm", k[RP_KIND_MAIL].uid,
-	    k[RP_KIND_WEB].gid, 0660, err)) != 0)
+	    k[RP_KIND_WEB].gid, 0660, err)) != 0 ||
+	    /* opens the links sealed to it: its own */
+	    (r = own_file(p, "link.key", k[RP_KIND_MAIL].uid,
+	    k[RP_KIND_MAIL].gid, 0600, err)) != 0)
 		return r;
 	snprintf(p, sizeof(p), "%s/paysim", d);
 	if ((r = own_file(p, "api.secret", k[RP_KIND_PAYSIM].uid,
@@ -363,7 +366,8 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	snprintf(p, sizeof(p), "%s/keys", d);
 	if ((r = own_file(p, "order-number.key", 0, S.core_gid, 0640,
 	    err)) != 0 ||
-	    (r = own_file(p, "capability.key", 0, S.cap_gid, 0640, err)) != 0)
+	    (r = own_file(p, "capability.key", 0, S.cap_gid, 0640, err)) != 0 ||
+	    (r = own_file(p, "mail-link.pub", 0, 0, 0644, err)) != 0)
 		return r;
 	/* The core store: root's, written by its group (web, paylink, ips). */
 	if ((r = own_file(d, "core.db", 0, S.core_gid, 0660, err)) != 0 ||
@@ -525,6 +529,7 @@ static const struct ll_rule vault_rules[] = {
 static const struct ll_rule auth_rules[] = {
 	{ "auth", LL_RW_TREE }, { "run", LL_SOCK_DIR },
 	{ "keys/capability.key", LL_READ_FILE },
+	{ "keys/mail-link.pub", LL_READ_FILE },	/* seals links (linkseal.h) */
 };
 
 static const struct ll_rule alog_rules[] = {

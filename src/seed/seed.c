@@ -532,7 +532,7 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
  * alone and then the QR code the console shows) enrols them.
  */
 static int
-demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
+demo_staff(const struct rp_seed_opts *o,
     const struct catalogue *cat)
 {
 	struct {
@@ -610,7 +610,6 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 	}
 	sodium_memzero(pw, sizeof(pw));
 	sodium_memzero(b32, sizeof(b32));
-	rp_auth_db_close(adb);
 	/*
 	 * One API key per corporate client for the JSON API.  Only its hash
 	 * is stored, so the key text is printed now and kept in the demo
@@ -620,7 +619,7 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 		char key[RP_API_KEY_LEN + 1];
 		int64_t kid;
 
-		if ((r = rp_store_api_key_create(st, cat->tenant_id[i], key,
+		if ((r = rp_auth_apikey_create(adb, cat->tenant_id[i], key,
 		    &kid)) != 0)
 			break;
 		say(o, "  API key for %s: %s  site %s/c/%s/\n",
@@ -631,6 +630,7 @@ demo_staff(struct rp_store *st, const struct rp_seed_opts *o,
 			    tenant_defs[i].slug);
 		sodium_memzero(key, sizeof(key));
 	}
+	rp_auth_db_close(adb);
 	if (cat->access_code[0] != '\0') {
 		say(o, "  access code for %s: %s\n", tenant_defs[NTENANT - 1].slug,
 		    cat->access_code);
@@ -1289,7 +1289,7 @@ rp_seed_run(struct rp_store *st, struct rp_vault *vault,
 		return RP_E_STATE;
 	if ((r = ensure_catalogue(st, o, &cat)) != 0)
 		return r;
-	if (o->demo && (r = demo_staff(st, o, &cat)) != 0)
+	if (o->demo && (r = demo_staff(o, &cat)) != 0)
 		return r;
 	if (o->orders > 0 && (r = gen_orders(st, vault, o, &cat, res)) != 0)
 		return r;

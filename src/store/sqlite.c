@@ -33,6 +33,7 @@ static const struct {
 	{ 5, "src/store/migrations/0005_bans.sql" },
 	{ 6, "src/store/migrations/0006_tokens.sql" },
 	{ 7, "src/store/migrations/0007_staff_out.sql" },
+	{ 8, "src/store/migrations/0008_tokens_out.sql" },
 };
 
 static const struct rp_store_ops rp_store_sqlite_ops;
@@ -48,12 +49,9 @@ enum {
 	S_ORDER_MAXID, S_ORDER_BY_NUMBER, S_ORDER_INS, S_ORDER_OPT_INS, S_EVENT_INS,
 	S_ORDER_GET, S_ORDER_OPTS, S_ORDER_LIST_TENANT, S_ORDER_STATUS,
 	S_ORDER_SET_STATUS, S_EVENTS,
-	S_APIKEY_INS, S_APIKEY_FIND, S_APIKEY_REVOKE,
 	S_IDEM_INS, S_IDEM_GET, S_IDEM_DONE, S_IDEM_DEL, S_IDEM_PURGE,
 	S_ORDER_CHANGE, S_ORDER_OPT_DEL,
-	S_ORDER_RESERVE, S_ORDER_UNRESERVE, S_TOKEN_INS, S_TOKEN_GET, S_TOKEN_USE,
-	S_TOKEN_PURGE, S_TOKEN_DEL, S_TOKEN_RETIRE,
-	S_PAY_ATTEMPT, S_PAY_INS, S_PAY_GET, S_PAY_LAST, S_PAY_BY_PSP, S_PAY_DUE,
+	S_ORDER_RESERVE, S_ORDER_UNRESERVE, S_PAY_ATTEMPT, S_PAY_INS, S_PAY_GET, S_PAY_LAST, S_PAY_BY_PSP, S_PAY_DUE,
 	S_PAY_UPD, S_HOOK_INS, S_ORDER_PAID,
 	S_BAN_PUT, S_BAN_EXTEND, S_BAN_DEL, S_BAN_LIST, S_BAN_ALL, S_BAN_PURGE,
 	S_COUNT
@@ -141,11 +139,6 @@ static const char *const sql[S_COUNT] = {
 	    "WHERE id = ?1",
 	[S_EVENTS] = "SELECT id, order_id, from_status, to_status, actor, at, "
 	    "note FROM order_events WHERE order_id = ?1 ORDER BY id",
-	[S_APIKEY_INS] = "INSERT INTO api_keys (tenant_id, key_hash, "
-	    "created_at) VALUES (?1, ?2, ?3)",
-	[S_APIKEY_FIND] = "SELECT key_hash, tenant_id FROM api_keys WHERE "
-	    "key_hash = ?1 AND revoked = 0",
-	[S_APIKEY_REVOKE] = "UPDATE api_keys SET revoked = 1 WHERE id = ?1",
 	[S_IDEM_INS] = "INSERT INTO idempotency_keys (tenant_id, key, "
 	    "request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
 	[S_IDEM_GET] = "SELECT request_hash, number, status, total_yen, "
@@ -164,22 +157,6 @@ static const char *const sql[S_COUNT] = {
 	    "(max(coalesce((SELECT max(id) FROM orders), 0), "
 	    "coalesce((SELECT max(id) FROM order_ids), 0)) + 1, ?1)",
 	[S_ORDER_UNRESERVE] = "DELETE FROM order_ids WHERE id = ?1",
-	[S_TOKEN_INS] = "INSERT INTO web_tokens (token_hash, kind, tenant_id, "
-	    "order_id, created_at, expires_at, bind) VALUES (?1, ?2, ?3, ?4, "
-	    "?5, ?6, ?7)",
-	[S_TOKEN_GET] = "SELECT tenant_id, order_id FROM web_tokens WHERE "
-	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0 "
-	    "AND bind = ?4",
-	[S_TOKEN_USE] = "UPDATE web_tokens SET used_at = ?3 WHERE "
-	    "token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at = 0 "
-	    "AND bind = ?4 RETURNING tenant_id, order_id",
-	[S_TOKEN_PURGE] = "DELETE FROM web_tokens WHERE expires_at <= ?1",
-	[S_TOKEN_DEL] = "DELETE FROM web_tokens WHERE token_hash = ?1 AND "
-	    "kind = ?2",
-	/* migration 0006: index web_tokens_order */
-	[S_TOKEN_RETIRE] = "UPDATE web_tokens SET used_at = ?4 WHERE "
-	    "tenant_id = ?2 AND order_id = ?3 AND kind = ?1 AND used_at = 0 "
-	    "AND expires_at > ?4 AND (?5 IS NULL OR token_hash <> ?5)",
 	[S_PAY_ATTEMPT] = "SELECT coalesce(max(attempt), 0) FROM payments "
 	    "WHERE order_id = ?1 AND op = ?2",
 	[S_PAY_INS] = "INSERT INTO payments (order_id, op, attempt, idem_key, "
@@ -1493,65 +1470,8 @@ sq_order_count(void *arg, const struct rp_order_filter *f, uint64_t *count)
 
 /* ---- API keys and idempotency records (migration 0002) ------------------ */
 
-static int
-sq_api_key_insert(void *arg, int64_t tenant_id, const uint8_t hash[32],
-    int64_t at, int64_t *id)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-	int r;
 
-	*id = 0;
-	if ((s = stmt(be, S_APIKEY_INS)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_int64(s, 1, tenant_id);
-	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, at);
-	if ((r = step_done(be, s)) == 0)
-		*id = sqlite3_last_insert_rowid(be->db);
-	return r;
-}
 
-static int
-sq_api_key_find(void *arg, const uint8_t hash[32], uint8_t stored[32],
-    int64_t *tenant_id)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-	int rc, r;
-
-	memset(stored, 0, 32);
-	*tenant_id = 0;
-	if ((s = stmt(be, S_APIKEY_FIND)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32) {
-		memcpy(stored, sqlite3_column_blob(s, 0), 32);
-		*tenant_id = sqlite3_column_int64(s, 1);
-		r = 0;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		r = RP_E_NOTFOUND;
-	else
-		r = map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
-	sqlite3_reset(s);
-	return r;
-}
-
-static int
-sq_api_key_revoke(void *arg, int64_t id)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-	int r;
-
-	if ((s = stmt(be, S_APIKEY_REVOKE)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_int64(s, 1, id);
-	if ((r = step_done(be, s)) != 0)
-		return r;
-	return sqlite3_changes(be->db) == 1 ? 0 : RP_E_NOTFOUND;
-}
 
 static int
 sq_idem_insert(void *arg, int64_t tenant_id, const char *key,
@@ -1740,109 +1660,10 @@ sq_order_reserve(void *arg, int64_t at, int64_t *id)
 	return 0;
 }
 
-static int
-sq_token_insert(void *arg, const char *kind, const uint8_t hash[32],
-    int64_t tenant_id, int64_t order_id, int64_t at, int64_t expires_at,
-    const char *bind)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
 
-	if ((s = stmt(be, S_TOKEN_INS)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, tenant_id);
-	sqlite3_bind_int64(s, 4, order_id);
-	sqlite3_bind_int64(s, 5, at);
-	sqlite3_bind_int64(s, 6, expires_at);
-	bind_text(s, 7, bind);
-	return step_done(be, s);
-}
 
-static int
-sq_token_find(void *arg, const char *kind, const uint8_t hash[32],
-    const char *bind, int64_t now, bool consume, int64_t *tenant_id,
-    int64_t *order_id)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-	int rc, r;
 
-	*tenant_id = *order_id = 0;
-	if ((s = stmt(be, consume ? S_TOKEN_USE : S_TOKEN_GET)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, now);
-	bind_text(s, 4, bind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*tenant_id = sqlite3_column_int64(s, 0);
-		*order_id = sqlite3_column_int64(s, 1);
-		r = 0;
-		/* finish the UPDATE ... RETURNING before resetting */
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			;
-		if (rc != SQLITE_DONE)
-			r = map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
-	} else
-		r = rc == SQLITE_DONE ? RP_E_NOTFOUND :
-		    map_rc(be->db, rc) ? map_rc(be->db, rc) : RP_E_DB;
-	sqlite3_reset(s);
-	if (r != 0)
-		*tenant_id = *order_id = 0;
-	return r;
-}
 
-static int
-sq_token_delete(void *arg, const char *kind, const uint8_t hash[32])
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_TOKEN_DEL)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	bind_text(s, 2, kind);
-	return step_done(be, s);
-}
-
-static int
-sq_token_retire(void *arg, const char *kind, int64_t tenant_id,
-    int64_t order_id, const uint8_t *keep, int64_t now, uint64_t *n)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-	int r;
-
-	*n = 0;
-	if ((s = stmt(be, S_TOKEN_RETIRE)) == NULL)
-		return RP_E_DB;
-	bind_text(s, 1, kind);
-	sqlite3_bind_int64(s, 2, tenant_id);
-	sqlite3_bind_int64(s, 3, order_id);
-	sqlite3_bind_int64(s, 4, now);
-	if (keep != NULL)
-		sqlite3_bind_blob(s, 5, keep, 32, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 5);
-	if ((r = step_done(be, s)) == 0)
-		*n = (uint64_t)sqlite3_changes(be->db);
-	return r;
-}
-
-static int
-sq_token_purge(void *arg, int64_t now)
-{
-	struct sq *be = arg;
-	sqlite3_stmt *s;
-
-	if ((s = stmt(be, S_TOKEN_PURGE)) == NULL)
-		return RP_E_DB;
-	sqlite3_bind_int64(s, 1, now);
-	return step_done(be, s);
-}
 
 /* ---- migration 0004: the payment outbox -------------------------------- */
 
@@ -2156,9 +1977,6 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.order_transition = sq_order_transition,
 	.order_events = sq_order_events,
 	.order_count = sq_order_count,
-	.api_key_insert = sq_api_key_insert,
-	.api_key_find = sq_api_key_find,
-	.api_key_revoke = sq_api_key_revoke,
 	.idem_insert = sq_idem_insert,
 	.idem_get = sq_idem_get,
 	.idem_complete = sq_idem_complete,
@@ -2166,11 +1984,6 @@ static const struct rp_store_ops rp_store_sqlite_ops = {
 	.idem_purge = sq_idem_purge,
 	.order_change = sq_order_change,
 	.order_reserve = sq_order_reserve,
-	.token_insert = sq_token_insert,
-	.token_find = sq_token_find,
-	.token_purge = sq_token_purge,
-	.token_delete = sq_token_delete,
-	.token_retire = sq_token_retire,
 	.payment_new = sq_payment_new,
 	.payment_get = sq_payment_get,
 	.payment_due = sq_payment_due,

@@ -418,33 +418,7 @@ int rp_store_order_events(struct rp_store *st, int64_t order_id,
 int rp_store_order_count(struct rp_store *st, const struct rp_order_filter *f,
     uint64_t *count) RP_WARN_UNUSED;
 
-/* ---- API keys and idempotency records (migration 0002) ------------------ */
-
-/*
- * Per-tenant API keys for the JSON API.  A key is "rpk_" followed by 64
- * lowercase hex digits (32 random bytes); the store keeps only its SHA-256
- * and the key text is shown once, by the caller of create.
- */
-#define RP_API_KEY_PREFIX	"rpk_"
-#define RP_API_KEY_LEN		68	/* "rpk_" + 64 hex */
-
-/*
- * Creates a key for tenant_id (> 0, an existing tenant): writes the key
- * text and a NUL to out (the caller shows it once and wipes it) and sets
- * *id (may be NULL).  RP_E_NOTFOUND for an unknown tenant.
- */
-int rp_store_api_key_create(struct rp_store *st, int64_t tenant_id,
-    char out[RP_API_KEY_LEN + 1], int64_t *id) RP_WARN_UNUSED;
-/*
- * The tenant of a presented key (untrusted bytes, any length): 0 and
- * *tenant_id, or RP_E_NOTFOUND for a malformed, unknown or revoked key
- * (one answer for all three).  The stored hash is compared in constant
- * time.
- */
-int rp_store_api_key_lookup(struct rp_store *st, const char *key, size_t n,
-    int64_t *tenant_id) RP_WARN_UNUSED;
-/* Revokes key id: 0, or RP_E_NOTFOUND. */
-int rp_store_api_key_revoke(struct rp_store *st, int64_t id) RP_WARN_UNUSED;
+/* ---- idempotency records (migration 0002) ------------------------------ */
 
 /*
  * Idempotency records: the first result of a request under (tenant,
@@ -516,63 +490,9 @@ int rp_store_order_reserve(struct rp_store *st, int64_t *id,
     char number[RP_ORDER_NUMBER_LEN + 1]) RP_WARN_UNUSED;
 
 /*
- * Bearer tokens of the sites (migration 0003): the one-time "my order"
- * link, the session it opens, a passed corporate access code.  The token
- * text (RP_WEB_TOKEN_LEN base64url characters from rp_store_token_new)
- * is given to the browser; the store keeps its SHA-256 only.
+ * (The sites' tokens of migration 0003 and the API keys of 0002 moved to
+ * the identity holder's store in 0008: auth/auth.h.)
  */
-enum rp_token_kind { RP_TOKEN_LINK, RP_TOKEN_SESSION, RP_TOKEN_ACCESS };
-#define RP_WEB_TOKEN_LEN	43	/* 32 random bytes, base64url */
-
-/*
- * Creates a token of kind for tenant_id (0 = public site) and order_id (0
- * for access) valid until expires_at; writes its text and a NUL to out.
- */
-int rp_store_token_new(struct rp_store *st, int kind, int64_t tenant_id,
-    int64_t order_id, int64_t now, int64_t expires_at,
-    char out[RP_WEB_TOKEN_LEN + 1]) RP_WARN_UNUSED;
-/*
- * rp_store_token_new, bound to bind (printable ASCII, at most
- * RP_TOKEN_BIND_MAX bytes; "" = unbound): rp_store_token_take_bound must
- * present the same bind, e.g. an access pass bound to a fingerprint of
- * the access code's hash, so that a new code ends the old passes.
- */
-#define RP_TOKEN_BIND_MAX	64
-int rp_store_token_new_bound(struct rp_store *st, int kind, int64_t tenant_id,
-    int64_t order_id, const char *bind, int64_t now, int64_t expires_at,
-    char out[RP_WEB_TOKEN_LEN + 1]) RP_WARN_UNUSED;
-/*
- * The tenant and order of a presented token (untrusted bytes) of kind,
- * unexpired at now and unused; consume marks it used (one-time links: of
- * two requests racing with the same link only one gets it).  0, or
- * RP_E_NOTFOUND for malformed, unknown, expired or used alike.  Only an
- * unbound token is found (a bound one needs rp_store_token_take_bound).
- */
-int rp_store_token_take(struct rp_store *st, int kind, struct rp_str token,
-    int64_t now, bool consume, int64_t *tenant_id, int64_t *order_id)
-    RP_WARN_UNUSED;
-/* rp_store_token_take for a token made with this bind (RP_E_NOTFOUND for
- * any other bind, as for an unknown token). */
-int rp_store_token_take_bound(struct rp_store *st, int kind,
-    struct rp_str token, const char *bind, int64_t now, bool consume,
-    int64_t *tenant_id, int64_t *order_id) RP_WARN_UNUSED;
-/*
- * Deletes the token (text from rp_store_token_new) of kind: one made for
- * a message that was then not sent.  0 also when there was none.
- */
-int rp_store_token_revoke(struct rp_store *st, int kind, struct rp_str token)
-    RP_WARN_UNUSED;
-/*
- * Retires the unused, unexpired tokens of kind for order_id on tenant_id
- * (marks them used at now), all but keep (a token's text; an empty view:
- * none kept): a newer "my order" link, or a link used, ends the older
- * links of that order on that site.  0 and *n (may be NULL) retired.
- */
-int rp_store_token_retire(struct rp_store *st, int kind, int64_t tenant_id,
-    int64_t order_id, struct rp_str keep, int64_t now, uint64_t *n)
-    RP_WARN_UNUSED;
-/* Deletes tokens expired at now. */
-int rp_store_token_purge(struct rp_store *st, int64_t now) RP_WARN_UNUSED;
 
 /*
  * The payment outbox (migration 0004; src/paylink/ works it).  A row is a

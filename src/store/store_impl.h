@@ -67,12 +67,6 @@ struct rp_store_ops {
 	    uint64_t *count);
 
 	/* migration 0002 */
-	int (*api_key_insert)(void *be, int64_t tenant_id, const uint8_t hash[32],
-	    int64_t at, int64_t *id);
-	/* the unrevoked key with this hash: its stored hash and tenant */
-	int (*api_key_find)(void *be, const uint8_t hash[32], uint8_t stored[32],
-	    int64_t *tenant_id);
-	int (*api_key_revoke)(void *be, int64_t id);
 	int (*idem_insert)(void *be, int64_t tenant_id, const char *key,
 	    const uint8_t hash[32], int64_t at);
 	int (*idem_get)(void *be, int64_t tenant_id, const char *key,
@@ -88,20 +82,6 @@ struct rp_store_ops {
 
 	/* migration 0003: reserves the next order id */
 	int (*order_reserve)(void *be, int64_t at, int64_t *id);
-	int (*token_insert)(void *be, const char *kind, const uint8_t hash[32],
-	    int64_t tenant_id, int64_t order_id, int64_t at, int64_t expires_at,
-	    const char *bind);
-	/* an unexpired, unused token bound to bind; consume: marks it used
-	 * (atomically) */
-	int (*token_find)(void *be, const char *kind, const uint8_t hash[32],
-	    const char *bind, int64_t now, bool consume, int64_t *tenant_id,
-	    int64_t *order_id);
-	int (*token_purge)(void *be, int64_t now);
-	/* migration 0006: deletes one token; marks the unused ones of (kind,
-	 * tenant, order) used at now, but keep (NULL: none); *n marked */
-	int (*token_delete)(void *be, const char *kind, const uint8_t hash[32]);
-	int (*token_retire)(void *be, const char *kind, int64_t tenant_id,
-	    int64_t order_id, const uint8_t *keep, int64_t now, uint64_t *n);
 
 	/* migration 0004: the payment outbox */
 	int (*payment_new)(void *be, struct rp_payment *p);

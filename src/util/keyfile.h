@@ -39,4 +39,12 @@ int rp_keyfile_load(const char *path, uint8_t *key, size_t n, mode_t forbid)
 int rp_keyfile_make(const char *path, uint8_t *key, size_t n, mode_t mode,
     mode_t forbid, bool *made) RP_WARN_UNUSED;
 
+/*
+ * Makes path hold exactly key[0..n) (mode), replacing a file with other
+ * contents: for a value derived elsewhere, e.g. a public key beside its
+ * secret seed.  0 or an error as above.
+ */
+int rp_keyfile_put(const char *path, const uint8_t *key, size_t n,
+    mode_t mode) RP_WARN_UNUSED;
+
 #endif

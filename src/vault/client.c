@@ -167,12 +167,15 @@ int
 rp_vault_client_put(struct rp_vault_client *vc,
     const struct rp_vault_caller *c, const struct rp_vault_person *p,
     uint32_t tenant, const struct rp_str *orders, size_t norders,
-    uint64_t *id)
+    uint64_t *id, struct rp_vault_receipt *rc)
 {
+	struct rp_str receipt;
 	struct rp_msg m;
 	uint64_t cookie, got;
 	int r;
 
+	if (rc != NULL)
+		rc->n = 0;
 	if (norders > RP_VAULT_MAX_ORDERS)
 		return RP_E_TOOBIG;
 	cookie = begin(vc, RP_MSG_VAULT_PUT, c);
@@ -187,9 +190,15 @@ rp_vault_client_put(struct rp_vault_client *vc,
 		return RP_E_TOOBIG;
 	if ((r = roundtrip(vc, cookie, &m)) != 0)
 		return r;
-	if (rp_msg_get_u64(&m, &got) != 0 || rp_msg_end(&m) != 0)
+	if (rp_msg_get_u64(&m, &got) != 0 ||
+	    rp_msg_get_str(&m, &receipt, RP_VAULT_CAP_MAX) != 0 ||
+	    rp_msg_end(&m) != 0)
 		return RP_E_PROTO;
 	*id = got;
+	if (rc != NULL) {
+		memcpy(rc->b, receipt.p, receipt.n);
+		rc->n = (uint32_t)receipt.n;
+	}
 	return 0;
 }
 

@@ -41,11 +41,20 @@ int rp_vault_client_connect(const char *data_dir, const char *token,
 void rp_vault_client_close(struct rp_vault_client *vc);	/* NULL-safe */
 
 /* The caller fields sent with every request (node is set by the vault). */
-/* put: as rp_vault_put (vault.h). */
+/*
+ * put: as rp_vault_put (vault.h).  rc (may be NULL) gets the vault's
+ * receipt when a site worker stored a new traveller on one order (a
+ * capability on that order: read it back, open its session at the
+ * identity holder); otherwise rc->n is 0.
+ */
+struct rp_vault_receipt {
+	uint8_t b[RP_VAULT_CAP_MAX];
+	uint32_t n;
+};
 int rp_vault_client_put(struct rp_vault_client *vc,
     const struct rp_vault_caller *c, const struct rp_vault_person *p,
     uint32_t tenant, const struct rp_str *orders, size_t norders,
-    uint64_t *id) RP_WARN_UNUSED;
+    uint64_t *id, struct rp_vault_receipt *rc) RP_WARN_UNUSED;
 
 /*
  * get: as rp_vault_get — n ≤ RP_VAULT_MAX_BATCH, out[0..n) released with

@@ -228,6 +228,8 @@ rp_vault_open(const char *data_dir, const struct rp_vault_logger *logger,
 	    "key_wrapped, nonce, ct FROM records WHERE id = ?1")) ||
 	    (r = prep(v, &v->st_link, "INSERT OR IGNORE INTO order_links (bi, "
 	    "id) VALUES (?1, ?2)")) ||
+	    (r = prep(v, &v->st_any_link, "SELECT 1 FROM order_links WHERE "
+	    "bi = ?1 LIMIT 1")) ||
 	    (r = prep(v, &v->st_linked, "SELECT 1 FROM order_links WHERE bi = "
 	    "?1 AND id = ?2")) ||
 	    (r = prep(v, &v->st_by_email, "SELECT id, tenant FROM records "
@@ -276,6 +278,7 @@ rp_vault_free(struct rp_vault *v)
 	sqlite3_finalize(v->st_get);
 	sqlite3_finalize(v->st_link);
 	sqlite3_finalize(v->st_linked);
+	sqlite3_finalize(v->st_any_link);
 	sqlite3_finalize(v->st_by_email);
 	sqlite3_finalize(v->st_by_phone);
 	sqlite3_finalize(v->st_by_order);
@@ -562,6 +565,21 @@ linked(struct rp_vault *v, const char *order, uint64_t id)
 	return yes;
 }
 
+/* True if no record is linked to any of row's orders yet. */
+static bool
+orders_unlinked(struct rp_vault *v, const struct row *row)
+{
+	bool none = true;
+
+	for (size_t i = 0; i < row->norders && none; i++) {
+		sqlite3_bind_blob(v->st_any_link, 1, row->order_bi[i], VK_BI,
+		    SQLITE_STATIC);
+		none = sqlite3_step(v->st_any_link) == SQLITE_DONE;
+		sqlite3_reset(v->st_any_link);
+	}
+	return none;
+}
+
 /* True if record (id, tenant) lies in the rule's scope for caller c. */
 static bool
 in_scope(struct rp_vault *v, const struct vk_rule *rule,
@@ -710,6 +728,9 @@ prepare_put(struct rp_vault *v, const struct rp_vault_req *q,
 		if ((r = add_order_bi(v, &op->row, q->orders[i])) != 0)
 			return r;
 	rule = vk_policy(c->role, c->purpose, VK_OP_PUT, 0);
+	if (rule != NULL && c->new_orders_only && (id != 0 ||
+	    !orders_unlinked(v, &op->row)))
+		rule = NULL;
 	if (rule != NULL && id != 0) {
 		if ((r = row_meta(v, id, &tenant, &erased)) == RP_E_NOTFOUND ||
 		    (r == 0 && erased)) {
@@ -782,8 +803,8 @@ prepare_get(struct rp_vault *v, const struct rp_vault_req *q,
 	op->n = q->nids;
 	rule = vk_policy(c->role, c->purpose, VK_OP_GET, q->fields);
 	/* Scope first, over every record: a batch is all or nothing. */
-	for (i = 0; rule != NULL && rule->scope != VK_SCOPE_ANY &&
-	    i < q->nids; i++) {
+	for (i = 0; rule != NULL && (rule->scope != VK_SCOPE_ANY ||
+	    c->order_bound) && i < q->nids; i++) {
 		r = row_meta(v, q->ids[i], &tenant, &erased);
 		if (r == RP_E_DB)
 			return r;

@@ -23,6 +23,8 @@
  * backoff; while it is down every request is answered RP_E_AGAIN.
  */
 #include "util/common.h"
+
+#include <assert.h>
 #include "proc/child.h"
 #include "util/log.h"
 #include "alog/entry.h"
@@ -66,6 +68,11 @@ struct pending {
 	uint32_t client_gen;
 	uint64_t cookie;	/* the client's */
 	struct rp_vault_op *op;
+	bool is_put;
+	/* a site worker's put of a new traveller: the vault's receipt on
+	 * its order (a capability), sent once the put is durable */
+	uint8_t receipt[RP_CAP_MAX];
+	size_t receipt_len;
 };
 
 struct server {
@@ -344,20 +351,34 @@ client_accept(struct server *s)
 	}
 }
 
+/*
+ * Who may act in which role.  A verified capability names the role: a
+ * site worker may pass on a traveller's (public_web, corporate_web), a
+ * console worker a staff member's, the operator any.  Without one: a site
+ * worker may only store a new traveller (put, in its site role), the
+ * mailer read as mailer, the operator run its jobs; no one else anything.
+ */
 static bool
 role_allowed(enum client_class cls, unsigned role, bool verified)
 {
-	/* A verified capability names its role: any registered worker (or
-	 * the operator) may pass one on; no one else may use staff roles. */
-	if (verified)
-		return cls == CL_WEB || cls == CL_CONSOLE || cls == CL_OPERATOR;
+	bool site = role == RP_ROLE_PUBLIC_WEB || role == RP_ROLE_CORPORATE_WEB;
+
+	if (verified) {
+		switch (cls) {
+		case CL_WEB:
+			return site;
+		case CL_CONSOLE:
+			return !site && role != RP_ROLE_MAILER &&
+			    role != RP_ROLE_SEED && role != RP_ROLE_LOG;
+		case CL_OPERATOR:
+			return true;
+		default:
+			return false;
+		}
+	}
 	switch (cls) {
 	case CL_WEB:
-		/* The web tier's roles alone: not mailer (only the mailer
-		 * process sends mail), and no staff role — those need an
-		 * identity the vault can verify, not a worker's word. */
-		return role == RP_ROLE_PUBLIC_WEB ||
-		    role == RP_ROLE_CORPORATE_WEB;
+		return site;
 	case CL_MAILER:
 		return role == RP_ROLE_MAILER;
 	case CL_OPERATOR:
@@ -433,6 +454,9 @@ send_reply(struct server *s, struct pending *p, int status)
 	rp_msgw_begin(&s->w, RP_MSG_VAULT_REPLY);
 	rp_msgw_put_u64(&s->w, p->cookie);
 	rp_vault_op_reply(p->op, status, &s->w);
+	if (p->is_put && status == 0)
+		rp_msgw_put_str(&s->w, (struct rp_str){
+		    (const char *)p->receipt, p->receipt_len });
 	if (s->w.err != 0) {
 		/* Cannot happen: prepare capped the reply.  Release nothing. */
 		rp_msgw_begin(&s->w, RP_MSG_VAULT_REPLY);
@@ -451,13 +475,16 @@ pending_free(struct server *s, uint32_t slot)
 
 	rp_vault_op_free(p->op);
 	p->op = NULL;
+	sodium_memzero(p->receipt, sizeof(p->receipt));
+	p->receipt_len = 0;
 	p->used = false;
 	p->sent = false;
 	s->freelist[s->nfree++] = slot;
 }
 
 static void
-enqueue(struct server *s, unsigned ci, uint64_t cookie, struct rp_vault_op *op)
+enqueue(struct server *s, unsigned ci, uint64_t cookie, struct rp_vault_op *op,
+    bool is_put, const uint8_t *receipt, size_t receipt_len)
 {
 	struct client *c = &s->clients[ci];
 	struct pending *p;
@@ -479,8 +506,42 @@ enqueue(struct server *s, unsigned ci, uint64_t cookie, struct rp_vault_op *op)
 	p->client_gen = c->gen;
 	p->cookie = cookie;
 	p->op = op;
+	p->is_put = is_put;
+	assert(receipt_len <= sizeof(p->receipt));
+	memcpy(p->receipt, receipt, receipt_len);
+	p->receipt_len = receipt_len;
 	c->inflight++;
 	s->unsent[s->nunsent++] = slot;
+}
+
+/*
+ * The receipt for a new traveller on one order: a capability of the
+ * site role on that order ("put:<order>"), with which the worker reads
+ * back what it stored and the identity holder opens the traveller's
+ * session (auth/client.h, AUTH_RECEIPT).  Short-lived, like every one.
+ */
+static int
+mint_receipt(struct server *s, const struct rp_vault_req *q,
+    uint8_t out[RP_CAP_MAX], size_t *len)
+{
+	struct rp_cap c;
+	int n;
+
+	*len = 0;
+	if (!s->have_cap_key || q->orders[0].n == 0 ||
+	    q->orders[0].n > RP_CAP_SCOPE_MAX)
+		return RP_E_INVAL;
+	memset(&c, 0, sizeof(c));
+	c.role = q->tenant > 0 ? RP_ROLE_CORPORATE_WEB : RP_ROLE_PUBLIC_WEB;
+	c.tenant = q->tenant;
+	c.expires_ms = rp_cap_now_ms() + RP_CAP_TTL_MS;
+	n = snprintf(c.principal, sizeof(c.principal), "put:%.*s",
+	    (int)q->orders[0].n, q->orders[0].p);
+	if (n < 0 || (size_t)n >= sizeof(c.principal))
+		return RP_E_INVAL;
+	memcpy(c.scope_order, q->orders[0].p, q->orders[0].n);
+	randombytes_buf(c.session, sizeof(c.session));
+	return rp_cap_encode(&c, s->cap_key, out, len);
 }
 
 static void
@@ -490,6 +551,8 @@ handle_request(struct server *s, unsigned ci)
 	struct rp_vault_req *q = &s->req;
 	struct rp_vault_op *op = NULL;
 	bool web_ok = true, verified = false;
+	uint8_t receipt[RP_CAP_MAX];
+	size_t rlen = 0;
 	int r, capr;
 
 	if (q->type == RP_MSG_VAULT_HELLO) {
@@ -535,13 +598,26 @@ handle_request(struct server *s, unsigned ci)
 		break;
 	}
 	capr = take_capability(s, &q->caller, &verified);
-	/* A web worker: one record per get, bound to the order it serves;
-	 * no search, no erasure. */
-	if (c->cls == CL_WEB && !verified) {
+	/*
+	 * The principal of a request without a capability is the vault's
+	 * word too, never the caller's: what its peer credentials say.
+	 */
+	if (!verified && capr == 0 && c->cls != CL_OPERATOR)
+		snprintf(q->caller.actor, sizeof(q->caller.actor), "%s",
+		    c->cls == CL_MAILER ? "job:mail" : "anonymous");
+	if (c->cls == CL_WEB) {
+		/* A site worker: one record per get, of the order its
+		 * traveller's capability names; no search, no erasure; a put
+		 * only of a new traveller on orders no record has yet (so
+		 * that it cannot tie itself to someone else's order). */
 		q->caller.order_bound = true;
-		web_ok = (q->type == RP_MSG_VAULT_GET && q->nids == 1 &&
-		    q->caller.scope_order[0] != '\0') ||
-		    q->type == RP_MSG_VAULT_PUT;
+		q->caller.new_orders_only = true;
+		web_ok = (verified && q->type == RP_MSG_VAULT_GET &&
+		    q->nids == 1) || (q->type == RP_MSG_VAULT_PUT && q->id == 0);
+	} else if (c->cls == CL_MAILER) {
+		/* the mailer writes to the traveller of the message's order */
+		q->caller.order_bound = true;
+		web_ok = q->type == RP_MSG_VAULT_GET;
 	}
 	if (capr != 0) {
 		rp_log_warn("vault: pid %ld presented a%s capability; refused",
@@ -567,7 +643,12 @@ handle_request(struct server *s, unsigned ci)
 		send_status(s, ci, q->cookie, r);
 		return;
 	}
-	enqueue(s, ci, q->cookie, op);
+	if (c->cls == CL_WEB && q->type == RP_MSG_VAULT_PUT &&
+	    q->norders == 1 && mint_receipt(s, q, receipt, &rlen) != 0)
+		rlen = 0;	/* the put stands; no session comes of it */
+	enqueue(s, ci, q->cookie, op, q->type == RP_MSG_VAULT_PUT, receipt,
+	    rlen);
+	sodium_memzero(receipt, sizeof(receipt));
 }
 
 static void

@@ -142,6 +142,9 @@ struct rp_vault_caller {
 	/* Set by the vault server for a web worker peer (never decoded from
 	 * a request): every record must be linked to scope_order. */
 	bool order_bound;
+	/* Set likewise for a site worker: a put stores a new record only,
+	 * on order numbers no record is linked to yet. */
+	bool new_orders_only;
 	/* The identity holder's capability (auth/cap.h), passed on as it
 	 * came; empty: none.  The vault server takes role, tenant, actor and
 	 * scope from it once it verifies, never from the fields above. */

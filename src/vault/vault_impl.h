@@ -37,7 +37,7 @@ struct vk_secrets {
 
 struct rp_vault {
 	sqlite3 *db;
-	sqlite3_stmt *st_ins, *st_upd, *st_get, *st_link, *st_linked,
+	sqlite3_stmt *st_ins, *st_upd, *st_get, *st_link, *st_linked, *st_any_link,
 	    *st_by_email, *st_by_phone, *st_by_order, *st_erase, *st_unlink,
 	    *st_tkey_get, *st_tkey_put, *st_maxid, *st_begin, *st_commit;
 	struct vk_secrets *sec;

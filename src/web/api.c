@@ -16,7 +16,9 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sodium.h>
 
+#include "auth/client.h"
 #include "order/order.h"
 #include "paylink/paylink.h"
 #include "store/store.h"
@@ -63,20 +65,42 @@ rp_api_error_fields(struct rp_req *rq, unsigned status, const char *code,
 	return rp_api_reply_json(rq, status, e);
 }
 
+/*
+ * The request's API key and the capability the identity holder vouches
+ * for it with (the vault names "apikey:<id>" as the principal of what
+ * it stores): one per request, per thread.
+ */
+static _Thread_local uint8_t tl_cap[RP_CAP_MAX];
+static _Thread_local struct rp_web_put tl_put;
+
 /* Bearer key → tenant; 0 or an answer already sent (returns 1). */
 static int
-authenticate(struct rp_req *rq, struct rp_store *st, int64_t *tenant)
+authenticate(struct rp_req *rq, int64_t *tenant)
 {
 	struct rp_str h = rp_req_header(rq, "Authorization");
+	uint32_t t = 0;
+	size_t n = 0;
+	int r = RP_E_NOTFOUND;
 
 	*tenant = 0;
+	sodium_memzero(&tl_put, sizeof(tl_put));
 	if (rp_str_has_prefix(h, "Bearer ")) {
 		h.p += 7;
 		h.n -= 7;
-		if (rp_store_api_key_lookup(st, h.p, h.n, tenant) == 0 &&
-		    *tenant > 0)
+		r = rp_auth_client_apikey(rp_worker.conf->data_dir, h, &t,
+		    tl_cap, &n);
+		if (r == 0 && t > 0) {
+			*tenant = t;
+			tl_put.cap = tl_cap;
+			tl_put.cap_len = n;
 			return 0;
+		}
 	}
+	if (r == RP_E_AGAIN)
+		return rp_api_error_fields(rq, 503, "unavailable",
+		    "ただいま混み合っています。しばらくしてからお試しください。",
+		    "Temporarily unavailable; please try again.", NULL) == 0 ?
+		    1 : -1;
 	return rp_api_error_fields(rq, 401, "unauthorized", "APIキーが正しくありません。",
 	    "Missing or invalid API key.", NULL) == 0 ? 1 : -1;
 }
@@ -92,9 +116,10 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 		return rp_api_error_fields(rq, 503, "unavailable",
 		    "ただいま混み合っています。しばらくしてからお試しください。",
 		    "Temporarily unavailable; please try again.", NULL) == 0 ? 1 : -1;
-	if ((r = authenticate(rq, ctx->st, tenant)) != 0)
+	if ((r = authenticate(rq, tenant)) != 0)
 		return r;
 	ctx->vault.put = rp_web_vault_put;
+	ctx->vault.arg = &tl_put;
 	ctx->actor = "api";
 	return 0;
 }

@@ -56,12 +56,16 @@ int
 rp_web_vault_put(void *arg, const struct rp_vault_person *p, uint32_t tenant,
     int channel, struct rp_str number, uint64_t *id)
 {
-	(void)arg;
+	struct rp_web_put *io = arg;
+
 	*id = 0;
+	if (io != NULL)
+		io->receipt.n = 0;
 	if (vault() == NULL)
 		return RP_E_AGAIN;
-	return settle(rp_order_vault_client_put(tl_vault, p, tenant, channel,
-	    number, id));
+	return settle(rp_order_vault_client_put(tl_vault, io ? io->cap : NULL,
+	    io ? io->cap_len : 0, p, tenant, channel, number, id,
+	    io ? &io->receipt : NULL));
 }
 
 int

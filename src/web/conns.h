@@ -22,10 +22,16 @@ struct rp_store *rp_web_store(void);
 struct rp_mail_outbox *rp_web_outbox(void);
 
 /*
- * The order service's vault hook (struct rp_order_vault.put; arg unused):
- * connects on first use; a lost or timed-out connection is dropped and
- * reported as RP_E_AGAIN, so the next request connects again.
+ * The order service's vault hook (struct rp_order_vault.put; arg a
+ * struct rp_web_put, or NULL): connects on first use; a lost or timed-out
+ * connection is dropped and reported as RP_E_AGAIN, so the next request
+ * connects again.
  */
+struct rp_web_put {
+	const uint8_t *cap;		/* the caller's capability (API key) */
+	size_t cap_len;
+	struct rp_vault_receipt receipt;	/* out: the vault's receipt */
+};
 int rp_web_vault_put(void *arg, const struct rp_vault_person *p,
     uint32_t tenant, int channel, struct rp_str number, uint64_t *id);
 

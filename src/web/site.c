@@ -23,8 +23,6 @@
 
 #define SESSION_COOKIE	"rp_my"		/* "my order" session */
 #define ACCESS_COOKIE	"rp_pass"	/* passed corporate access code */
-#define SESSION_TTL	(24 * 3600)
-#define ACCESS_TTL	(30 * 24 * 3600)
 
 /* Limits for the sites' forms: more fields than a query, still small. */
 static const struct rp_form_limits form_limits = {
@@ -127,22 +125,6 @@ host_ok(struct rp_str h)
 	return true;
 }
 
-/* The absolute root of the public site, from the configuration. */
-static void
-public_base(char *out, size_t n)
-{
-	const char *u = rp_worker.conf->public_url;
-	size_t len;
-
-	if (u != NULL && u[0] != '\0') {
-		len = strlen(u);
-		while (len > 0 && u[len - 1] == '/')
-			len--;
-		snprintf(out, n, "%.*s", (int)len, u);
-	} else
-		snprintf(out, n, "http://localhost:%u",
-		    (unsigned)rp_worker.conf->port);
-}
 
 /*
  * The site of this request.  Host "{slug}.<anything>" whose first label
@@ -199,7 +181,7 @@ site_resolve(struct rp_req *rq, struct rp_store *st, struct site *s)
 	if (host_ok(host))
 		snprintf(s->origin, sizeof(s->origin), "%s://%.*s",
 		    rp_worker.secure ? "https" : "http", (int)host.n, host.p);
-	public_base(s->base_url, sizeof(s->base_url));
+	rp_conf_public_base(rp_worker.conf, s->base_url, sizeof(s->base_url));
 	if (s->tenant_id > 0) {
 		size_t n = strlen(s->base_url);
 
@@ -453,6 +435,7 @@ page_order_ctx(struct page *pg, struct rp_order_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->st = pg->st;
 	ctx->vault.put = rp_web_vault_put;
+	ctx->vault.arg = &pg->put;	/* the receipt of a new traveller */
 	ctx->actor = pg->site.tenant_id > 0 ? "web:corporate" : "web";
 }
 
@@ -465,6 +448,8 @@ page_end(struct page *pg)
 	for (size_t i = 0; i < pg->nset; i++)
 		rp_buf_release(&pg->set_cookie[i]);
 	sodium_memzero(pg->csrf, sizeof(pg->csrf));
+	sodium_memzero(&pg->trav, sizeof(pg->trav));
+	sodium_memzero(&pg->put, sizeof(pg->put));
 }
 
 void
@@ -489,42 +474,41 @@ yen_format(int64_t yen, char out[32])
 /* ---- sessions and access passes ---------------------------------------- */
 
 int
-page_session_order(struct page *pg, int64_t *order_id)
+page_session(struct page *pg, char num[RP_CUST_ORDER_MAX + 1])
 {
 	struct rp_str tok;
-	int64_t tenant = -1;
+	int r;
 
-	*order_id = 0;
+	num[0] = '\0';
+	if (pg->have_trav) {
+		snprintf(num, RP_CUST_ORDER_MAX + 1, "%s", pg->trav.order);
+		return 0;
+	}
 	if (rp_cookie_get(&pg->ck, SESSION_COOKIE, &tok) != 0)
 		return RP_E_NOTFOUND;
-	if (rp_store_token_take(pg->st, RP_TOKEN_SESSION, tok, time(NULL),
-	    false, &tenant, order_id) != 0 || tenant != pg->site.tenant_id) {
-		*order_id = 0;
-		return RP_E_NOTFOUND;	/* another site's session reads as none */
+	/* another site's session reads as none */
+	if ((r = rp_auth_client_traveller(rp_worker.conf->data_dir,
+	    (uint32_t)pg->site.tenant_id, tok, &pg->trav)) != 0) {
+		if (r == RP_E_AGAIN)
+			rp_log_warn("site: the identity holder is unavailable");
+		return r == RP_E_AGAIN ? r : RP_E_NOTFOUND;
 	}
+	pg->have_trav = true;
+	snprintf(num, RP_CUST_ORDER_MAX + 1, "%s", pg->trav.order);
 	return 0;
 }
 
 int
-page_session_start(struct page *pg, int64_t order_id)
+page_session_start(struct page *pg, const char *tok)
 {
-	char tok[RP_WEB_TOKEN_LEN + 1];
-	int64_t now = time(NULL);
-	int r;
-
-	if ((r = rp_store_token_new(pg->st, RP_TOKEN_SESSION,
-	    pg->site.tenant_id, order_id, now, now + SESSION_TTL, tok)) != 0)
-		return r;
-	r = page_cookie(pg, SESSION_COOKIE, rp_str_c(tok), SESSION_TTL);
-	sodium_memzero(tok, sizeof(tok));
-	return r;
+	return page_cookie(pg, SESSION_COOKIE, rp_str_c(tok),
+	    RP_CUST_SESSION_TTL);
 }
 
 bool
 page_access_ok(struct page *pg)
 {
 	struct rp_str tok;
-	int64_t tenant = -1, unused;
 
 	if (pg->site.tenant_id == 0 || pg->site.access_hash[0] == '\0')
 		return true;
@@ -532,9 +516,8 @@ page_access_ok(struct page *pg)
 	    pg->site.access_fp[0] == '\0')
 		return false;
 	/* bound to the code's hash: a new code ends the passes of the old */
-	return rp_store_token_take_bound(pg->st, RP_TOKEN_ACCESS, tok,
-	    pg->site.access_fp, time(NULL), false, &tenant, &unused) == 0 &&
-	    tenant == pg->site.tenant_id;
+	return rp_auth_client_access_check(rp_worker.conf->data_dir,
+	    (uint32_t)pg->site.tenant_id, tok, pg->site.access_fp) == 0;
 }
 
 /* ---- home, brand, access ------------------------------------------------ */
@@ -564,10 +547,9 @@ site_home(struct rp_req *rq)
 int
 site_access(struct rp_req *rq)
 {
-	char tok[RP_WEB_TOKEN_LEN + 1];
+	char tok[RP_CUST_TOKEN_LEN + 1];
 	struct rp_str code;
 	struct page pg;
-	int64_t now = time(NULL);
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0)
@@ -598,10 +580,10 @@ site_access(struct rp_req *rq)
 		r = page_render(&pg, 403, "home");
 		goto out;
 	}
-	if ((r = rp_store_token_new_bound(pg.st, RP_TOKEN_ACCESS,
-	    pg.site.tenant_id, 0, pg.site.access_fp, now, now + ACCESS_TTL,
-	    tok)) != 0 ||
-	    (r = page_cookie(&pg, ACCESS_COOKIE, rp_str_c(tok), ACCESS_TTL)) != 0) {
+	if ((r = rp_auth_client_access_new(rp_worker.conf->data_dir,
+	    (uint32_t)pg.site.tenant_id, pg.site.access_fp, tok)) != 0 ||
+	    (r = page_cookie(&pg, ACCESS_COOKIE, rp_str_c(tok),
+	    RP_CUST_ACCESS_TTL)) != 0) {
 		r = page_error(&pg, 503);
 		goto out;
 	}

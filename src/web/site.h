@@ -28,10 +28,12 @@
 
 #include <jansson.h>
 
+#include "auth/client.h"
 #include "order/order.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/pwhash.h"
+#include "web/conns.h"
 #include "web/csrf.h"
 #include "web/decode.h"
 #include "web/pages.h"
@@ -39,7 +41,6 @@
 #include "web/tmpl.h"
 
 #define SITE_MAX_DOMAINS	8
-#define SITE_LINK_TTL		(30 * 24 * 3600)	/* a mailed "my order" link */
 
 struct site {
 	int64_t tenant_id;		/* 0: the public site */
@@ -74,6 +75,11 @@ struct page {
 	struct rp_form form;		/* the POST body (empty for GET) */
 	struct rp_form query;
 	unsigned retry_after;		/* > 0: sent as Retry-After (a 429) */
+	/* the traveller's session (page_session): its order and the
+	 * identity holder's capability on it */
+	struct rp_auth_traveller trav;
+	bool have_trav;
+	struct rp_web_put put;		/* the order service's vault hook */
 };
 
 /*
@@ -123,10 +129,15 @@ struct rp_str site_local_name(enum rp_lang lang, const char *prefix,
 /* "12,345" into out. */
 void yen_format(int64_t yen, char out[32]);
 
-/* The order of the browser's "my order" session on this site: 0 and *id, or RP_E_NOTFOUND. */
-int page_session_order(struct page *pg, int64_t *order_id);
-/* Starts a "my order" session for order_id (Set-Cookie). */
-int page_session_start(struct page *pg, int64_t order_id);
+/*
+ * The "my order" session of this site (the cookie, asked of the identity
+ * holder): 0 with the order number in num and pg->trav; RP_E_NOTFOUND
+ * (none, expired, another site's), RP_E_AGAIN (the identity holder is
+ * down).
+ */
+int page_session(struct page *pg, char num[RP_CUST_ORDER_MAX + 1]);
+/* Sets the session cookie to tok (from the identity holder). */
+int page_session_start(struct page *pg, const char *tok);
 
 /*
  * Queues mail kind for ov (params: a JSON object of non-personal values,

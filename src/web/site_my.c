@@ -34,18 +34,21 @@ static int
 session_view(struct page *pg, struct rp_order_view *ov)
 {
 	struct rp_order_ctx ctx;
-	char num[RP_ORDER_NUMBER_LEN + 1];
-	int64_t oid;
+	char num[RP_CUST_ORDER_MAX + 1];
+	int r;
 
 	memset(ov, 0, sizeof(*ov));
 	page_order_ctx(pg, &ctx);
-	if (page_session_order(pg, &oid) != 0 ||
-	    rp_store_order_number(ctx.st, oid, num) != 0)
-		return RP_E_NOTFOUND;
+	if ((r = page_session(pg, num)) != 0)
+		return r;
 	return rp_order_get(&ctx, pg->site.tenant_id, rp_str_c(num), ov);
 }
 
-/* Reads the traveller of ov from the vault for this page (logged). */
+/*
+ * Reads the traveller of ov from the vault for this page (logged), under
+ * the session's capability: the vault takes role, tenant, order and the
+ * principal from it, not from the fields written here.
+ */
 static int
 read_person(struct page *pg, const struct rp_order_view *ov, uint32_t mask,
     struct rp_vault_record *rec)
@@ -53,6 +56,8 @@ read_person(struct page *pg, const struct rp_order_view *ov, uint32_t mask,
 	struct rp_vault_caller c;
 	int r;
 
+	if (!pg->have_trav || pg->trav.cap_len > sizeof(c.cap))
+		return RP_E_DENIED;
 	if ((r = rp_vault_caller_init(&c, pg->site.tenant_id > 0 ?
 	    "corporate_web" : "public_web", "web", "traveller",
 	    "order_view")) != 0)
@@ -61,7 +66,11 @@ read_person(struct page *pg, const struct rp_order_view *ov, uint32_t mask,
 	snprintf(c.scope_order, sizeof(c.scope_order), "%s", ov->number);
 	sodium_hex2bin(c.request_id, sizeof(c.request_id), pg->rq->id,
 	    strlen(pg->rq->id), NULL, NULL, NULL);
-	return rp_web_vault_get(&c, (uint64_t)ov->person_id, mask, rec);
+	memcpy(c.cap, pg->trav.cap, pg->trav.cap_len);
+	c.cap_len = (uint32_t)pg->trav.cap_len;
+	r = rp_web_vault_get(&c, (uint64_t)ov->person_id, mask, rec);
+	sodium_memzero(c.cap, sizeof(c.cap));
+	return r;
 }
 
 /* Order values (no personal data) under "o". */
@@ -179,24 +188,25 @@ site_mail_link(struct page *pg, const struct rp_order_view *ov,
 {
 	struct rp_mail_outbox *ob = rp_web_outbox();
 	const char *lang = ov->lang[0] ? ov->lang : rp_lang_tag(pg->lang);
-	char tok[RP_WEB_TOKEN_LEN + 1], url[600];
+	const char *dir = rp_worker.conf->data_dir;
+	char sealed[RP_LINKSEAL_MAX + 1], sid[RP_AUTH_SID_HEX + 1];
 	int64_t now = time(NULL);
-	bool created = false;
+	bool created = false, have = false;
 	char *s = NULL;
 	uint64_t id;
 	int r;
 
-	tok[0] = url[0] = '\0';
 	if (ob == NULL || params == NULL) {
 		r = RP_E_STATE;
 		goto out;
 	}
-	if ((r = rp_store_token_new(pg->st, RP_TOKEN_LINK, pg->site.tenant_id,
-	    ov->id, now, now + SITE_LINK_TTL, tok)) != 0)
+	/* The link is made and sealed by the identity holder for the mail
+	 * sender: this worker never holds it in the clear. */
+	if ((r = rp_auth_client_link_new(dir, (uint32_t)pg->site.tenant_id,
+	    ov->number, pg->site.base_url, sealed, sid)) != 0)
 		goto out;
-	snprintf(url, sizeof(url), "%s/my-order/open?t=%s", pg->site.base_url,
-	    tok);
-	if (json_object_set_new(params, "link", json_string(url)) != 0 ||
+	have = true;
+	if (json_object_set_new(params, "link_sealed", json_string(sealed)) != 0 ||
 	    (s = json_dumps(params, JSON_COMPACT)) == NULL) {
 		r = RP_E_NOMEM;
 		goto out;
@@ -205,17 +215,11 @@ site_mail_link(struct page *pg, const struct rp_order_view *ov,
 	    s, dedupe, now, &id, &created);
 	if (r == 0 && !created)
 		r = RP_E_EXISTS;	/* already sent (dedupe): no new link */
-	/* The mail with the new link is queued: it supersedes the older ones. */
-	if (r == 0 && rp_store_token_retire(pg->st, RP_TOKEN_LINK,
-	    pg->site.tenant_id, ov->id, rp_str_c(tok), now, NULL) != 0)
-		rp_log_error("site: order %s: older links not retired",
-		    ov->number);
  out:
-	/* No mail carries this token: it must not stay valid. */
-	if (r != 0 && tok[0] != '\0' && rp_store_token_revoke(pg->st,
-	    RP_TOKEN_LINK, rp_str_c(tok)) != 0)
-		rp_log_error("site: order %s: an unsent link not revoked",
-		    ov->number);
+	/* queued: the new link supersedes the older ones; not: it is void */
+	if (have && rp_auth_client_link_settle(dir,
+	    (uint32_t)pg->site.tenant_id, ov->number, sid, r == 0) != 0)
+		rp_log_error("site: order %s: a link not settled", ov->number);
 	if (r != 0 && r != RP_E_EXISTS)
 		rp_log_error("site: order %s: %s mail not queued", ov->number,
 		    kind);
@@ -224,8 +228,6 @@ site_mail_link(struct page *pg, const struct rp_order_view *ov,
 		free(s);
 	}
 	json_decref(params);
-	sodium_memzero(tok, sizeof(tok));
-	sodium_memzero(url, sizeof(url));
 	return r;
 }
 
@@ -288,7 +290,7 @@ site_my_link(struct rp_req *rq)
 	num = rp_str_trim(page_arg(&pg, "number"));
 	if (num.n > 0 && rp_order_get(&ctx, pg.site.tenant_id, num, &ov) == 0) {
 		snprintf(hour, sizeof(hour), "link-%lld", (long long)(now / 3600));
-		t = (time_t)(now + SITE_LINK_TTL);
+		t = (time_t)(now + RP_CUST_LINK_TTL);
 		gmtime_r(&t, &tm);
 		strftime(exp, sizeof(exp), "%Y-%m-%d %H:%M UTC", &tm);
 		/* a token only if this request queues a mail (the answer is
@@ -314,7 +316,7 @@ site_my_open(struct rp_req *rq)
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
 	t = page_arg(&pg, "t");
-	if (t.n != RP_WEB_TOKEN_LEN) {
+	if (t.n != RP_CUST_TOKEN_LEN) {
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
@@ -329,34 +331,33 @@ site_my_open(struct rp_req *rq)
 int
 site_my_open_post(struct rp_req *rq)
 {
-	int64_t tenant = -1, oid = 0, now = time(NULL);
-	struct rp_str t;
+	char tok[RP_CUST_TOKEN_LEN + 1], num[RP_CUST_ORDER_MAX + 1];
 	struct page pg;
 	int r;
 
+	tok[0] = '\0';
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	t = page_arg(&pg, "t");
-	/* peek first: another site's link must not be used up here */
-	if (rp_store_token_take(pg.st, RP_TOKEN_LINK, t, now, false, &tenant,
-	    &oid) != 0 || tenant != pg.site.tenant_id ||
-	    rp_store_token_take(pg.st, RP_TOKEN_LINK, t, now, true, &tenant,
-	    &oid) != 0) {
+	/* another site's link is not used up here; of two racing uses of
+	 * one link one wins; the order's other links end with it */
+	r = rp_auth_client_link_open(rp_worker.conf->data_dir,
+	    (uint32_t)pg.site.tenant_id, page_arg(&pg, "t"), 1, tok, num);
+	if (r == RP_E_AGAIN) {
+		r = page_error(&pg, 503);
+		goto out;
+	}
+	if (r != 0) {
 		rp_tmpl_set_bool(pg.root, "link_invalid", true);
 		r = page_render(&pg, 410, "my_order");
 		goto out;
 	}
-	/* The link is used: the order's other links still out (older mails)
-	 * end with it, so one that leaks later opens nothing. */
-	if (rp_store_token_retire(pg.st, RP_TOKEN_LINK, pg.site.tenant_id, oid,
-	    RP_STR_NULL, now, NULL) != 0)
-		rp_log_error("site: the other links of an order not retired");
-	if (page_session_start(&pg, oid) != 0) {
+	if (page_session_start(&pg, tok) != 0) {
 		r = page_error(&pg, 503);
 		goto out;
 	}
 	r = page_redirect(&pg, "my-order");
  out:
+	sodium_memzero(tok, sizeof(tok));
 	page_end(&pg);
 	return r < 0 ? r : 0;
 }

@@ -647,9 +647,24 @@ site_order_confirm(struct rp_req *rq)
 	}
 	if (!res.replayed)
 		queue_confirmation(&pg, &ov);
-	if (page_session_start(&pg, ov.id) != 0) {
-		r = page_error(&pg, 503);
-		goto out;
+	/*
+	 * The vault's receipt for the traveller it just stored opens the
+	 * session on this order (a replay has none: the first request set
+	 * it, and the confirmation mail's link opens it anywhere).
+	 */
+	if (pg.put.receipt.n > 0) {
+		char tok[RP_CUST_TOKEN_LEN + 1];
+
+		r = rp_auth_client_receipt(rp_worker.conf->data_dir,
+		    (uint32_t)pg.site.tenant_id, pg.put.receipt.b,
+		    pg.put.receipt.n, tok);
+		if (r == 0)
+			r = page_session_start(&pg, tok);
+		sodium_memzero(tok, sizeof(tok));
+		if (r != 0) {
+			r = page_error(&pg, 503);
+			goto out;
+		}
 	}
 	if (!res.replayed && strcmp(ov.status, "awaiting_payment") == 0)
 		r = site_pay_authorize(&pg, ov.id, ov.number, ov.total_yen,
@@ -667,16 +682,14 @@ site_order_done(struct rp_req *rq)
 {
 	struct rp_order_ctx ctx;
 	struct rp_order_view ov;
-	char num[RP_ORDER_NUMBER_LEN + 1], total[32];
+	char num[RP_CUST_ORDER_MAX + 1], total[32];
 	struct page pg;
-	int64_t oid;
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
 	page_order_ctx(&pg, &ctx);
-	if (page_session_order(&pg, &oid) != 0 ||
-	    rp_store_order_number(ctx.st, oid, num) != 0 ||
+	if (page_session(&pg, num) != 0 ||
 	    rp_order_get(&ctx, pg.site.tenant_id, rp_str_c(num), &ov) != 0) {
 		r = page_redirect(&pg, "my-order");
 		goto out;

@@ -214,13 +214,11 @@ static int
 awaiting(struct page *pg, struct rp_order_view *ov)
 {
 	struct rp_order_ctx ctx;
-	char num[RP_ORDER_NUMBER_LEN + 1];
-	int64_t oid;
+	char num[RP_CUST_ORDER_MAX + 1];
 	int r;
 
 	page_order_ctx(pg, &ctx);
-	if (page_session_order(pg, &oid) != 0 ||
-	    rp_store_order_number(ctx.st, oid, num) != 0)
+	if (page_session(pg, num) != 0)
 		return RP_E_NOTFOUND;
 	if ((r = rp_order_get(&ctx, pg->site.tenant_id, rp_str_c(num), ov)) != 0)
 		return r;

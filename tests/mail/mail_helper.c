@@ -59,7 +59,7 @@ cmd_put(const char *dir)
 	    "backoffice")) == 0) {
 		for (int k = 0; k < 100; k++) {
 			if ((r = rp_vault_client_put(vc, &c, &p, 0, NULL, 0,
-			    &id)) != RP_E_AGAIN)
+			    &id, NULL)) != RP_E_AGAIN)
 				break;
 			usleep(100000);
 		}

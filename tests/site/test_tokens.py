@@ -45,17 +45,28 @@ def rw(srv):
     return sqlite3.connect(os.path.join(srv.dir, "core.db"), timeout=10)
 
 
-def link_rows(srv, order_id=None):
-    sql = "SELECT count(*) FROM web_tokens WHERE kind = 'link'"
+def auth_db(srv):
+    """The identity holder's store: the travellers' tokens live there,
+    out of the web workers' reach (issue 11)."""
+    return sqlite3.connect(os.path.join(srv.dir, "auth", "auth.db"),
+                           timeout=10)
+
+
+def auth_query(srv, sql, args=()):
+    c = auth_db(srv)
+    try:
+        return list(c.execute(sql, args))
+    finally:
+        c.close()
+
+
+def link_rows(srv, number=None):
+    sql = "SELECT count(*) FROM cust_tokens WHERE kind = 'link'"
     args = ()
-    if order_id is not None:
-        sql += " AND order_id = ?"
-        args = (order_id,)
-    return srv.query(sql, args)[0][0]
-
-
-def order_id(srv, number):
-    return srv.query("SELECT id FROM orders WHERE number = ?", (number,))[0][0]
+    if number is not None:
+        sql += " AND order_number = ?"
+        args = (number,)
+    return auth_query(srv, sql, args)[0][0]
 
 
 def settings(srv, slug):
@@ -110,14 +121,13 @@ def links(srv):
        (home, number))
     if not number:
         return
-    oid = order_id(srv, number)
     mail0 = srv.wait_mail(number, "order_confirmed", timeout=15)
     ok(mail0 and mail0["token"], "confirmation mail with a link")
     if not (mail0 and mail0["token"]):
         return
     n0 = link_rows(srv)
-    ok(link_rows(srv, oid) == 1, "one link token for the order: the "
-       "confirmation's (%d)" % link_rows(srv, oid))
+    ok(link_rows(srv, number) == 1, "one link token for the order: the "
+       "confirmation's (%d)" % link_rows(srv, number))
 
     # no mail, no token: an unknown number, another site's order
     for where, h, num in (("unknown number", home, "RP-ZZZZZZZZ"),
@@ -156,15 +166,15 @@ def links(srv):
     # a link still out from before (e.g. mailed by an older release): using
     # the newest one retires it
     older = "OlderLinkTokenFromAnEarlierMail0123456789xA"
-    assert len(older) == 43                 # RP_WEB_TOKEN_LEN
-    c2 = rw(srv)
+    assert len(older) == 43                 # RP_CUST_TOKEN_LEN
+    c2 = auth_db(srv)
     try:
         now = int(time.time())
-        c2.execute("INSERT INTO web_tokens (token_hash, kind, tenant_id, "
-                   "order_id, created_at, expires_at) VALUES (?, 'link', ?, "
-                   "?, ?, ?)", (hashlib.sha256(older.encode()).digest(),
-                                srv.tenant_id(A), oid, now - 60,
-                                now + 86400))
+        c2.execute("INSERT INTO cust_tokens (token_hash, sid, kind, "
+                   "tenant_id, order_number, created_at, expires_at) VALUES "
+                   "(?, 'a1b2c3d4e5f60718', 'link', ?, ?, ?, ?)",
+                   (hashlib.sha256(older.encode()).digest(),
+                    srv.tenant_id(A), number, now - 60, now + 86400))
         c2.commit()
     finally:
         c2.close()
@@ -180,8 +190,9 @@ def links(srv):
     r = Client(srv).post(home + "my-order/open", [("t", older)])
     ok(r.status == 410, "using a link retired the order's other links → "
        "410 (%d)" % r.status)
-    unused = srv.query("SELECT count(*) FROM web_tokens WHERE kind = 'link' "
-                       "AND order_id = ? AND used_at = 0", (oid,))[0][0]
+    unused = auth_query(srv, "SELECT count(*) FROM cust_tokens WHERE kind = "
+                        "'link' AND order_number = ? AND used_at = 0",
+                        (number,))[0][0]
     ok(unused == 0, "no unused link left for the order (%d)" % unused)
 
 

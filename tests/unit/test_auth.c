@@ -4,12 +4,16 @@
  * vectors, capabilities (forged, altered, expired), staff accounts and
  * sign-in (wrong password and wrong code answered alike, replayed code,
  * disabled account, slow-down after failures, enrolment), sessions (idle
- * and absolute expiry, sign-out, revoke, reset ends them).
+ * and absolute expiry, sign-out, revoke, reset ends them); travellers'
+ * links, sessions and access passes (one-time use, another site's, bound
+ * passes, retiring older links, expiry), corporate API keys, and links
+ * sealed to the mail sender.
  */
 #include "util/common.h"
 #include "alog/entry.h"
 #include "auth/auth.h"
 #include "auth/cap.h"
+#include "auth/linkseal.h"
 
 #include <liboath/oath.h>
 #include <sodium.h>
@@ -254,6 +258,146 @@ test_accounts(void)
 	tmpdir_remove(dir);
 }
 
+static void
+test_customers(void)
+{
+	char dir[256], l1[RP_CUST_TOKEN_LEN + 1], l2[RP_CUST_TOKEN_LEN + 1];
+	char lo[RP_CUST_TOKEN_LEN + 1], ss[RP_CUST_TOKEN_LEN + 1];
+	char pass[RP_CUST_TOKEN_LEN + 1], sid2[RP_AUTH_SID_HEX + 1];
+	char k1[RP_API_KEY_LEN + 1], k2[RP_API_KEY_LEN + 1], bad[RP_API_KEY_LEN + 1];
+	struct rp_auth_db *db = NULL;
+	struct rp_cust_token t;
+	int64_t now = 1800000000, tid, kid, id1, id2;
+	uint64_t nr = 99;
+
+	ok(tmpdir_make(dir, sizeof(dir)) != NULL, "scratch dir");
+	is_int(rp_auth_db_open(dir, &db), 0, "open auth.db");
+	if (db == NULL)
+		return;
+	/* links: one order on site 3, the same order on site 4 */
+	is_int(rp_auth_cust_new(db, RP_CUST_LINK, 3, "RP-A0000001", "", now,
+	    3600, l1, NULL), 0, "link 1");
+	is_int((int)strlen(l1), RP_CUST_TOKEN_LEN, "token length");
+	is_int(rp_auth_cust_new(db, RP_CUST_LINK, 3, "RP-A0000001", "", now + 1,
+	    3600, l2, sid2), 0, "link 2");
+	is_int((int)strlen(sid2), RP_AUTH_SID_HEX, "a public id");
+	is_int(rp_auth_cust_new(db, RP_CUST_LINK, 4, "RP-A0000001", "", now,
+	    3600, lo, NULL), 0, "link on another site");
+	is_int(rp_auth_cust_new(db, RP_CUST_LINK, 3, "", "", now, 3600, ss,
+	    NULL), RP_E_INVAL, "a link names its order");
+	is_int(rp_auth_cust_new(db, RP_CUST_ACCESS, 3, "", "bad bind", now,
+	    3600, ss, NULL), RP_E_INVAL, "binds are printable words");
+	is_int(rp_auth_cust_take(db, RP_CUST_SESSION, rp_str_c(l1), "", now,
+	    false, &t), RP_E_NOTFOUND, "a link is not a session");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l1), "", now,
+	    false, &t), 0, "peek at link 1");
+	ok(t.tenant_id == 3 && strcmp(t.order, "RP-A0000001") == 0 &&
+	    strlen(t.sid) == RP_AUTH_SID_HEX, "its site, order and id");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l1), "", now + 3600,
+	    false, &t), RP_E_NOTFOUND, "expired at its end");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l1), "", now + 2,
+	    true, &t), 0, "use link 1");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l1), "", now + 2,
+	    true, &t), RP_E_NOTFOUND, "a used link does not open twice");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c("x'--"), "", now,
+	    false, &t), RP_E_NOTFOUND, "malformed");
+	/* a newer link mailed: the older ones of that order on that site end */
+	is_int(rp_auth_cust_new(db, RP_CUST_LINK, 3, "RP-A0000001", "", now + 3,
+	    3600, l1, NULL), 0, "link 3");
+	is_int(rp_auth_cust_retire(db, RP_CUST_LINK, 3, "RP-A0000001", sid2,
+	    now + 4, &nr), 0, "retire all but link 2");
+	ok(nr == 1, "one retired");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l1), "", now + 5,
+	    false, &t), RP_E_NOTFOUND, "the retired link no longer opens");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l2), "", now + 5,
+	    false, &t), 0, "the kept one does");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(lo), "", now + 5,
+	    false, &t), 0, "another site's link of the order is untouched");
+	is_int(rp_auth_cust_revoke(db, RP_CUST_LINK, sid2), 0, "revoke link 2");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(l2), "", now + 5,
+	    false, &t), RP_E_NOTFOUND, "a revoked link no longer opens");
+	/* sessions */
+	is_int(rp_auth_cust_new(db, RP_CUST_SESSION, 3, "RP-A0000001", "", now,
+	    RP_CUST_SESSION_TTL, ss, NULL), 0, "a session");
+	is_int(rp_auth_cust_take(db, RP_CUST_SESSION, rp_str_c(ss), "", now +
+	    RP_CUST_SESSION_TTL - 1, false, &t), 0, "open until its end");
+	ok(t.expires_at == now + RP_CUST_SESSION_TTL, "its end");
+	is_int(rp_auth_cust_take(db, RP_CUST_SESSION, rp_str_c(ss), "", now +
+	    RP_CUST_SESSION_TTL, false, &t), RP_E_NOTFOUND, "then closed");
+	/* access passes, bound to the code's fingerprint */
+	is_int(rp_auth_cust_new(db, RP_CUST_ACCESS, 7, "", "fp1", now, 3600,
+	    pass, NULL), 0, "a pass");
+	is_int(rp_auth_cust_take(db, RP_CUST_ACCESS, rp_str_c(pass), "fp1", now,
+	    false, &t), 0, "good with its bind");
+	is_int(rp_auth_cust_take(db, RP_CUST_ACCESS, rp_str_c(pass), "fp2", now,
+	    false, &t), RP_E_NOTFOUND, "a new code ends the old passes");
+	is_int(rp_auth_cust_take(db, RP_CUST_ACCESS, rp_str_c(pass), "", now,
+	    false, &t), RP_E_NOTFOUND, "unbound asks find no bound pass");
+	is_int(rp_auth_cust_purge(db, now + 1000000000), 0, "purge");
+	is_int(rp_auth_cust_take(db, RP_CUST_LINK, rp_str_c(lo), "", now,
+	    false, &t), RP_E_NOTFOUND, "purged");
+	/* API keys */
+	is_int(rp_auth_apikey_create(db, 1, k1, &id1), 0, "API key 1");
+	is_int(rp_auth_apikey_create(db, 2, k2, &id2), 0, "API key 2");
+	is_int((int)strlen(k1), RP_API_KEY_LEN, "key length");
+	ok(strncmp(k1, RP_API_KEY_PREFIX, 4) == 0, "key prefix");
+	is_int(rp_auth_apikey_lookup(db, rp_str_c(k1), &tid, &kid), 0, "lookup 1");
+	ok(tid == 1 && kid == id1, "its tenant and id");
+	is_int(rp_auth_apikey_lookup(db, rp_str_c(k2), &tid, &kid), 0, "lookup 2");
+	ok(tid == 2 && kid == id2, "the other's");
+	memcpy(bad, k1, sizeof(bad));
+	bad[10] = bad[10] == 'a' ? 'b' : 'a';
+	is_int(rp_auth_apikey_lookup(db, rp_str_c(bad), &tid, &kid),
+	    RP_E_NOTFOUND, "one digit off");
+	is_int(rp_auth_apikey_lookup(db, (struct rp_str){ k1, RP_API_KEY_LEN - 1 },
+	    &tid, &kid), RP_E_NOTFOUND, "truncated");
+	is_int(rp_auth_apikey_lookup(db, rp_str_c("Bearer x"), &tid, &kid),
+	    RP_E_NOTFOUND, "not a key");
+	is_int(rp_auth_apikey_create(db, 0, bad, NULL), RP_E_INVAL,
+	    "a key belongs to a client");
+	is_int(rp_auth_apikey_revoke(db, id1), 0, "revoke key 1");
+	is_int(rp_auth_apikey_lookup(db, rp_str_c(k1), &tid, &kid),
+	    RP_E_NOTFOUND, "a revoked key");
+	is_int(rp_auth_apikey_lookup(db, rp_str_c(k2), &tid, &kid), 0,
+	    "the other still works");
+	is_int(rp_auth_apikey_revoke(db, 987654), RP_E_NOTFOUND, "unknown id");
+	rp_auth_db_close(db);
+
+	/* links sealed to the mail sender: only its key opens them */
+	{
+		uint8_t pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+		uint8_t pk2[crypto_box_PUBLICKEYBYTES];
+		uint8_t sk2[crypto_box_SECRETKEYBYTES];
+		char sealed[RP_LINKSEAL_MAX + 1], order[40];
+		char url[RP_LINKSEAL_URL_MAX + 1];
+
+		is_int(rp_linkseal_prepare(dir), 0, "make the key pair");
+		is_int(rp_linkseal_pub_load(dir, pk2), 0, "the public key");
+		is_int(rp_linkseal_keys_load(dir, pk, sk), 0, "the pair");
+		ok(sodium_memcmp(pk, pk2, sizeof(pk)) == 0, "the same public key");
+		is_int(rp_linkseal_prepare(dir), 0, "prepare again");
+		is_int(rp_linkseal_pub_load(dir, pk2), 0, "reload");
+		ok(sodium_memcmp(pk, pk2, sizeof(pk)) == 0, "the pair is kept");
+		is_int(rp_linkseal_seal(pk, "RP-A0000001",
+		    "http://x/my-order/open?t=abc", sealed, sizeof(sealed)), 0,
+		    "seal");
+		is_int(rp_linkseal_open(pk, sk, rp_str_c(sealed), order, url), 0,
+		    "open");
+		ok(strcmp(order, "RP-A0000001") == 0 &&
+		    strcmp(url, "http://x/my-order/open?t=abc") == 0, "its contents");
+		crypto_box_keypair(pk2, sk2);
+		is_int(rp_linkseal_open(pk2, sk2, rp_str_c(sealed), order, url),
+		    RP_E_DENIED, "another key opens nothing");
+		sealed[10] = sealed[10] == 'A' ? 'B' : 'A';
+		is_int(rp_linkseal_open(pk, sk, rp_str_c(sealed), order, url),
+		    RP_E_DENIED, "an altered seal opens nothing");
+		is_int(rp_linkseal_seal(pk, "RP\nA", "u", sealed, sizeof(sealed)),
+		    RP_E_INVAL, "no newline in the order");
+		sodium_memzero(sk, sizeof(sk));
+	}
+	tmpdir_remove(dir);
+}
+
 int
 main(void)
 {
@@ -262,5 +406,6 @@ main(void)
 	test_totp();
 	test_cap();
 	test_accounts();
+	test_customers();
 	return tap_done();
 }

@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "auth/linkseal.h"
 #include "mail/mail.h"
 #include "util/log.h"
 #include "tap.h"
@@ -167,10 +168,12 @@ struct fake_vault {
 };
 
 static int
-fake_fetch(void *arg, uint64_t person_id, struct rp_mail_rcpt *out)
+fake_fetch(void *arg, uint64_t person_id, const char *order,
+    struct rp_mail_rcpt *out)
 {
 	struct fake_vault *fv = arg;
 
+	(void)order;
 	fv->calls++;
 	if (fv->mode != 0)
 		return fv->mode;
@@ -611,6 +614,77 @@ test_eml(struct rp_mail_outbox *ob)
 	ok(rp_mail_count(ob, RP_MAIL_SENT, &n) == 0 && n == 3, "three sent in all");
 }
 
+/*
+ * "my order" links sealed to the sender (auth/linkseal.h): opened into the
+ * mail when they name the message's order; dead when sealed for another
+ * order or to another key (a site worker cannot re-address a link).
+ */
+static void
+test_sealed_link(struct rp_mail_outbox *ob)
+{
+	struct fake_vault fv = { 0, 0 };
+	struct rp_mail_stats st;
+	struct rp_mail_info mi;
+	struct rp_mail_transport t;
+	uint8_t pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+	uint8_t pk2[crypto_box_PUBLICKEYBYTES], sk2[crypto_box_SECRETKEYBYTES];
+	const char *url = "https://rent.example/my-order/open?t=abcdefg";
+	char dir[128], sealed[RP_LINKSEAL_MAX + 1], params[2048], path[300];
+	uint64_t good, other, stranger, plain;
+	int64_t when = NOW + 500000;
+
+	t = *eml_transport(dir, sizeof(dir));
+	crypto_box_keypair(pk, sk);
+	crypto_box_keypair(pk2, sk2);
+	t.link_pk = pk;
+	t.link_sk = sk;
+	is_int(rp_linkseal_seal(pk, "R-0020", url, sealed, sizeof(sealed)), 0,
+	    "seal a link");
+	ok(strstr(sealed, "abcdefg") == NULL, "the sealed text hides the link");
+	snprintf(params, sizeof(params), "{\"order_number\":\"R-0020\","
+	    "\"link_sealed\":\"%s\",\"expires\":\"e\"}", sealed);
+	ok(rp_mail_enqueue(ob, "my_order_link", "en", "R-0020", 8, params, "",
+	    when, &good, NULL) == 0, "enqueue a sealed link");
+	/* the same sealed link queued for another order (another person) */
+	ok(rp_mail_enqueue(ob, "my_order_link", "en", "R-0021", 7, params, "",
+	    when, &other, NULL) == 0, "enqueue it for another order");
+	is_int(rp_linkseal_seal(pk2, "R-0022", url, sealed, sizeof(sealed)), 0,
+	    "seal to another key");
+	snprintf(params, sizeof(params), "{\"order_number\":\"R-0022\","
+	    "\"link_sealed\":\"%s\",\"expires\":\"e\"}", sealed);
+	ok(rp_mail_enqueue(ob, "my_order_link", "en", "R-0022", 8, params, "",
+	    when, &stranger, NULL) == 0, "enqueue a stranger's sealed link");
+	snprintf(params, sizeof(params), "{\"order_number\":\"R-0023\","
+	    "\"link_sealed\":\"AAAA\",\"expires\":\"e\"}");
+	ok(rp_mail_enqueue(ob, "my_order_link", "en", "R-0023", 8, params, "",
+	    when, &plain, NULL) == 0, "enqueue garbage as a sealed link");
+	is_int(rp_mail_deliver_due(ob, fake_fetch, &fv, &t, when, &st), 0,
+	    "deliver");
+	ok(rp_mail_get(ob, good, &mi) == 0 && mi.state == RP_MAIL_SENT,
+	    "the order's own sealed link: sent");
+	snprintf(path, sizeof(path), "%s/R-0020-my_order_link-%" PRIu64 ".eml",
+	    dir, good);
+	is_int(py_check(path, "[rentport] Your link to order R-0020",
+	    "jane@example.com", "Jane Doe", url), 0,
+	    "the mail carries the opened link");
+	ok(rp_mail_get(ob, other, &mi) == 0 && mi.state == RP_MAIL_DEAD &&
+	    strstr(mi.last_error, "link") != NULL,
+	    "another order's sealed link: dead");
+	ok(rp_mail_get(ob, stranger, &mi) == 0 && mi.state == RP_MAIL_DEAD,
+	    "a link sealed to another key: dead");
+	ok(rp_mail_get(ob, plain, &mi) == 0 && mi.state == RP_MAIL_DEAD,
+	    "garbage: dead");
+	t.link_pk = t.link_sk = NULL;
+	snprintf(params, sizeof(params), "{\"order_number\":\"R-0024\","
+	    "\"link_sealed\":\"AAAA\",\"expires\":\"e\"}");
+	ok(rp_mail_enqueue(ob, "my_order_link", "en", "R-0024", 8, params, "",
+	    when + 1, &plain, NULL) == 0 && rp_mail_deliver_due(ob, fake_fetch,
+	    &fv, &t, when + 1, &st) == 0 && rp_mail_get(ob, plain, &mi) == 0 &&
+	    mi.state == RP_MAIL_DEAD, "no key pair: a sealed link is dead");
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(sk2, sizeof(sk2));
+}
+
 static void
 test_vault_down(struct rp_mail_outbox *ob)
 {
@@ -631,7 +705,7 @@ test_vault_down(struct rp_mail_outbox *ob)
 	{
 		struct rp_mail_rcpt rc;
 
-		is_int(rp_mail_vault_fetch(NULL, 7, &rc), RP_E_AGAIN,
+		is_int(rp_mail_vault_fetch(NULL, 7, "X", &rc), RP_E_AGAIN,
 		    "vault fetch without a connection: try later");
 	}
 	is_int(rp_mail_deliver_due(ob, fake_fetch, &fv, t, NOW, &st), 0,
@@ -785,6 +859,7 @@ main(void)
 	test_enqueue(ob);
 	test_render();
 	test_eml(ob);
+	test_sealed_link(ob);
 	test_vault_down(ob);
 	test_smtp(ob);
 	rp_mail_outbox_close(ob);

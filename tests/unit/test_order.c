@@ -773,53 +773,6 @@ test_reads(struct rp_order_ctx *ctx, int64_t t_inv, int64_t t_card)
 
 /* ---- API keys ------------------------------------------------------------ */
 
-static void
-test_api_keys(struct rp_store *st, const char *dir, int64_t t1, int64_t t2)
-{
-	char k1[RP_API_KEY_LEN + 1], k2[RP_API_KEY_LEN + 1], bad[RP_API_KEY_LEN + 1];
-	char path[4096], *db;
-	int64_t id1 = 0, id2 = 0, t = -1;
-	size_t len;
-
-	is_int(rp_store_api_key_create(st, t1, k1, &id1), 0, "create key 1");
-	is_int(rp_store_api_key_create(st, t2, k2, &id2), 0, "create key 2");
-	is_int((int)strlen(k1), RP_API_KEY_LEN, "key length");
-	ok(strncmp(k1, "rpk_", 4) == 0, "rpk_ prefix");
-	ok(strcmp(k1, k2) != 0, "keys differ");
-	is_int(rp_store_api_key_lookup(st, k1, strlen(k1), &t), 0, "lookup 1");
-	is_int(t, t1, "tenant 1");
-	is_int(rp_store_api_key_lookup(st, k2, strlen(k2), &t), 0, "lookup 2");
-	is_int(t, t2, "tenant 2");
-	memcpy(bad, k1, sizeof(bad));
-	bad[10] = bad[10] == 'a' ? 'b' : 'a';
-	is_int(rp_store_api_key_lookup(st, bad, strlen(bad), &t), RP_E_NOTFOUND,
-	    "one character off");
-	is_int(t, 0, "no tenant");
-	is_int(rp_store_api_key_lookup(st, k1, strlen(k1) - 1, &t), RP_E_NOTFOUND,
-	    "truncated");
-	is_int(rp_store_api_key_lookup(st, "", 0, &t), RP_E_NOTFOUND, "empty");
-	is_int(rp_store_api_key_lookup(st, "Bearer x", 8, &t), RP_E_NOTFOUND,
-	    "garbage");
-	is_int(rp_store_api_key_create(st, 99999, bad, NULL), RP_E_NOTFOUND,
-	    "unknown tenant");
-	is_int(rp_store_api_key_revoke(st, id1), 0, "revoke key 1");
-	is_int(rp_store_api_key_lookup(st, k1, strlen(k1), &t), RP_E_NOTFOUND,
-	    "revoked key refused");
-	is_int(rp_store_api_key_lookup(st, k2, strlen(k2), &t), 0,
-	    "the other still works");
-	is_int(rp_store_api_key_revoke(st, 987654), RP_E_NOTFOUND, "revoke unknown");
-
-	/* never stored in clear (database and its WAL) */
-	snprintf(path, sizeof(path), "%s/core.db", dir);
-	db = file_slurp(path, &len);
-	ok(db != NULL && memmem(db, len, k2 + 4, 64) == NULL, "no key in core.db");
-	free(db);
-	snprintf(path, sizeof(path), "%s/core.db-wal", dir);
-	db = file_slurp(path, &len);
-	ok(db == NULL || memmem(db, len, k2 + 4, 64) == NULL, "no key in the WAL");
-	free(db);
-}
-
 int
 main(void)
 {
@@ -856,7 +809,6 @@ main(void)
 	test_place(&ctx, &fv, ti.id, tc.id);
 	test_cancel_change(&ctx, ti.id, tc.id);
 	test_reads(&ctx, ti.id, tc.id);
-	test_api_keys(st, dir, ti.id, tc.id);
  out:
 	rp_store_free(st);
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);

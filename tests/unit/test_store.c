@@ -309,12 +309,12 @@ test_migrations(const char *dir)
 		exit(tap_done());
 	}
 	is_int(rp_store_schema_version(st, &v), 0, "schema version");
-	is_int(v, 7, "migrations 1..7 applied");
+	is_int(v, 8, "migrations 1..8 applied");
 	is_int(rp_store_ping(st), 0, "ping");
 	rp_store_free(st);
 	is_int(rp_store_open(dir, &st), 0, "reopen (migrations idempotent)");
 	is_int(rp_store_schema_version(st, &v), 0, "schema version again");
-	is_int(v, 7, "still version 7");
+	is_int(v, 8, "still version 8");
 	rp_store_free(st);
 
 	/* A database from a newer binary is refused, and left alone. */
@@ -531,8 +531,7 @@ main(void)
 	/* a reserved number: the next id, used by the insert that names it */
 	{
 		char num[RP_ORDER_NUMBER_LEN + 1], num2[RP_ORDER_NUMBER_LEN + 1];
-		char tok[RP_WEB_TOKEN_LEN + 1];
-		int64_t rid = 0, rid2 = 0, tt, oo;
+		int64_t rid = 0, rid2 = 0;
 		struct rp_order o3 = base_order(p.id, c.id);
 
 		is_int(rp_store_order_reserve(st, &rid, num), 0, "reserve");
@@ -556,89 +555,6 @@ main(void)
 		o3 = base_order(p.id, c.id);
 		snprintf(o3.lang, sizeof(o3.lang), "xx");
 		is_int(rp_store_order_insert(st, &o3, h, 1), RP_E_INVAL, "bad lang");
-
-		/* site tokens */
-		is_int(rp_store_token_new(st, RP_TOKEN_LINK, 0, o.id, 1000, 2000,
-		    tok), 0, "link token");
-		is_int((int)strlen(tok), RP_WEB_TOKEN_LEN, "token length");
-		is_int(rp_store_token_take(st, RP_TOKEN_SESSION, rp_str_c(tok),
-		    1500, false, &tt, &oo), RP_E_NOTFOUND, "kind must match");
-		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 2000,
-		    true, &tt, &oo), RP_E_NOTFOUND, "expired");
-		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1500,
-		    false, &tt, &oo), 0, "peek");
-		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1500,
-		    true, &tt, &oo), 0, "consume");
-		ok(tt == 0 && oo == o.id, "token names its order");
-		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1501,
-		    true, &tt, &oo), RP_E_NOTFOUND, "one time only");
-		tok[0] = tok[0] == 'A' ? 'B' : 'A';
-		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(tok), 1500,
-		    false, &tt, &oo), RP_E_NOTFOUND, "altered token");
-		is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c("x'--"),
-		    1500, false, &tt, &oo), RP_E_NOTFOUND, "malformed token");
-		is_int(rp_store_token_purge(st, 3000), 0, "purge");
-
-		/* bound tokens (migration 0006): an access pass is bound to
-		 * a fingerprint of the access code; another bind finds none */
-		is_int(rp_store_token_new_bound(st, RP_TOKEN_ACCESS, 7, 0,
-		    "fp-one", 1000, 2000, tok), 0, "bound token");
-		is_int(rp_store_token_take_bound(st, RP_TOKEN_ACCESS,
-		    rp_str_c(tok), "fp-one", 1500, false, &tt, &oo), 0,
-		    "same bind: found");
-		ok(tt == 7, "bound token names its tenant");
-		is_int(rp_store_token_take_bound(st, RP_TOKEN_ACCESS,
-		    rp_str_c(tok), "fp-two", 1500, false, &tt, &oo),
-		    RP_E_NOTFOUND, "another bind: not found");
-		is_int(rp_store_token_take(st, RP_TOKEN_ACCESS, rp_str_c(tok),
-		    1500, false, &tt, &oo), RP_E_NOTFOUND,
-		    "a bound token is not found unbound");
-		is_int(rp_store_token_new_bound(st, RP_TOKEN_ACCESS, 7, 0,
-		    "bad bind", 1000, 2000, tok), RP_E_INVAL, "bind checked");
-
-		/* retiring the older links of an order; revoking one */
-		{
-			char l1[RP_WEB_TOKEN_LEN + 1], l2[RP_WEB_TOKEN_LEN + 1];
-			char l3[RP_WEB_TOKEN_LEN + 1], lo[RP_WEB_TOKEN_LEN + 1];
-			uint64_t nr = 99;
-
-			is_int(rp_store_token_new(st, RP_TOKEN_LINK, 3, o.id, 1000,
-			    5000, l1), 0, "link 1");
-			is_int(rp_store_token_new(st, RP_TOKEN_LINK, 3, o.id, 1001,
-			    5000, l2), 0, "link 2");
-			/* the same order on another site, and a session */
-			is_int(rp_store_token_new(st, RP_TOKEN_LINK, 4, o.id, 1001,
-			    5000, lo), 0, "link on another site");
-			is_int(rp_store_token_new(st, RP_TOKEN_SESSION, 3, o.id,
-			    1001, 5000, l3), 0, "session");
-			is_int(rp_store_token_retire(st, RP_TOKEN_LINK, 3, o.id,
-			    rp_str_c(l2), 1002, &nr), 0, "retire all but link 2");
-			ok(nr == 1, "one link retired");
-			is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(l1),
-			    1003, false, &tt, &oo), RP_E_NOTFOUND,
-			    "the older link no longer opens");
-			is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(l2),
-			    1003, false, &tt, &oo), 0, "the kept link still opens");
-			is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(lo),
-			    1003, false, &tt, &oo), 0,
-			    "another site's link of the order is untouched");
-			is_int(rp_store_token_take(st, RP_TOKEN_SESSION,
-			    rp_str_c(l3), 1003, false, &tt, &oo), 0,
-			    "sessions are not links");
-			is_int(rp_store_token_retire(st, RP_TOKEN_LINK, 3, o.id,
-			    RP_STR_NULL, 1004, &nr), 0, "retire all");
-			ok(nr == 1, "the kept one retired too");
-			is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(l2),
-			    1005, false, &tt, &oo), RP_E_NOTFOUND, "link 2 gone");
-			is_int(rp_store_token_revoke(st, RP_TOKEN_LINK,
-			    rp_str_c(lo)), 0, "revoke");
-			is_int(rp_store_token_take(st, RP_TOKEN_LINK, rp_str_c(lo),
-			    1003, false, &tt, &oo), RP_E_NOTFOUND,
-			    "a revoked link no longer opens");
-			is_int(rp_store_token_retire(st, RP_TOKEN_LINK, 3, o.id,
-			    rp_str_c("x'--"), 1004, &nr), RP_E_INVAL,
-			    "a malformed kept token is refused");
-		}
 	}
 
 	/* numbers stored before the key existed (the old unkeyed scramble) */

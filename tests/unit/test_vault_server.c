@@ -354,6 +354,7 @@ main(void)
 	uint8_t capkey[RP_CAP_KEY_LEN];
 	uint8_t *buf = malloc(RP_MSG_MAX_FRAME), action = 0;
 	uint64_t id = 0, id2 = 0, ids[8], before;
+	struct rp_vault_receipt rcpt;
 	uint32_t kind, index;
 	struct rp_str ord = RP_STR_LIT("RP-SRV00001");
 	size_t n;
@@ -415,21 +416,48 @@ main(void)
 	p.f[RP_VF_COMPANY] = RP_STR_NULL;
 	p.f[RP_VF_DEPARTMENT] = RP_STR_NULL;
 	before = fw_entries(&f, NULL, NULL);
-	is_int(rp_vault_client_put(vc, &c, &p, 0, &ord, 1, &id), 0, "put");
+	is_int(rp_vault_client_put(vc, &c, &p, 0, &ord, 1, &id, &rcpt), 0,
+	    "put");
 	ok(id > 0, "an id");
 	ok(fw_entries(&f, &action, node) == before + 1 && action == RP_ALOG_PUT,
 	    "put logged before the answer");
 	is_str(node, "web/3", "node from the registry, not the request");
+	{
+		struct rp_cap rc;
+
+		ok(rcpt.n > 0 && rp_cap_verify((struct rp_str){
+		    (const char *)rcpt.b, rcpt.n }, capkey, rp_cap_now_ms(),
+		    &rc) == 0 && strcmp(rc.principal, "put:RP-SRV00001") == 0 &&
+		    strcmp(rc.scope_order, "RP-SRV00001") == 0 &&
+		    rc.role == RP_ROLE_PUBLIC_WEB && rc.tenant == 0,
+		    "the put's receipt: a capability on that order alone");
+	}
+	/* the same order again: a worker may not tie a second traveller to
+	 * an order that has one (and so read the first) */
+	before = fw_entries(&f, NULL, NULL);
+	is_int(rp_vault_client_put(vc, &c, &p, 0, &ord, 1, &id2, NULL),
+	    RP_E_DENIED, "a put on an order that has a traveller is refused");
+	ok(fw_entries(&f, &action, node) == before + 1 &&
+	    action == RP_ALOG_REFUSED, "... and logged");
 	caller(&c, RP_ROLE_PUBLIC_WEB, "order_view");
 	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+	    RP_E_DENIED, "a web worker's get without a capability is refused");
+	ok(rec[0].mem == NULL, "nothing released");
+	memcpy(c.cap, rcpt.b, rcpt.n);
+	c.cap_len = rcpt.n;
 	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
-	    RP_FIELD_ADDRESS | RP_FIELD_PHONE, rec), 0, "get");
+	    RP_FIELD_ADDRESS | RP_FIELD_PHONE, rec), 0,
+	    "get with the receipt (the same flow reads back what it stored)");
 	ok(rp_str_eq_c(rec[0].f[RP_VF_NAME], "伊藤 美咲") &&
 	    rp_str_eq_c(rec[0].f[RP_VF_ADDRESS], "北海道札幌市中央区北1条西2丁目") &&
 	    rp_str_eq_c(rec[0].f[RP_VF_PHONE], "080-5555-6666"), "round trip");
 	rp_vault_record_release(&rec[0]);
-	ok(fw_entries(&f, &action, NULL) == before + 2 && action == RP_ALOG_GET,
+	ok(fw_entries(&f, &action, NULL) == before + 3 && action == RP_ALOG_GET,
 	    "get logged");
+	ok(strcmp(f.last_actor, "put:RP-SRV00001") == 0 ||
+	    strncmp(f.last_actor, "put:RP-SRV00001;session=", 24) == 0,
+	    "the get names the receipt's principal and session");
 	ids[0] = id; ids[1] = id;
 	before = fw_entries(&f, NULL, NULL);
 	is_int(rp_vault_client_get(vc, &c, ids, 2, RP_FIELD_NAME, rec),
@@ -437,9 +465,36 @@ main(void)
 	ok(fw_entries(&f, &action, node) == before + 1 &&
 	    action == RP_ALOG_REFUSED && strcmp(node, "web/3") == 0,
 	    "the batch refusal is logged with the worker's node");
-	c.scope_order[0] = '\0';
-	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
-	    RP_E_DENIED, "a web worker's get names its order");
+	{
+		/* a genuine capability, but on another order */
+		struct rp_cap oc;
+		size_t olen;
+
+		memset(&oc, 0, sizeof(oc));
+		oc.role = RP_ROLE_PUBLIC_WEB;
+		oc.expires_ms = rp_cap_now_ms() + 60000;
+		snprintf(oc.principal, sizeof(oc.principal),
+		    "traveller:RP-SRV00009");
+		snprintf(oc.scope_order, sizeof(oc.scope_order), "RP-SRV00009");
+		is_int(rp_cap_encode(&oc, capkey, c.cap, &olen), 0,
+		    "a traveller's capability on another order");
+		c.cap_len = (uint32_t)olen;
+		snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
+		is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+		    RP_E_DENIED, "it reads nothing of this order (the "
+		    "capability's order wins over the request's)");
+		oc.role = RP_ROLE_BACKOFFICE;
+		snprintf(oc.principal, sizeof(oc.principal), "staff:x");
+		oc.scope_order[0] = '\0';
+		is_int(rp_cap_encode(&oc, capkey, c.cap, &olen), 0,
+		    "a staff capability");
+		c.cap_len = (uint32_t)olen;
+		is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
+		    RP_E_DENIED, "a site worker may not pass on a staff "
+		    "capability");
+		memset(c.cap, 0, sizeof(c.cap));
+		c.cap_len = 0;
+	}
 	caller(&c, RP_ROLE_CORPORATE_WEB, "order_view");
 	c.tenant = 1;
 	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00002");
@@ -554,6 +609,15 @@ main(void)
 	usleep(20000);
 	is_int(rp_vault_client_connect(dir, NULL, &vc), 0, "mailer connects");
 	caller(&c, RP_ROLE_MAILER, "mail");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
+	    RP_FIELD_EMAIL, rec), RP_E_DENIED,
+	    "mailer: a get names the message's order");
+	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00002");
+	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
+	    RP_FIELD_EMAIL, rec), RP_E_DENIED,
+	    "mailer: only the traveller of that order (a queued message "
+	    "cannot be re-addressed)");
+	snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
 	before = fw_entries(&f, NULL, NULL);
 	is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME |
 	    RP_FIELD_EMAIL, rec), 0, "mailer: name and e-mail");
@@ -618,7 +682,7 @@ main(void)
 
 	/* the operator (token): batches, searches, erasure */
 	caller(&c, RP_ROLE_BACKOFFICE, "support");
-	is_int(rp_vault_client_put(op, &c, &p, 0, NULL, 0, &id2), 0, "put 2");
+	is_int(rp_vault_client_put(op, &c, &p, 0, NULL, 0, &id2, NULL), 0, "put 2");
 	ids[0] = id; ids[1] = id2; ids[2] = 424242;
 	is_int(rp_vault_client_get(op, &c, ids, 3, RP_FIELD_EMAIL, rec), 0,
 	    "batch get");
@@ -648,7 +712,7 @@ main(void)
 		caller(&c, RP_ROLE_BACKOFFICE, "support");
 		for (n = 0; n < 200; n++) {
 			bid[n] = 0;
-			if (rp_vault_client_put(op, &c, &p, 0, NULL, 0, &bid[n]) != 0)
+			if (rp_vault_client_put(op, &c, &p, 0, NULL, 0, &bid[n], NULL) != 0)
 				break;
 		}
 		is_int((long long)n, 200, "200 records for the benchmark");
