@@ -6,7 +6,9 @@
 # every test suite in both: unit tests (TAP), fuzz corpus replays and HTTP
 # tests against a spawned server.  Each build's tests then end with a
 # scan for card numbers: `rentport scan-pan` over everything the tests left
-# (see scan_pan below).  Ends with one line "N passed, M failed".
+# (see scan_pan below), and a check that every access-log entry they made
+# names a principal the vault verified (tests/alog/check_principals.py).
+# Ends with one line "N passed, M failed".
 #   scripts/test.sh          both builds
 #   scripts/test.sh asan     the sanitizer build only
 set -u
@@ -95,6 +97,16 @@ count() {
 
 scan_count() {
 	if scan_pan "$1"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		status=1
+	fi
+	# and that every access-log entry the suite made names a principal
+	# the vault verified (issue 11), never one a worker claimed
+	echo "== principals: who every access-log entry names ($1/tests/tmp) =="
+	if python3 tests/alog/check_principals.py "$1/rentport" \
+	    "$(cd "$1" && pwd)/tests/tmp"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))

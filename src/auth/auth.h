@@ -178,13 +178,17 @@ int rp_auth_revoke(struct rp_auth_db *db, int64_t staff_id, const char *sid)
  * random bytes); only its SHA-256 is stored, with a public id (sid, 16
  * hex) that names it in capabilities and so in the access log.
  */
-enum rp_cust_kind { RP_CUST_LINK, RP_CUST_SESSION, RP_CUST_ACCESS };
+enum rp_cust_kind { RP_CUST_LINK, RP_CUST_SESSION, RP_CUST_ACCESS,
+	RP_CUST_PLACEMENT };
 #define RP_CUST_TOKEN_LEN	43
 #define RP_CUST_ORDER_MAX	32
 #define RP_CUST_BIND_MAX	64
 #define RP_CUST_LINK_TTL	(30 * 24 * 3600)	/* a mailed link */
 #define RP_CUST_SESSION_TTL	(24 * 3600)		/* "my order" */
 #define RP_CUST_ACCESS_TTL	(30 * 24 * 3600)	/* an access pass */
+/* a placement: the review page's nonce, with which a double submit of one
+ * order form gets a session on the order the first submit placed */
+#define RP_CUST_PLACEMENT_TTL	600
 
 struct rp_cust_token {
 	int kind;				/* enum rp_cust_kind */
@@ -193,6 +197,15 @@ struct rp_cust_token {
 	char sid[RP_AUTH_SID_HEX + 1];
 	int64_t expires_at;
 };
+
+/*
+ * rp_auth_cust_new with a token the caller made (RP_CUST_TOKEN_LEN
+ * base64url characters; a placement nonce from the review page): 0,
+ * RP_E_INVAL, RP_E_EXISTS (that token is taken), RP_E_DB.
+ */
+int rp_auth_cust_add(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, struct rp_str token, int64_t now, int64_t ttl_s)
+    RP_WARN_UNUSED;
 
 /* Printable ASCII, 1..RP_CUST_ORDER_MAX (the order numbers' alphabet). */
 bool rp_auth_order_ok(const char *s);

@@ -287,6 +287,21 @@ finish(struct call *c, const char *data_dir)
 	return r;
 }
 
+/* The reply's token (a session, a pass). */
+static int
+token_reply(struct call *c, const char *data_dir,
+    char tok[RP_CUST_TOKEN_LEN + 1])
+{
+	int r;
+
+	if ((r = roundtrip(c, data_dir)) == 0 &&
+	    (rp_msg_get_cstr(&c->m, tok, RP_CUST_TOKEN_LEN) != 0 ||
+	    rp_msg_end(&c->m) != 0))
+		r = RP_E_PROTO;
+	call_end(c);
+	return r;
+}
+
 int
 rp_auth_client_link_new(const char *data_dir, uint32_t tenant,
     const char *order, const char *base_url, char sealed[RP_LINKSEAL_MAX + 1],
@@ -349,25 +364,39 @@ rp_auth_client_link_open(const char *data_dir, uint32_t tenant,
 	return r;
 }
 
+
 int
-rp_auth_client_receipt(const char *data_dir, uint32_t tenant,
-    const uint8_t *receipt, size_t n, char tok[RP_CUST_TOKEN_LEN + 1])
+rp_auth_client_replay(const char *data_dir, uint32_t tenant,
+    struct rp_str nonce, char tok[RP_CUST_TOKEN_LEN + 1])
 {
 	struct call *c;
-	int r;
+
+	tok[0] = '\0';
+	if (nonce.n != RP_CUST_TOKEN_LEN)
+		return RP_E_NOTFOUND;
+	if ((c = call_site(RP_MSG_AUTH_REPLAY, tenant)) == NULL)
+		return RP_E_NOMEM;
+	rp_msgw_put_str(&c->w, nonce);
+	return token_reply(c, data_dir, tok);
+}
+
+int
+rp_auth_client_receipt(const char *data_dir, uint32_t tenant,
+    const uint8_t *receipt, size_t n, struct rp_str nonce,
+    char tok[RP_CUST_TOKEN_LEN + 1])
+{
+	struct call *c;
 
 	tok[0] = '\0';
 	if (n == 0 || n > RP_CAP_MAX)
 		return RP_E_DENIED;
+	if (nonce.n != RP_CUST_TOKEN_LEN)
+		nonce = RP_STR_NULL;	/* not one: none */
 	if ((c = call_site(RP_MSG_AUTH_RECEIPT, tenant)) == NULL)
 		return RP_E_NOMEM;
 	rp_msgw_put_str(&c->w, (struct rp_str){ (const char *)receipt, n });
-	if ((r = roundtrip(c, data_dir)) == 0 &&
-	    (rp_msg_get_cstr(&c->m, tok, RP_CUST_TOKEN_LEN) != 0 ||
-	    rp_msg_end(&c->m) != 0))
-		r = RP_E_PROTO;
-	call_end(c);
-	return r;
+	rp_msgw_put_str(&c->w, nonce);
+	return token_reply(c, data_dir, tok);
 }
 
 int
@@ -404,18 +433,12 @@ rp_auth_client_access_new(const char *data_dir, uint32_t tenant,
     const char *bind, char tok[RP_CUST_TOKEN_LEN + 1])
 {
 	struct call *c;
-	int r;
 
 	tok[0] = '\0';
 	if ((c = call_site(RP_MSG_AUTH_ACCESS_NEW, tenant)) == NULL)
 		return RP_E_NOMEM;
 	rp_msgw_put_str(&c->w, rp_str_c(bind));
-	if ((r = roundtrip(c, data_dir)) == 0 &&
-	    (rp_msg_get_cstr(&c->m, tok, RP_CUST_TOKEN_LEN) != 0 ||
-	    rp_msg_end(&c->m) != 0))
-		r = RP_E_PROTO;
-	call_end(c);
-	return r;
+	return token_reply(c, data_dir, tok);
 }
 
 int

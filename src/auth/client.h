@@ -30,7 +30,11 @@
  *	AUTH_LINK_SETTLE  u64 cookie, u32 tenant, str order, str sid, u32 sent
  *	AUTH_LINK_OPEN    u64 cookie, u32 tenant, str token, u32 use
  *	                  → (use) str session token, str order
- *	AUTH_RECEIPT      u64 cookie, u32 tenant, str receipt → str session token
+ *	AUTH_RECEIPT      u64 cookie, u32 tenant, str receipt, str nonce (the
+ *	                  review page's placement nonce, "" none)
+ *	                  → str session token
+ *	AUTH_REPLAY       u64 cookie, u32 tenant, str nonce → str session token
+ *	                  (a double submit: the order the nonce's first placed)
  *	AUTH_CUST_WHO     u64 cookie, u32 tenant, str session token
  *	                  → str order, str sid, str capability
  *	AUTH_ACCESS_NEW   u64 cookie, u32 tenant, str bind → str pass token
@@ -118,10 +122,16 @@ int rp_auth_client_link_settle(const char *data_dir, uint32_t tenant,
 int rp_auth_client_link_open(const char *data_dir, uint32_t tenant,
     struct rp_str link, int use, char tok[RP_CUST_TOKEN_LEN + 1],
     char order[RP_CUST_ORDER_MAX + 1]) RP_WARN_UNUSED;
-/* A session on the order of the vault's put receipt.  RP_E_DENIED. */
+/* A session on the order of the vault's put receipt, remembered under the
+ * review page's placement nonce (RP_CUST_TOKEN_LEN base64url; empty:
+ * none) for a double submit.  RP_E_DENIED. */
 int rp_auth_client_receipt(const char *data_dir, uint32_t tenant,
-    const uint8_t *receipt, size_t n, char tok[RP_CUST_TOKEN_LEN + 1])
-    RP_WARN_UNUSED;
+    const uint8_t *receipt, size_t n, struct rp_str nonce,
+    char tok[RP_CUST_TOKEN_LEN + 1]) RP_WARN_UNUSED;
+/* A double submit of the form with that nonce: a session on the order
+ * the first submit placed.  RP_E_NOTFOUND (none, or not yet). */
+int rp_auth_client_replay(const char *data_dir, uint32_t tenant,
+    struct rp_str nonce, char tok[RP_CUST_TOKEN_LEN + 1]) RP_WARN_UNUSED;
 
 struct rp_auth_traveller {
 	char order[RP_CUST_ORDER_MAX + 1];

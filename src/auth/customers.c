@@ -8,7 +8,8 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 
-static const char *const kinds[] = { "link", "session", "access" };
+static const char *const kinds[] = { "link", "session", "access",
+    "placement" };
 
 static bool
 printable(const char *s, size_t max, bool empty_ok)
@@ -32,7 +33,66 @@ rp_auth_order_ok(const char *s)
 static bool
 kind_ok(int kind)
 {
-	return kind >= RP_CUST_LINK && kind <= RP_CUST_ACCESS;
+	return kind >= RP_CUST_LINK && kind <= RP_CUST_PLACEMENT;
+}
+
+/* A token's shape: RP_CUST_TOKEN_LEN base64url characters. */
+static bool
+token_ok(struct rp_str t)
+{
+	if (t.n != RP_CUST_TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < t.n; i++) {
+		char c = t.p[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* One row: the token's hash, a fresh public id into sid (may be NULL). */
+static int
+insert(struct rp_auth_db *db, int kind, int64_t tenant_id, const char *order,
+    const char *bind, struct rp_str token, int64_t now, int64_t ttl_s,
+    char sid[RP_AUTH_SID_HEX + 1])
+{
+	uint8_t id[8], h[crypto_hash_sha256_BYTES];
+	char hex[RP_AUTH_SID_HEX + 1];
+	sqlite3_stmt *s;
+	int r;
+
+	if (!kind_ok(kind) || tenant_id < 0 || ttl_s <= 0 || !token_ok(token) ||
+	    !printable(order, RP_CUST_ORDER_MAX, kind == RP_CUST_ACCESS) ||
+	    (kind == RP_CUST_ACCESS && order[0] != '\0') ||
+	    !printable(bind, RP_CUST_BIND_MAX, true))
+		return RP_E_INVAL;
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+	rp_auth_token_hash(token, h);
+	if ((s = rp_auth_prep(db, "INSERT INTO cust_tokens (token_hash, sid, "
+	    "kind, tenant_id, order_number, bind, created_at, expires_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) == NULL)
+		return RP_E_DB;
+	sqlite3_bind_blob(s, 1, h, sizeof(h), SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, kinds[kind], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, tenant_id);
+	sqlite3_bind_text(s, 5, order, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, bind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, now);
+	sqlite3_bind_int64(s, 8, now + ttl_s);
+	if ((r = rp_auth_done(s)) == 0 && sid != NULL)
+		memcpy(sid, hex, sizeof(hex));
+	return r;
+}
+
+int
+rp_auth_cust_add(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, struct rp_str token, int64_t now, int64_t ttl_s)
+{
+	return insert(db, kind, tenant_id, order, "", token, now, ttl_s, NULL);
 }
 
 int
@@ -40,43 +100,17 @@ rp_auth_cust_new(struct rp_auth_db *db, int kind, int64_t tenant_id,
     const char *order, const char *bind, int64_t now, int64_t ttl_s,
     char out[RP_CUST_TOKEN_LEN + 1], char sid[RP_AUTH_SID_HEX + 1])
 {
-	uint8_t raw[32], id[8], h[crypto_hash_sha256_BYTES];
-	char hex[RP_AUTH_SID_HEX + 1];
-	sqlite3_stmt *s;
+	uint8_t raw[32];
 	int r;
 
-	out[0] = '\0';
-	if (!kind_ok(kind) || tenant_id < 0 || ttl_s <= 0 ||
-	    !printable(order, RP_CUST_ORDER_MAX, kind == RP_CUST_ACCESS) ||
-	    (kind == RP_CUST_ACCESS && order[0] != '\0') ||
-	    !printable(bind, RP_CUST_BIND_MAX, true))
-		return RP_E_INVAL;
 	randombytes_buf(raw, sizeof(raw));
-	randombytes_buf(id, sizeof(id));
 	sodium_bin2base64(out, RP_CUST_TOKEN_LEN + 1, raw, sizeof(raw),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
-	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
-	rp_auth_token_hash((struct rp_str){ out, RP_CUST_TOKEN_LEN }, h);
-	if ((s = rp_auth_prep(db, "INSERT INTO cust_tokens (token_hash, sid, "
-	    "kind, tenant_id, order_number, bind, created_at, expires_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) == NULL)
-		r = RP_E_DB;
-	else {
-		sqlite3_bind_blob(s, 1, h, sizeof(h), SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, kinds[kind], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, tenant_id);
-		sqlite3_bind_text(s, 5, order, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, bind, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, now);
-		sqlite3_bind_int64(s, 8, now + ttl_s);
-		r = rp_auth_done(s);
-	}
+	r = insert(db, kind, tenant_id, order, bind,
+	    (struct rp_str){ out, RP_CUST_TOKEN_LEN }, now, ttl_s, sid);
 	if (r != 0)
 		sodium_memzero(out, RP_CUST_TOKEN_LEN + 1);
-	else if (sid != NULL)
-		memcpy(sid, hex, sizeof(hex));
 	return r;
 }
 
@@ -89,7 +123,7 @@ rp_auth_cust_take(struct rp_auth_db *db, int kind, struct rp_str token,
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if (!kind_ok(kind) || token.n != RP_CUST_TOKEN_LEN ||
+	if (!kind_ok(kind) || !token_ok(token) ||
 	    !printable(bind, RP_CUST_BIND_MAX, true))
 		return RP_E_NOTFOUND;
 	rp_auth_token_hash(token, h);

@@ -17,6 +17,7 @@
 #include "auth/cap.h"
 #include "auth/client.h"
 #include "auth/linkseal.h"
+#include "auth/proto.h"
 #include "alog/entry.h"
 #include "conf/conf.h"
 #include "proc/child.h"
@@ -49,6 +50,7 @@ struct server {
 	struct rp_peers peers;
 	bool stop;
 	uint8_t rbuf[RP_MSG_MAX_FRAME];
+	struct rp_auth_req q;
 	struct rp_msgw w;
 };
 
@@ -89,12 +91,6 @@ put_who(struct rp_msgw *w, const struct rp_auth_session *ss)
 	rp_msgw_put_u64(w, (uint64_t)ss->idle_until);
 }
 
-static bool
-kind_ok(const char *k)
-{
-	return strcmp(k, "console") == 0 || strcmp(k, "api") == 0;
-}
-
 /* The capability for a session: its principal, role, tenant, order. */
 static int
 mint(struct server *s, const struct rp_auth_session *ss, const char *scope,
@@ -117,42 +113,32 @@ mint(struct server *s, const struct rp_auth_session *ss, const char *scope,
 	return rp_cap_encode(&c, s->cap_key, out, len);
 }
 
-static int handle_web(struct server *, struct rp_msg *, uint64_t);
+static int handle_web(struct server *, const struct rp_auth_req *);
 
 static int
 handle(struct server *s, struct rp_msg *m, uint32_t peer_kind)
 {
 	const struct rp_conf *cf = s->conf;
+	struct rp_auth_req *q = &s->q;
 	int64_t now = (int64_t)time(NULL);
-	struct rp_str user, pw, code, token, ticket;
-	char kind[8], client[RP_AUTH_CLIENT_MAX + 1], scope[RP_CAP_SCOPE_MAX + 1];
-	char sid[RP_AUTH_SID_HEX + 1];
 	struct rp_auth_login lg;
 	struct rp_auth_session ss;
 	uint64_t cookie;
-	uint32_t enrol;
 	int r;
 
-	if (rp_msg_get_u64(m, &cookie) != 0)
-		return RP_E_PROTO;
 	/* the public and corporate sites' workers: travellers and API keys
-	 * alone; the console's: staff alone */
+	 * alone; the console's: staff alone (proto.c) */
+	if (rp_auth_req_decode(m, peer_kind, q) != 0)
+		return RP_E_PROTO;
+	cookie = q->cookie;
 	if (peer_kind == RP_KIND_WEB)
-		return handle_web(s, m, cookie);
+		return handle_web(s, q);
 	memset(&lg, 0, sizeof(lg));
-	switch (m->type) {
+	switch (q->type) {
 	case RP_MSG_AUTH_SIGNIN:
-		if (rp_msg_get_str(m, &user, RP_AUTH_USER_MAX) != 0 ||
-		    rp_msg_get_str(m, &pw, 256) != 0 ||
-		    rp_msg_get_str(m, &code, 8) != 0 ||
-		    rp_msg_get_cstr(m, kind, sizeof(kind) - 1) != 0 ||
-		    rp_msg_get_cstr(m, client, sizeof(client) - 1) != 0 ||
-		    rp_msg_get_u32(m, &enrol) != 0 || rp_msg_end(m) != 0 ||
-		    !kind_ok(kind))
-			return RP_E_PROTO;
-		r = rp_auth_signin(s->db, user, pw, code, kind, client,
-		    enrol != 0, now, cf->staff_idle_s, cf->staff_session_s,
-		    &lg);
+		r = rp_auth_signin(s->db, q->user, q->password, q->code,
+		    q->kind, q->client, q->flag != 0, now, cf->staff_idle_s,
+		    cf->staff_session_s, &lg);
 		rp_msgw_begin(&s->w, RP_MSG_AUTH_REPLY);
 		rp_msgw_put_u64(&s->w, cookie);
 		rp_msgw_put_u32(&s->w, (uint32_t)-r);
@@ -160,28 +146,23 @@ handle(struct server *s, struct rp_msg *m, uint32_t peer_kind)
 			rp_msgw_put_str(&s->w, rp_str_c(lg.token));
 			put_who(&s->w, &lg.s);
 			rp_log_info("auth: %.32s signed in (%s, session %s, "
-			    "from %s)", lg.s.who.username, kind, lg.s.sid,
-			    client);
+			    "from %s)", lg.s.who.username, q->kind, lg.s.sid,
+			    q->client);
 		} else if (r == RP_E_STATE) {
 			rp_msgw_put_str(&s->w, rp_str_c(lg.token));
 			rp_msgw_put_str(&s->w, rp_str_c(lg.uri));
 			rp_log_info("auth: %.32s began enrolment (from %s)",
-			    lg.s.who.username, client);
-		} else if (rp_auth_user_ok(user))
+			    lg.s.who.username, q->client);
+		} else if (rp_auth_user_ok(q->user))
 			rp_log_limited(&fail_lim, RP_LOG_WARN, "auth: failed sign-in as "
-			    "%.*s from %s", (int)user.n, user.p, client);
+			    "%.*s from %s", (int)q->user.n, q->user.p, q->client);
 		else
 			rp_log_limited(&fail_lim, RP_LOG_WARN, "auth: failed sign-in "
-			    "(malformed username) from %s", client);
+			    "(malformed username) from %s", q->client);
 		break;
 	case RP_MSG_AUTH_ENROL:
-		if (rp_msg_get_str(m, &ticket, RP_AUTH_TOKEN_LEN) != 0 ||
-		    rp_msg_get_str(m, &code, 8) != 0 ||
-		    rp_msg_get_cstr(m, kind, sizeof(kind) - 1) != 0 ||
-		    rp_msg_get_cstr(m, client, sizeof(client) - 1) != 0 ||
-		    rp_msg_end(m) != 0 || !kind_ok(kind))
-			return RP_E_PROTO;
-		r = rp_auth_enrol(s->db, ticket, code, kind, client, now,
+		r = rp_auth_enrol(s->db, q->token, q->code, q->kind, q->client,
+		    now,
 		    cf->staff_idle_s, cf->staff_session_s, &lg);
 		rp_msgw_begin(&s->w, RP_MSG_AUTH_REPLY);
 		rp_msgw_put_u64(&s->w, cookie);
@@ -197,13 +178,10 @@ handle(struct server *s, struct rp_msg *m, uint32_t peer_kind)
 		uint8_t cap[RP_CAP_MAX];
 		size_t clen = 0;
 
-		if (rp_msg_get_str(m, &token, RP_AUTH_TOKEN_LEN) != 0 ||
-		    rp_msg_get_cstr(m, scope, sizeof(scope) - 1) != 0 || rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_session_get(s->db, token, now, cf->staff_idle_s,
+		r = rp_auth_session_get(s->db, q->token, now, cf->staff_idle_s,
 		    &ss);
 		if (r == 0)
-			r = mint(s, &ss, scope, cap, &clen);
+			r = mint(s, &ss, q->scope, cap, &clen);
 		rp_msgw_begin(&s->w, RP_MSG_AUTH_REPLY);
 		rp_msgw_put_u64(&s->w, cookie);
 		rp_msgw_put_u32(&s->w, (uint32_t)-r);
@@ -216,10 +194,7 @@ handle(struct server *s, struct rp_msg *m, uint32_t peer_kind)
 		break;
 	}
 	case RP_MSG_AUTH_SIGNOUT:
-		if (rp_msg_get_str(m, &token, RP_AUTH_TOKEN_LEN) != 0 ||
-		    rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_signout(s->db, token);
+		r = rp_auth_signout(s->db, q->token);
 		rp_msgw_begin(&s->w, RP_MSG_AUTH_REPLY);
 		rp_msgw_put_u64(&s->w, cookie);
 		rp_msgw_put_u32(&s->w, (uint32_t)-r);
@@ -229,23 +204,16 @@ handle(struct server *s, struct rp_msg *m, uint32_t peer_kind)
 		struct rp_auth_session *v = NULL;
 		size_t n = 0;
 
-		if (rp_msg_get_str(m, &token, RP_AUTH_TOKEN_LEN) != 0)
-			return RP_E_PROTO;
-		if (m->type == RP_MSG_AUTH_REVOKE &&
-		    rp_msg_get_cstr(m, sid, sizeof(sid) - 1) != 0)
-			return RP_E_PROTO;
-		if (rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_session_get(s->db, token, now, cf->staff_idle_s,
+		r = rp_auth_session_get(s->db, q->token, now, cf->staff_idle_s,
 		    &ss);
-		if (r == 0 && m->type == RP_MSG_AUTH_REVOKE)
-			r = rp_auth_revoke(s->db, ss.who.id, sid);
+		if (r == 0 && q->type == RP_MSG_AUTH_REVOKE)
+			r = rp_auth_revoke(s->db, ss.who.id, q->sid);
 		else if (r == 0)
 			r = rp_auth_sessions(s->db, ss.who.id, now, &v, &n);
 		rp_msgw_begin(&s->w, RP_MSG_AUTH_REPLY);
 		rp_msgw_put_u64(&s->w, cookie);
 		rp_msgw_put_u32(&s->w, (uint32_t)-r);
-		if (r == 0 && m->type == RP_MSG_AUTH_SESSIONS) {
+		if (r == 0 && q->type == RP_MSG_AUTH_SESSIONS) {
 			if (n > RP_AUTH_MAX_SESSIONS)
 				n = RP_AUTH_MAX_SESSIONS;
 			rp_msgw_put_u32(&s->w, (uint32_t)n);
@@ -340,38 +308,33 @@ open_session(struct server *s, int64_t tenant, const char *order,
 }
 
 static int
-handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
+handle_web(struct server *s, const struct rp_auth_req *q)
 {
 	int64_t now = (int64_t)time(NULL);
-	char order[RP_CUST_ORDER_MAX + 1], bind[RP_CUST_BIND_MAX + 1];
-	char sid[RP_AUTH_SID_HEX + 1], tok[RP_CUST_TOKEN_LEN + 1];
-	char url[RP_LINKSEAL_URL_MAX + 1], base[RP_LINKSEAL_URL_MAX + 1];
+	const uint32_t tenant = q->tenant;
+	const uint64_t cookie = q->cookie;
+	char order[RP_CUST_ORDER_MAX + 1], sid[RP_AUTH_SID_HEX + 1];
+	char tok[RP_CUST_TOKEN_LEN + 1], url[RP_LINKSEAL_URL_MAX + 1];
 	char sealed[RP_LINKSEAL_MAX + 1];
 	uint8_t cap[RP_CAP_MAX];
 	size_t clen = 0;
 	struct rp_cust_token t;
-	struct rp_str token;
-	uint32_t tenant, flag;
 	int r;
 
 	tok[0] = '\0';
-	switch (m->type) {
+	switch (q->type) {
 	case RP_MSG_AUTH_LINK_NEW:
 		/* a link for the order's mail, readable by the mailer alone */
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_cstr(m, order, sizeof(order) - 1) != 0 ||
-		    rp_msg_get_cstr(m, base, 300) != 0 || rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = !s->have_link_pk ? RP_E_AGAIN : !base_ok(s->conf, base) ||
-		    !rp_auth_order_ok(order) ? RP_E_INVAL :
-		    rp_auth_cust_new(s->db, RP_CUST_LINK, tenant, order, "", now,
+		r = !s->have_link_pk ? RP_E_AGAIN : !base_ok(s->conf, q->base) ||
+		    !rp_auth_order_ok(q->order) ? RP_E_INVAL :
+		    rp_auth_cust_new(s->db, RP_CUST_LINK, tenant, q->order, "", now,
 		    RP_CUST_LINK_TTL, tok, sid);
 		if (r == 0) {
 			if ((size_t)snprintf(url, sizeof(url),
-			    "%.300s/my-order/open?t=%s", base, tok) >= sizeof(url))
+			    "%.300s/my-order/open?t=%s", q->base, tok) >= sizeof(url))
 				r = RP_E_TOOBIG;
 			else
-				r = rp_linkseal_seal(s->link_pk, order, url,
+				r = rp_linkseal_seal(s->link_pk, q->order, url,
 				    sealed, sizeof(sealed));
 			if (r != 0 && rp_auth_cust_revoke(s->db, RP_CUST_LINK,
 			    sid) != 0)
@@ -386,31 +349,22 @@ handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
 		break;
 	case RP_MSG_AUTH_LINK_SETTLE:
 		/* sent: the new link supersedes the older; not: it is void */
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_cstr(m, order, sizeof(order) - 1) != 0 ||
-		    rp_msg_get_cstr(m, sid, sizeof(sid) - 1) != 0 ||
-		    rp_msg_get_u32(m, &flag) != 0 || rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = flag ? rp_auth_cust_retire(s->db, RP_CUST_LINK, tenant,
-		    order, sid, now, NULL) :
-		    rp_auth_cust_revoke(s->db, RP_CUST_LINK, sid);
+		r = q->flag ? rp_auth_cust_retire(s->db, RP_CUST_LINK, tenant,
+		    q->order, q->sid, now, NULL) :
+		    rp_auth_cust_revoke(s->db, RP_CUST_LINK, q->sid);
 		reply_begin(s, cookie, r);
 		break;
 	case RP_MSG_AUTH_LINK_OPEN:
 		/* flag 0: is it good here (a peek); 1: use it, start the
 		 * session, end the order's other links */
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_str(m, &token, RP_CUST_TOKEN_LEN + 8) != 0 ||
-		    rp_msg_get_u32(m, &flag) != 0 || rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_cust_take(s->db, RP_CUST_LINK, token, "", now, false,
+		r = rp_auth_cust_take(s->db, RP_CUST_LINK, q->token, "", now, false,
 		    &t);
 		if (r == 0 && t.tenant_id != (int64_t)tenant)
 			r = RP_E_NOTFOUND;	/* another site's link */
-		if (r == 0 && flag)
-			r = rp_auth_cust_take(s->db, RP_CUST_LINK, token, "", now,
-			    true, &t);
-		if (r == 0 && flag) {
+		if (r == 0 && q->flag)
+			r = rp_auth_cust_take(s->db, RP_CUST_LINK, q->token, "",
+			    now, true, &t);
+		if (r == 0 && q->flag) {
 			if (rp_auth_cust_retire(s->db, RP_CUST_LINK, tenant,
 			    t.order, "", now, NULL) != 0)
 				rp_log_error("auth: the other links of an order "
@@ -418,7 +372,7 @@ handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
 			r = open_session(s, tenant, t.order, now, tok);
 		}
 		reply_begin(s, cookie, r);
-		if (r == 0 && flag) {
+		if (r == 0 && q->flag) {
 			rp_msgw_put_str(&s->w, rp_str_c(tok));
 			rp_msgw_put_str(&s->w, rp_str_c(t.order));
 		}
@@ -428,11 +382,7 @@ handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
 		 * session on that new order, for the browser that placed it */
 		struct rp_cap rc;
 
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_str(m, &token, RP_CAP_MAX) != 0 ||
-		    rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_cap_verify(token, s->cap_key, rp_cap_now_ms(), &rc);
+		r = rp_cap_verify(q->token, s->cap_key, rp_cap_now_ms(), &rc);
 		if (r == 0) {
 			snprintf(order, sizeof(order), "%s", rc.scope_order);
 			if (strncmp(rc.principal, "put:", 4) != 0 ||
@@ -446,18 +396,32 @@ handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
 			    "n expired" : " forged or altered");
 		else
 			r = open_session(s, tenant, order, now, tok);
+		/* the review page's nonce: a double submit of that form (the
+		 * same browser, its first answer lost) finds this order */
+		if (r == 0 && q->nonce.n > 0 && rp_auth_cust_add(s->db,
+		    RP_CUST_PLACEMENT, tenant, order, q->nonce, now,
+		    RP_CUST_PLACEMENT_TTL) != 0)
+			rp_log_warn("auth: a placement nonce not kept");
 		reply_begin(s, cookie, r);
 		if (r == 0)
 			rp_msgw_put_str(&s->w, rp_str_c(tok));
 		break;
 	}
+	case RP_MSG_AUTH_REPLAY:
+		/* a double submit: a session on the order its first placed */
+		r = rp_auth_cust_take(s->db, RP_CUST_PLACEMENT, q->nonce, "", now,
+		    false, &t);
+		if (r == 0 && t.tenant_id != (int64_t)tenant)
+			r = RP_E_NOTFOUND;
+		if (r == 0)
+			r = open_session(s, tenant, t.order, now, tok);
+		reply_begin(s, cookie, r);
+		if (r == 0)
+			rp_msgw_put_str(&s->w, rp_str_c(tok));
+		break;
 	case RP_MSG_AUTH_CUST_WHO:
 		/* a session's order and the capability to read it */
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_str(m, &token, RP_CUST_TOKEN_LEN + 8) != 0 ||
-		    rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_cust_take(s->db, RP_CUST_SESSION, token, "", now,
+		r = rp_auth_cust_take(s->db, RP_CUST_SESSION, q->token, "", now,
 		    false, &t);
 		if (r == 0 && t.tenant_id != (int64_t)tenant)
 			r = RP_E_NOTFOUND;	/* another site's session */
@@ -474,24 +438,16 @@ handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
 	case RP_MSG_AUTH_ACCESS_NEW:
 		/* the worker checked the access code (its hash is the
 		 * tenant's setting): a pass bound to that hash's fingerprint */
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_cstr(m, bind, sizeof(bind) - 1) != 0 ||
-		    rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = tenant == 0 || bind[0] == '\0' ? RP_E_INVAL :
-		    rp_auth_cust_new(s->db, RP_CUST_ACCESS, tenant, "", bind, now,
+		r = tenant == 0 || q->bind[0] == '\0' ? RP_E_INVAL :
+		    rp_auth_cust_new(s->db, RP_CUST_ACCESS, tenant, "", q->bind, now,
 		    RP_CUST_ACCESS_TTL, tok, NULL);
 		reply_begin(s, cookie, r);
 		if (r == 0)
 			rp_msgw_put_str(&s->w, rp_str_c(tok));
 		break;
 	case RP_MSG_AUTH_ACCESS_CHECK:
-		if (rp_msg_get_u32(m, &tenant) != 0 ||
-		    rp_msg_get_str(m, &token, RP_CUST_TOKEN_LEN + 8) != 0 ||
-		    rp_msg_get_cstr(m, bind, sizeof(bind) - 1) != 0 ||
-		    rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_cust_take(s->db, RP_CUST_ACCESS, token, bind, now,
+		r = rp_auth_cust_take(s->db, RP_CUST_ACCESS, q->token, q->bind,
+		    now,
 		    false, &t);
 		if (r == 0 && t.tenant_id != (int64_t)tenant)
 			r = RP_E_NOTFOUND;
@@ -503,10 +459,7 @@ handle_web(struct server *s, struct rp_msg *m, uint64_t cookie)
 		struct rp_cap c;
 		int64_t tid, kid;
 
-		if (rp_msg_get_str(m, &token, RP_API_KEY_LEN + 8) != 0 ||
-		    rp_msg_end(m) != 0)
-			return RP_E_PROTO;
-		r = rp_auth_apikey_lookup(s->db, token, &tid, &kid);
+		r = rp_auth_apikey_lookup(s->db, q->token, &tid, &kid);
 		if (r == 0 && (tid <= 0 || tid > UINT32_MAX))
 			r = RP_E_NOTFOUND;
 		if (r == 0) {

@@ -69,6 +69,7 @@ enum rp_msg_type {
 	RP_MSG_AUTH_ACCESS_NEW = 44,
 	RP_MSG_AUTH_ACCESS_CHECK = 45,
 	RP_MSG_AUTH_APIKEY = 46,
+	RP_MSG_AUTH_REPLAY = 47,
 
 	RP_MSG_TYPE_MAX		/* one past the last valid type */
 };

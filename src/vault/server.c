@@ -602,7 +602,16 @@ handle_request(struct server *s, unsigned ci)
 	 * The principal of a request without a capability is the vault's
 	 * word too, never the caller's: what its peer credentials say.
 	 */
-	if (!verified && capr == 0 && c->cls != CL_OPERATOR)
+	if (!verified && capr == 0 && c->cls == CL_OPERATOR) {
+		/* the token proves the operator; the job name is its own */
+		char job[sizeof(q->caller.actor)];
+
+		if (strncmp(q->caller.actor, "operator:", 9) != 0) {
+			snprintf(job, sizeof(job), "%s", q->caller.actor);
+			snprintf(q->caller.actor, sizeof(q->caller.actor),
+			    "operator:%.*s", (int)(sizeof(job) - 10), job);
+		}
+	} else if (!verified && capr == 0)
 		snprintf(q->caller.actor, sizeof(q->caller.actor), "%s",
 		    c->cls == CL_MAILER ? "job:mail" : "anonymous");
 	if (c->cls == CL_WEB) {

@@ -567,6 +567,17 @@ site_order_post(struct rp_req *rq)
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(idem, sizeof(idem), raw, sizeof(raw));
 	rp_tmpl_set_c(pg.root, "idem", idem);
+	/* and a nonce the identity holder keeps (never the core store): a
+	 * double submit of this page gets a session on the order it placed */
+	{
+		uint8_t pr[32];
+		char pn[RP_CUST_TOKEN_LEN + 1];
+
+		randombytes_buf(pr, sizeof(pr));
+		sodium_bin2base64(pn, sizeof(pn), pr, sizeof(pr),
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		rp_tmpl_set_c(pg.root, "placement", pn);
+	}
 	r = page_render(&pg, 200, "review");
  out:
 	page_end(&pg);
@@ -649,22 +660,37 @@ site_order_confirm(struct rp_req *rq)
 		queue_confirmation(&pg, &ov);
 	/*
 	 * The vault's receipt for the traveller it just stored opens the
-	 * session on this order (a replay has none: the first request set
-	 * it, and the confirmation mail's link opens it anywhere).
+	 * session on this order.  A replay (a double submit whose first
+	 * answer the browser dropped) has none: the review page's nonce
+	 * finds the order the first placed, once that one has its session.
 	 */
-	if (pg.put.receipt.n > 0) {
+	{
+		struct rp_str pn = page_arg(&pg, "placement");
+		const char *dir = rp_worker.conf->data_dir;
 		char tok[RP_CUST_TOKEN_LEN + 1];
 
-		r = rp_auth_client_receipt(rp_worker.conf->data_dir,
-		    (uint32_t)pg.site.tenant_id, pg.put.receipt.b,
-		    pg.put.receipt.n, tok);
+		if (pg.put.receipt.n > 0)
+			r = rp_auth_client_receipt(dir,
+			    (uint32_t)pg.site.tenant_id, pg.put.receipt.b,
+			    pg.put.receipt.n, pn, tok);
+		else
+			for (int i = 0; i < 40; i++) {
+				r = rp_auth_client_replay(dir,
+				    (uint32_t)pg.site.tenant_id, pn, tok);
+				if (r != RP_E_NOTFOUND || pn.n == 0)
+					break;
+				struct timespec ts = { 0, 50 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+			}
 		if (r == 0)
 			r = page_session_start(&pg, tok);
 		sodium_memzero(tok, sizeof(tok));
-		if (r != 0) {
+		if (r == RP_E_AGAIN) {
 			r = page_error(&pg, 503);
 			goto out;
 		}
+		/* no session (an old form): the confirmation mail's link
+		 * opens the order */
 	}
 	if (!res.replayed && strcmp(ov.status, "awaiting_payment") == 0)
 		r = site_pay_authorize(&pg, ov.id, ov.number, ov.total_yen,

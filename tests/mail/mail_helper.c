@@ -33,6 +33,12 @@ cmd_put(const char *dir)
 	struct rp_vault_client *vc = NULL;
 	struct rp_vault_caller c;
 	struct rp_vault_person p;
+	/* the orders test_mailer.py mails about: the mailer reads only the
+	 * traveller linked to a message's order */
+	static const struct rp_str orders[] = {
+		{ "RP-TEST0001", 11 }, { "RP-TEST0002", 11 },
+		{ "RP-TEST0003", 11 }, { "RP-TEST0004", 11 },
+	};
 	uint64_t id = 0;
 	int r;
 
@@ -58,8 +64,8 @@ cmd_put(const char *dir)
 	if ((r = rp_vault_caller_init(&c, "backoffice", "operator", "staff:test",
 	    "backoffice")) == 0) {
 		for (int k = 0; k < 100; k++) {
-			if ((r = rp_vault_client_put(vc, &c, &p, 0, NULL, 0,
-			    &id, NULL)) != RP_E_AGAIN)
+			if ((r = rp_vault_client_put(vc, &c, &p, 0, orders,
+			    RP_ARRAY_LEN(orders), &id, NULL)) != RP_E_AGAIN)
 				break;
 			usleep(100000);
 		}

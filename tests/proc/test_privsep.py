@@ -14,8 +14,12 @@ Privilege separation, end to end, tried as an attacker would, against a
 - code injected into a real web worker (gdb attaches and calls functions
   inside it, so every call runs under the worker's own user, landlock and
   seccomp): open() of each key fails; asking the vault for a back-office
-  read is refused, and the refusal is in the access log with the worker's
-  node; ptrace() is a seccomp violation: the worker dies of SIGSYS and the
+  read, with a forged capability, or for a traveller it has no capability
+  for is refused, and each refusal is in the access log with the worker's
+  node and the principal the vault verified (never the one the worker
+  claims); it may store its own new traveller but not tie a second one to
+  that order; a "my order" link comes to it only sealed to the mail sender;
+  a forged receipt opens no session; ptrace() is a seccomp violation: the worker dies of SIGSYS and the
   parent records the restart with the syscall's name;
 - started by another user, serve still runs with every child confined by
   seccomp and landlock and not dumpable, and says so in one line.
@@ -295,6 +299,45 @@ def main():
             '"session:snoop", "order_view")',
             'call (void)strcpy($c->scope_order, "RP-AAAAAAAA")',
             "call (int)rp_web_vault_get($c, 1, 0x3f, $rec)",
+            # its own new traveller on a new order: stored, with a receipt;
+            # a second traveller tied to that order (so as to read the
+            # first): refused
+            'set $vcp = (struct rp_vault_client **)(void *)calloc(1, 8)',
+            'call (int)rp_vault_client_connect(".", 0, $vcp)',
+            'set $p = (struct rp_vault_person *)(void *)calloc(1, '
+            'sizeof(struct rp_vault_person))',
+            'set $p->f[0].p = "Intruder Ichiro"',
+            "set $p->f[0].n = 15",
+            'set $ord = (struct rp_str *)(void *)calloc(1, '
+            'sizeof(struct rp_str))',
+            'set $ord->p = "RP-PRIVSEP1"',
+            "set $ord->n = 11",
+            'call (int)rp_vault_caller_init($c, "public_web", "web", '
+            '"web", "order_new")',
+            "set $idp = (unsigned long *)(void *)calloc(1, 8)",
+            'set $rc = (struct rp_vault_receipt *)(void *)calloc(1, '
+            'sizeof(struct rp_vault_receipt))',
+            "call (int)rp_vault_client_put(*$vcp, $c, $p, 0, $ord, 1, $idp, "
+            "$rc)",
+            "call (unsigned)$rc->n",
+            "set *$idp = 0",
+            "call (int)rp_vault_client_put(*$vcp, $c, $p, 0, $ord, 1, $idp, "
+            "$rc)",
+            # a "my order" link: the identity holder hands it out sealed
+            # to the mail sender only; a forged receipt opens no session
+            "set $buf = (char *)(void *)calloc(1, 2048)",
+            "call (void)rp_conf_public_base(rp_worker.conf, $buf, 300)",
+            "set $sid = (char *)(void *)calloc(1, 64)",
+            "set $tok = (char *)(void *)calloc(1, 64)",
+            'call (int)rp_auth_client_link_new(".", 0, "RP-PRIVSEP1", $buf, '
+            "$buf + 300, $sid)",
+            "call (long)strlen($buf + 300)",
+            "call (long)strstr($buf + 300, $buf)",
+            "call (void)memset($c->cap, 9, 90)",
+            'set $nn = (struct rp_str *)(void *)calloc(1, '
+            'sizeof(struct rp_str))',
+            'call (int)rp_auth_client_receipt(".", 0, $c->cap, 90, *$nn, '
+            '$tok)',
             "call (long)ptrace(16, %d, 0, 0)" % vault_pid,
         ]
         vals, out = gdb(victim, cmds)
@@ -315,6 +358,21 @@ def main():
            vals[n + 5] in ("-13", "-5"),
            "inside web worker: a traveller of another order is refused "
            "(%s)" % vals[n + 4:n + 6])
+        got = vals[n + 6:n + 15]
+        ok(len(got) == 9 and got[0] == "0" and got[1] == "0" and
+           got[2] == "0" and int(got[3]) > 0,
+           "inside web worker: its own new traveller on a new order is "
+           "stored, with the vault's receipt (%s)" % got[:4])
+        ok(len(got) == 9 and got[4] == "-13",
+           "inside web worker: a second traveller tied to an order that has "
+           "one is refused (%s)" % got[4:5])
+        ok(len(got) == 9 and got[5] == "0" and int(got[6]) > 100 and
+           got[7] == "0",
+           "inside web worker: a \"my order\" link comes only sealed to the "
+           "mail sender (no URL in it) (%s)" % got[5:8])
+        ok(len(got) == 9 and got[8] == "-13",
+           "inside web worker: a forged receipt opens no session (%s)"
+           % got[8:9])
         # the refusal is in the access log, with the worker's node
         deadline = time.time() + 10
         found = None
@@ -327,7 +385,7 @@ def main():
                 if not line.startswith("{"):
                     continue
                 e = json.loads(line)
-                if (e.get("actor") == "staff:intruder" and
+                if (e.get("role") == "backoffice" and
                         e.get("node", "").startswith("web/")):
                     found = e
             if found is None:
@@ -346,10 +404,24 @@ def main():
                           e.get("outcome") == "refused" for e in forged),
            "the forged capability is in the access log: actor cap:forged, "
            "node web/N, refused (%s)" % forged[:1])
-        snoop = [e for e in ents if e.get("actor") == "session:snoop"]
+        ok(found is not None and found.get("actor") == "anonymous",
+           "... naming the principal the vault verified (anonymous), not "
+           "the one the worker claimed (%s)" % (found and found.get("actor")))
+        claimed = [e for e in ents if e.get("actor") in
+                   ("staff:intruder", "session:snoop", "session:forger")]
+        ok(ents and not claimed, "no access-log entry names a principal the "
+           "worker merely claimed (%d)" % len(claimed))
+        snoop = [e for e in ents if e.get("purpose") == "order_view" and
+                 e.get("node", "").startswith("web/") and
+                 e.get("actor") == "anonymous"]
         ok(snoop and all(e.get("outcome") != "ok" for e in snoop),
            "the other order's traveller: logged, not released (%s)"
            % [e.get("outcome") for e in snoop])
+        tied = [e for e in ents if e.get("action") == "refused" and
+                e.get("purpose") == "order_new" and
+                e.get("node", "").startswith("web/")]
+        ok(tied, "the refused second traveller is in the access log with "
+           "node web/N (%d)" % len(tied))
         # ptrace is outside the allowlist: the worker dies of SIGSYS
         deadline = time.time() + 15
         line = None
