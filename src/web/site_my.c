@@ -248,7 +248,11 @@ site_my(struct rp_req *rq)
 	rp_tmpl_set_bool(pg.root, "changed", page_arg(&pg, "changed").n > 0);
 	rp_tmpl_set_bool(pg.root, "was_cancelled",
 	    page_arg(&pg, "cancelled").n > 0);
-	if (session_view(&pg, &ov) != 0) {
+	if ((r = session_view(&pg, &ov)) != 0) {
+		if (r == RP_E_AGAIN) {	/* the identity holder is down */
+			r = page_error(&pg, 503);
+			goto out;
+		}
 		r = page_render(&pg, 200, "my_order");
 		goto out;
 	}
@@ -425,7 +429,11 @@ site_my_change(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	if (session_view(&pg, &ov) != 0) {
+	if ((r = session_view(&pg, &ov)) != 0) {
+		if (r == RP_E_AGAIN) {	/* the identity holder is down */
+			r = page_error(&pg, 503);
+			goto out;
+		}
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
@@ -453,7 +461,11 @@ site_my_change_post(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	if (session_view(&pg, &ov) != 0) {
+	if ((r = session_view(&pg, &ov)) != 0) {
+		if (r == RP_E_AGAIN) {	/* the identity holder is down */
+			r = page_error(&pg, 503);
+			goto out;
+		}
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
@@ -516,7 +528,11 @@ site_my_cancel(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	if (session_view(&pg, &ov) != 0) {
+	if ((r = session_view(&pg, &ov)) != 0) {
+		if (r == RP_E_AGAIN) {	/* the identity holder is down */
+			r = page_error(&pg, 503);
+			goto out;
+		}
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
@@ -547,7 +563,11 @@ site_my_cancel_post(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	if (session_view(&pg, &ov) != 0) {
+	if ((r = session_view(&pg, &ov)) != 0) {
+		if (r == RP_E_AGAIN) {	/* the identity holder is down */
+			r = page_error(&pg, 503);
+			goto out;
+		}
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}
@@ -584,7 +604,11 @@ site_my_receipt(struct rp_req *rq)
 
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
-	if (session_view(&pg, &ov) != 0) {
+	if ((r = session_view(&pg, &ov)) != 0) {
+		if (r == RP_E_AGAIN) {	/* the identity holder is down */
+			r = page_error(&pg, 503);
+			goto out;
+		}
 		r = page_redirect(&pg, "my-order");
 		goto out;
 	}

@@ -715,7 +715,11 @@ site_order_done(struct rp_req *rq)
 	if ((r = page_begin(&pg, rq)) != 0)
 		goto out;
 	page_order_ctx(&pg, &ctx);
-	if (page_session(&pg, num) != 0 ||
+	if ((r = page_session(&pg, num)) == RP_E_AGAIN) {
+		r = page_error(&pg, 503);	/* the identity holder is down */
+		goto out;
+	}
+	if (r != 0 ||
 	    rp_order_get(&ctx, pg.site.tenant_id, rp_str_c(num), &ov) != 0) {
 		r = page_redirect(&pg, "my-order");
 		goto out;

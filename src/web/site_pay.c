@@ -218,8 +218,8 @@ awaiting(struct page *pg, struct rp_order_view *ov)
 	int r;
 
 	page_order_ctx(pg, &ctx);
-	if (page_session(pg, num) != 0)
-		return RP_E_NOTFOUND;
+	if ((r = page_session(pg, num)) != 0)
+		return r == RP_E_AGAIN ? r : RP_E_NOTFOUND;
 	if ((r = rp_order_get(&ctx, pg->site.tenant_id, rp_str_c(num), ov)) != 0)
 		return r;
 	return strcmp(ov->status, "awaiting_payment") == 0 ? 0 : RP_E_STATE;

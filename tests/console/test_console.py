@@ -306,6 +306,30 @@ def main():
         ok(s == 401 and 'id="qr"' not in page,
            "once enrolled, the password alone opens nothing")
 
+        # the security officer and the incident responder: their own home
+        # and no other role's (every role-bound staff route, each role)
+        homes = {"backoffice": "/backoffice", "security": "/security",
+                 "incident": "/incident", "counter-nrt1": "/counter/NRT1",
+                 "counter-hnd3": "/counter/HND3",
+                 "admin-shinonome-shoji": "/client/shinonome-shoji",
+                 "admin-seiso-eng": "/client/seiso-eng",
+                 "admin-mizunagi-pharma": "/client/mizunagi-pharma"}
+        for who in ("security", "incident"):
+            w = L[who]
+            b = Browser(port)
+            s, _, loc = b.post("/sign-in", {"user": who,
+                               "password": w["password"],
+                               "code": fresh_code(w["secret"], used[who])})
+            ok(s == 303 and loc and loc.endswith(homes[who]),
+               "%s → its home (%s %s)" % (who, s, loc))
+            s, _, _ = b.req("GET", homes[who])
+            ok(s == 200, "%s: its own home 200 (%s)" % (who, s))
+            others = sorted(set(homes.values()) - {homes[who]})
+            codes = [b.req("GET", path)[0] for path in others]
+            ok(all(c == 403 for c in codes),
+               "%s may open no other role's route (%s)" %
+               (who, dict(zip(others, codes))))
+
         # the sites have no staff route
         for path in ("/sign-in", "/sessions", "/backoffice", "/api/v1/me",
                      "/api/v1/session", "/counter/NRT1", "/c/seiso-eng/sign-in"):

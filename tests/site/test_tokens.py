@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sqlite3
 import sys
 import time
@@ -194,6 +195,28 @@ def links(srv):
                         "'link' AND order_number = ? AND used_at = 0",
                         (number,))[0][0]
     ok(unused == 0, "no unused link left for the order (%d)" % unused)
+
+    # the identity holder stopped: the session's pages fail closed (503,
+    # nothing of the order or its traveller), and work again after
+    auth = [p for p in srv.child_pids()
+            if "rentport: auth" in open("/proc/%d/cmdline" % p).read()]
+    ok(len(auth) == 1, "one identity holder (auth) process")
+    if auth:
+        os.kill(auth[0], signal.SIGSTOP)
+        try:
+            r = b.get(home + "my-order")
+            body = r.body.decode("utf-8", "replace")
+            ok(r.status == 503 and number not in body,
+               "identity holder down: my-order → 503, nothing of the order "
+               "(%d)" % r.status)
+            r = Client(srv).post(home + "my-order/open", [("t", older)])
+            ok(r.status == 503, "identity holder down: opening a link → 503 "
+               "(%d)" % r.status)
+        finally:
+            os.kill(auth[0], signal.SIGCONT)
+        m = Client.html(b.get(home + "my-order"))
+        ok(m.by_id("order-number") == number,
+           "identity holder back: the session shows the order again")
 
 
 # ---- the corporate access code --------------------------------------------
