@@ -198,6 +198,13 @@ struct rp_cust_token {
 	int64_t expires_at;
 };
 
+/* rp_auth_cust_new (no bind) with the public id sid (16 hex) the caller
+ * names: a session that keeps the id its placement began with.
+ * RP_E_EXISTS if that id is taken. */
+int rp_auth_cust_new_sid(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, const char *sid, int64_t now, int64_t ttl_s,
+    char out[RP_CUST_TOKEN_LEN + 1]) RP_WARN_UNUSED;
+
 /*
  * rp_auth_cust_new with a token the caller made (RP_CUST_TOKEN_LEN
  * base64url characters; a placement nonce from the review page): 0,

@@ -52,11 +52,27 @@ token_ok(struct rp_str t)
 	return true;
 }
 
-/* One row: the token's hash, a fresh public id into sid (may be NULL). */
+static bool
+sid_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != RP_AUTH_SID_HEX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * One row: the token's hash and a public id — given (want, 16 hex) or
+ * fresh — into sid (may be NULL).
+ */
 static int
 insert(struct rp_auth_db *db, int kind, int64_t tenant_id, const char *order,
-    const char *bind, struct rp_str token, int64_t now, int64_t ttl_s,
-    char sid[RP_AUTH_SID_HEX + 1])
+    const char *bind, struct rp_str token, const char *want, int64_t now,
+    int64_t ttl_s, char sid[RP_AUTH_SID_HEX + 1])
 {
 	uint8_t id[8], h[crypto_hash_sha256_BYTES];
 	char hex[RP_AUTH_SID_HEX + 1];
@@ -66,10 +82,15 @@ insert(struct rp_auth_db *db, int kind, int64_t tenant_id, const char *order,
 	if (!kind_ok(kind) || tenant_id < 0 || ttl_s <= 0 || !token_ok(token) ||
 	    !printable(order, RP_CUST_ORDER_MAX, kind == RP_CUST_ACCESS) ||
 	    (kind == RP_CUST_ACCESS && order[0] != '\0') ||
-	    !printable(bind, RP_CUST_BIND_MAX, true))
+	    !printable(bind, RP_CUST_BIND_MAX, true) ||
+	    (want != NULL && !sid_ok(want)))
 		return RP_E_INVAL;
-	randombytes_buf(id, sizeof(id));
-	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+	if (want != NULL)
+		memcpy(hex, want, sizeof(hex));
+	else {
+		randombytes_buf(id, sizeof(id));
+		sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+	}
 	rp_auth_token_hash(token, h);
 	if ((s = rp_auth_prep(db, "INSERT INTO cust_tokens (token_hash, sid, "
 	    "kind, tenant_id, order_number, bind, created_at, expires_at) "
@@ -92,13 +113,16 @@ int
 rp_auth_cust_add(struct rp_auth_db *db, int kind, int64_t tenant_id,
     const char *order, struct rp_str token, int64_t now, int64_t ttl_s)
 {
-	return insert(db, kind, tenant_id, order, "", token, now, ttl_s, NULL);
+	return insert(db, kind, tenant_id, order, "", token, NULL, now, ttl_s,
+	    NULL);
 }
 
-int
-rp_auth_cust_new(struct rp_auth_db *db, int kind, int64_t tenant_id,
-    const char *order, const char *bind, int64_t now, int64_t ttl_s,
-    char out[RP_CUST_TOKEN_LEN + 1], char sid[RP_AUTH_SID_HEX + 1])
+/* A random token into out, stored by insert. */
+static int
+insert_new(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, const char *bind, const char *want, int64_t now,
+    int64_t ttl_s, char out[RP_CUST_TOKEN_LEN + 1],
+    char sid[RP_AUTH_SID_HEX + 1])
 {
 	uint8_t raw[32];
 	int r;
@@ -108,10 +132,30 @@ rp_auth_cust_new(struct rp_auth_db *db, int kind, int64_t tenant_id,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 	r = insert(db, kind, tenant_id, order, bind,
-	    (struct rp_str){ out, RP_CUST_TOKEN_LEN }, now, ttl_s, sid);
+	    (struct rp_str){ out, RP_CUST_TOKEN_LEN }, want, now, ttl_s, sid);
 	if (r != 0)
 		sodium_memzero(out, RP_CUST_TOKEN_LEN + 1);
 	return r;
+}
+
+int
+rp_auth_cust_new_sid(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, const char *sid, int64_t now, int64_t ttl_s,
+    char out[RP_CUST_TOKEN_LEN + 1])
+{
+	if (sid == NULL)
+		return RP_E_INVAL;
+	return insert_new(db, kind, tenant_id, order, "", sid, now, ttl_s, out,
+	    NULL);
+}
+
+int
+rp_auth_cust_new(struct rp_auth_db *db, int kind, int64_t tenant_id,
+    const char *order, const char *bind, int64_t now, int64_t ttl_s,
+    char out[RP_CUST_TOKEN_LEN + 1], char sid[RP_AUTH_SID_HEX + 1])
+{
+	return insert_new(db, kind, tenant_id, order, bind, NULL, now, ttl_s,
+	    out, sid);
 }
 
 int

@@ -298,13 +298,22 @@ mint_traveller(struct server *s, const struct rp_cust_token *t,
 	return rp_cap_encode(&c, s->cap_key, out, len);
 }
 
-/* A new session on (tenant, order): its token into tok. */
+/* A new session on (tenant, order): its token into tok; its public id
+ * sid when given (the placement's, from the vault's receipt) and free,
+ * else a new one. */
 static int
 open_session(struct server *s, int64_t tenant, const char *order,
-    int64_t now, char tok[RP_CUST_TOKEN_LEN + 1])
+    const char *sid, int64_t now, char tok[RP_CUST_TOKEN_LEN + 1])
 {
-	return rp_auth_cust_new(s->db, RP_CUST_SESSION, tenant, order, "", now,
-	    RP_CUST_SESSION_TTL, tok, NULL);
+	int r = RP_E_EXISTS;
+
+	if (sid != NULL)
+		r = rp_auth_cust_new_sid(s->db, RP_CUST_SESSION, tenant, order,
+		    sid, now, RP_CUST_SESSION_TTL, tok);
+	if (r == RP_E_EXISTS)
+		r = rp_auth_cust_new(s->db, RP_CUST_SESSION, tenant, order, "",
+		    now, RP_CUST_SESSION_TTL, tok, NULL);
+	return r;
 }
 
 static int
@@ -369,7 +378,7 @@ handle_web(struct server *s, const struct rp_auth_req *q)
 			    t.order, "", now, NULL) != 0)
 				rp_log_error("auth: the other links of an order "
 				    "not retired");
-			r = open_session(s, tenant, t.order, now, tok);
+			r = open_session(s, tenant, t.order, NULL, now, tok);
 		}
 		reply_begin(s, cookie, r);
 		if (r == 0 && q->flag) {
@@ -394,8 +403,11 @@ handle_web(struct server *s, const struct rp_auth_req *q)
 		if (r != 0)
 			rp_log_warn("auth: a%s receipt refused", r == RP_E_EXPIRED ?
 			    "n expired" : " forged or altered");
-		else
-			r = open_session(s, tenant, order, now, tok);
+		else {
+			sodium_bin2hex(sid, sizeof(sid), rc.session,
+			    sizeof(rc.session));
+			r = open_session(s, tenant, order, sid, now, tok);
+		}
 		/* the review page's nonce: a double submit of that form (the
 		 * same browser, its first answer lost) finds this order */
 		if (r == 0 && q->nonce.n > 0 && rp_auth_cust_add(s->db,
@@ -414,7 +426,7 @@ handle_web(struct server *s, const struct rp_auth_req *q)
 		if (r == 0 && t.tenant_id != (int64_t)tenant)
 			r = RP_E_NOTFOUND;
 		if (r == 0)
-			r = open_session(s, tenant, t.order, now, tok);
+			r = open_session(s, tenant, t.order, NULL, now, tok);
 		reply_begin(s, cookie, r);
 		if (r == 0)
 			rp_msgw_put_str(&s->w, rp_str_c(tok));

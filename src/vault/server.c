@@ -522,7 +522,8 @@ enqueue(struct server *s, unsigned ci, uint64_t cookie, struct rp_vault_op *op,
  */
 static int
 mint_receipt(struct server *s, const struct rp_vault_req *q,
-    uint8_t out[RP_CAP_MAX], size_t *len)
+    const uint8_t sid[RP_CAP_SESSION_LEN], uint8_t out[RP_CAP_MAX],
+    size_t *len)
 {
 	struct rp_cap c;
 	int n;
@@ -540,7 +541,7 @@ mint_receipt(struct server *s, const struct rp_vault_req *q,
 	if (n < 0 || (size_t)n >= sizeof(c.principal))
 		return RP_E_INVAL;
 	memcpy(c.scope_order, q->orders[0].p, q->orders[0].n);
-	randombytes_buf(c.session, sizeof(c.session));
+	memcpy(c.session, sid, sizeof(c.session));
 	return rp_cap_encode(&c, s->cap_key, out, len);
 }
 
@@ -551,7 +552,7 @@ handle_request(struct server *s, unsigned ci)
 	struct rp_vault_req *q = &s->req;
 	struct rp_vault_op *op = NULL;
 	bool web_ok = true, verified = false;
-	uint8_t receipt[RP_CAP_MAX];
+	uint8_t receipt[RP_CAP_MAX], put_sid[RP_CAP_SESSION_LEN] = { 0 };
 	size_t rlen = 0;
 	int r, capr;
 
@@ -611,6 +612,17 @@ handle_request(struct server *s, unsigned ci)
 			snprintf(q->caller.actor, sizeof(q->caller.actor),
 			    "operator:%.*s", (int)(sizeof(job) - 10), job);
 		}
+	} else if (!verified && capr == 0 && c->cls == CL_WEB &&
+	    q->type == RP_MSG_VAULT_PUT) {
+		/* a new order being placed: its session starts here (the
+		 * receipt carries the id, and the traveller's session that
+		 * auth opens with it keeps it) */
+		char hex[2 * RP_CAP_SESSION_LEN + 1];
+
+		randombytes_buf(put_sid, sizeof(put_sid));
+		sodium_bin2hex(hex, sizeof(hex), put_sid, sizeof(put_sid));
+		snprintf(q->caller.actor, sizeof(q->caller.actor),
+		    "anonymous;session=%s", hex);
 	} else if (!verified && capr == 0)
 		snprintf(q->caller.actor, sizeof(q->caller.actor), "%s",
 		    c->cls == CL_MAILER ? "job:mail" : "anonymous");
@@ -653,7 +665,8 @@ handle_request(struct server *s, unsigned ci)
 		return;
 	}
 	if (c->cls == CL_WEB && q->type == RP_MSG_VAULT_PUT &&
-	    q->norders == 1 && mint_receipt(s, q, receipt, &rlen) != 0)
+	    q->norders == 1 && !verified &&
+	    mint_receipt(s, q, put_sid, receipt, &rlen) != 0)
 		rlen = 0;	/* the put stands; no session comes of it */
 	enqueue(s, ci, q->cookie, op, q->type == RP_MSG_VAULT_PUT, receipt,
 	    rlen);

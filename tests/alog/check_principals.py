@@ -27,7 +27,7 @@ FORMS = [
     ("traveller", r"traveller:[!-~]{1,32}" + SID),
     ("apikey", r"apikey:[0-9]+" + SID),
     ("receipt", r"put:[!-~]{1,32}" + SID),
-    ("anonymous", r"anonymous"),
+    ("anonymous", r"anonymous(" + SID + ")?"),
     ("mailer", r"job:mail"),
     ("seed", r"job:seed"),
     ("operator", r"operator:[!-~]*"),

@@ -314,6 +314,9 @@ def main():
                  "admin-shinonome-shoji": "/client/shinonome-shoji",
                  "admin-seiso-eng": "/client/seiso-eng",
                  "admin-mizunagi-pharma": "/client/mizunagi-pharma"}
+        r = subprocess.run([BIN, "staff", "enable", "security",
+                            "--data-dir=" + d], capture_output=True, text=True)
+        ok(r.returncode == 0, "rentport staff enable security (serve running)")
         for who in ("security", "incident"):
             w = L[who]
             b = Browser(port)

@@ -343,6 +343,8 @@ class Tap:
         self.n += 1
         if not cond:
             self.failed += 1
+        # one line: a description quoting a command's output stays TAP
+        what = " ".join(str(what).split())
         print(("ok" if cond else "not ok") + " %d - %s" % (self.n, what),
               flush=True)
         return cond

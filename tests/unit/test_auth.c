@@ -324,6 +324,16 @@ test_customers(void)
 	ok(t.expires_at == now + RP_CUST_SESSION_TTL, "its end");
 	is_int(rp_auth_cust_take(db, RP_CUST_SESSION, rp_str_c(ss), "", now +
 	    RP_CUST_SESSION_TTL, false, &t), RP_E_NOTFOUND, "then closed");
+	/* a session that keeps the id its placement began with */
+	is_int(rp_auth_cust_new_sid(db, RP_CUST_SESSION, 3, "RP-A0000002",
+	    "00112233aabbccdd", now, 3600, ss), 0, "a session with a given id");
+	is_int(rp_auth_cust_take(db, RP_CUST_SESSION, rp_str_c(ss), "", now,
+	    false, &t), 0, "it opens");
+	is_str(t.sid, "00112233aabbccdd", "with that id");
+	is_int(rp_auth_cust_new_sid(db, RP_CUST_SESSION, 3, "RP-A0000002",
+	    "00112233aabbccdd", now, 3600, ss), RP_E_EXISTS, "an id is used once");
+	is_int(rp_auth_cust_new_sid(db, RP_CUST_SESSION, 3, "RP-A0000002",
+	    "XYZ", now, 3600, ss), RP_E_INVAL, "an id is 16 hex");
 	/* access passes, bound to the code's fingerprint */
 	is_int(rp_auth_cust_new(db, RP_CUST_ACCESS, 7, "", "fp1", now, 3600,
 	    pass, NULL), 0, "a pass");

@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -431,6 +432,16 @@ main(void)
 		    strcmp(rc.scope_order, "RP-SRV00001") == 0 &&
 		    rc.role == RP_ROLE_PUBLIC_WEB && rc.tenant == 0,
 		    "the put's receipt: a capability on that order alone");
+		{
+			char want[64], hex[17];
+
+			sodium_bin2hex(hex, sizeof(hex), rc.session,
+			    sizeof(rc.session));
+			snprintf(want, sizeof(want), "anonymous;session=%s", hex);
+			is_str(f.last_actor, want, "the put names the vault's "
+			    "principal (anonymous) and the session the receipt "
+			    "carries on");
+		}
 	}
 	/* the same order again: a worker may not tie a second traveller to
 	 * an order that has one (and so read the first) */
