@@ -13,7 +13,8 @@ libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libjansson-dev
 libcurl4-openssl-dev curl wrk nginx-light hyperfine python3
 chromium fonts-noto-cjk gdb
 libmodsecurity-dev modsecurity-crs libnginx-mod-http-modsecurity python3-yaml
-libnftables-dev nftables"
+libnftables-dev nftables
+postgresql-15 libpq-dev"
 
 missing=""
 for p in $PKGS; do
@@ -37,7 +38,19 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO="sudo"
 fi
 echo "install-deps: installing:$missing" >&2
+# PostgreSQL is for the tests' private servers (scripts/pgtmp.sh) and for
+# operators who point `store` at it: no system cluster is made or started.
+case $missing in
+*postgresql-15*)
+	if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+		$SUDO mkdir -p /etc/postgresql-common
+		echo "create_main_cluster = false" |
+		    $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+	fi ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq </dev/null
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing </dev/null >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    $missing </dev/null >/dev/null

@@ -114,18 +114,56 @@ scan_count() {
 	fi
 }
 
+# The store-backed unit suites run on SQLite and on a private PostgreSQL
+# (scripts/pgtmp.sh: loopback, a free port, stopped at the end; suite pg).
+pgdir=$(mktemp -d /tmp/rentport-pg.XXXXXX)
+chmod 755 "$pgdir"
+trap 'sh scripts/pgtmp.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+if RENTPORT_TEST_PG=$(sh scripts/pgtmp.sh start "$pgdir"); then
+	export RENTPORT_TEST_PG
+	echo "== a private PostgreSQL for the store's suites: $RENTPORT_TEST_PG =="
+else
+	echo "  !! FAILED: cannot start a private PostgreSQL (scripts/pgtmp.sh)"
+	status=1
+	failed=$((failed + 1))
+fi
+
+# Did the pg suite run — every test of it passed, none skipped — in build
+# dir $1?  (meson's testlog.json: one result per line.)
+pg_count() {
+	if [ -n "${RENTPORT_TEST_PG:-}" ] && python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+res = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+pg = [r for r in res if r["name"].startswith("rentport:pg / ")]
+ok = [r for r in pg if r["result"] == "OK"]
+print("== the store-backed suites ran on SQLite and on PostgreSQL: %d of %d "
+      "suites passed on PostgreSQL (%s) ==" % (len(ok), len(pg),
+      ", ".join(r["name"].split(" / ")[1] for r in ok)))
+sys.exit(0 if pg and len(ok) == len(pg) else 1)
+PY
+	then
+		:
+	else
+		echo "  !! FAILED: the store's suites did not all run on PostgreSQL"
+		failed=$((failed + 1))
+		status=1
+	fi
+}
+
 for v in $variants; do
 	case $v in
 	plain)
 		echo "== build and test (plain) =="
 		run_variant plain build || status=1
 		count build
+		pg_count build
 		[ -x build/rentport ] && scan_count build ;;
 	asan)
 		echo "== build and test (ASan + UBSan) =="
 		run_variant asan build-asan -Db_sanitize=address,undefined \
 		    -Db_lundef=false -Dbuildtype=debug || status=1
 		count build-asan
+		pg_count build-asan
 		[ -x build-asan/rentport ] && scan_count build-asan ;;
 	esac
 done

@@ -281,6 +281,7 @@ main(int argc, char **argv)
 	}
 	rp_buf_release(&err);
 	rp_log_set_level((enum rp_log_level)conf.log_level);
+	rp_store_use(conf.store);
 	r = cmd->run(&conf, nrest, rest);
 	free(rest);
 	return r;

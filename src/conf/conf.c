@@ -110,6 +110,9 @@ static const struct key keys[] = {
 	  "a staff session ends after this many seconds without a request" },
 	{ "staff_session_s", K_U32, N(staff_session_s), 60, 604800, "43200",
 	  "a staff session ends this many seconds after sign-in, however busy" },
+	{ "store", K_STR, S(store), 0, 0, "",
+	  "the core store: a PostgreSQL URL (postgresql://user@host:port/db), "
+	  "or empty for SQLite in DATA/core.db" },
 	{ "public_url", K_STR, S(public_url), 0, 0, "",
 	  "base URL printed and used in links (default http://localhost:PORT)" },
 	{ "workers", K_U32, N(workers), 1, 64, "2",

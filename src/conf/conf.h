@@ -39,6 +39,7 @@ struct rp_conf {
 	uint32_t staff_idle_s;			/* staff session: idle timeout */
 	uint32_t staff_session_s;		/* ... and absolute lifetime */
 	char public_url[256];			/* printed and used in links */
+	char store[512];			/* "" SQLite, or a libpq URL */
 	uint32_t workers;			/* web worker processes */
 	uint32_t http_threads;			/* threads per web worker */
 	uint32_t max_connections;		/* per worker */

@@ -335,6 +335,50 @@ history_ok(const struct rp_order *o, const struct rp_order_event *h, size_t n)
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+/* The process's store URL (rp_store_use); NULL: RENTPORT_STORE, else the
+ * data directory's SQLite file. */
+static const char *store_url;
+
+void
+rp_store_use(const char *url)
+{
+	store_url = url != NULL && url[0] != '\0' ? url : NULL;
+}
+
+bool
+rp_store_url_is_pg(const char *s)
+{
+	return s != NULL && (strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0);
+}
+
+static const char *(*store_resolver)(const char *data_dir);
+
+void
+rp_store_resolve_with(const char *(*where)(const char *data_dir))
+{
+	store_resolver = where;
+}
+
+/* Where the core store is: a PostgreSQL URL, or the data directory. */
+static const char *
+rp_store_where(const char *data_dir)
+{
+	const char *u = store_url != NULL ? store_url :
+	    getenv("RENTPORT_STORE");
+
+	if (store_resolver != NULL && data_dir[0] != '\0')
+		u = store_resolver(data_dir);
+	return rp_store_url_is_pg(u) ? u : data_dir;
+}
+
+const char *
+rp_store_kind(void)
+{
+	return rp_store_url_is_pg(rp_store_where("")) ? "postgresql" :
+	    "sqlite";
+}
+
 int
 rp_store_open(const char *data_dir, struct rp_store **out)
 {
@@ -346,8 +390,8 @@ rp_store_open(const char *data_dir, struct rp_store **out)
 		return RP_E_INVAL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return RP_E_NOMEM;
-	if ((r = rp_store_sqlite_open(data_dir, &st->num, &st->ops,
-	    &st->be)) != 0)
+	if ((r = rp_store_backend_open(rp_store_where(data_dir), &st->num,
+	    &st->ops, &st->be)) != 0)
 		goto out;
 	if ((r = rp_ordnum_key_load(data_dir, &st->num)) != 0) {
 		st->ops->close(st->be);

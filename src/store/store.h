@@ -280,9 +280,24 @@ void rp_order_filter_init(struct rp_order_filter *f);	/* everything */
 /* ---- lifecycle ----------------------------------------------------------- */
 
 /*
- * Opens (creating if needed) the core store <data_dir>/core.db (WAL,
- * foreign keys, busy timeout 5 s, synchronous NORMAL) and applies pending
- * migrations in one transaction each, recorded in schema_migrations.
+ * Which core store the process uses: a PostgreSQL URL (libpq,
+ * "postgresql://…", the `store` setting) or NULL / "" for SQLite; without a
+ * call, RENTPORT_STORE decides, else SQLite.  Call once at start-up.
+ * rp_store_kind: "postgresql" or "sqlite", what rp_store_open will open.
+ */
+void rp_store_use(const char *url);
+const char *rp_store_kind(void);
+/* A function that names each data directory's store (a URL, or NULL for
+ * its SQLite file), in place of the one URL: for test suites that give
+ * every scratch directory a database of its own.  NULL: none. */
+void rp_store_resolve_with(const char *(*where)(const char *data_dir));
+
+/*
+ * Opens the core store — PostgreSQL (rp_store_use), or, creating it if
+ * needed, <data_dir>/core.db (WAL, foreign keys, busy timeout 5 s,
+ * synchronous NORMAL) — and applies the dialect's pending migrations in
+ * one transaction, recorded in schema_migrations.  RP_E_AGAIN: the
+ * PostgreSQL server cannot be reached.
  * 0 and *out (owned: rp_store_free), or RP_E_DB / RP_E_IO / RP_E_NOMEM,
  * RP_E_STATE when the database is newer than this binary (logged).  Also
  * loads the order-number key (rp_ordnum_key_load: made on first run; its

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * store_impl.h — the contract between the store front (store.c) and a
- * backend (sqlite.c now, a PostgreSQL one later).  Private to src/store/.
+ * store_impl.h — the contract between the store front (store.c) and its
+ * backend (backend.c, over the SQLite or the PostgreSQL driver: sql.h).
+ * Private to src/store/.
  *
  * store.c checks every argument (lengths, enums, dates, order histories)
  * before calling a backend, so a backend only maps records to its tables.
@@ -110,9 +111,15 @@ struct rp_store {
 	struct rp_ordnum num;		/* order-number key (wiped at free) */
 };
 
-/* SQLite backend: opens <data_dir>/core.db and migrates it; num (borrowed,
- * outlives the backend) numbers the orders it inserts. */
-int rp_store_sqlite_open(const char *data_dir, const struct rp_ordnum *num,
+/*
+ * The backend: where is a PostgreSQL URL ("postgresql://…", "postgres://…")
+ * or a data directory (SQLite: <where>/core.db); opens it and applies the
+ * dialect's migrations; num (borrowed, outlives the backend) numbers the
+ * orders it inserts.
+ */
+int rp_store_backend_open(const char *where, const struct rp_ordnum *num,
     const struct rp_store_ops **ops, void **be) RP_WARN_UNUSED;
+/* Whether s names a PostgreSQL database (a libpq URL). */
+bool rp_store_url_is_pg(const char *s);
 
 #endif

@@ -144,13 +144,14 @@ write_file(const char *name, const char *text)
 static int
 orders_make(int n)
 {
-	char p[700], q[600];
-	sqlite3 *db;
-	int r = 0;
+	char q[600];
+	int r;
 
-	snprintf(p, sizeof(p), "%s/core.db", dir);
-	if (sqlite3_open(p, &db) != SQLITE_OK)
-		return -1;
+	/* the plan they name (PostgreSQL checks foreign keys on every
+	 * connection) */
+	r = test_db_exec(dir, "INSERT INTO plans (id, code, destination, "
+	    "destination_name, device, tier, daily_yen, tax_bp) VALUES (1, "
+	    "'T-1', 'US', 'USA', 'router', 'std', 1000, 1000)");
 	for (int i = 1; i <= n && r == 0; i++) {
 		snprintf(q, sizeof(q), "INSERT INTO orders (id, number, channel, "
 		    "person_id, plan_id, qty, order_date, depart_date, return_date, "
@@ -158,10 +159,8 @@ orders_make(int n)
 		    "created_at, updated_at) VALUES (%d, 'RP-TEST%04d', 'public', 1, "
 		    "1, 1, '2026-01-01', '2026-01-02', '2026-01-03', 'courier', "
 		    "'courier', 'awaiting_payment', 1000, 100, 1100, 1, 1)", i, i);
-		if (sqlite3_exec(db, q, NULL, NULL, NULL) != SQLITE_OK)
-			r = -1;
+		r = test_db_exec(dir, q);
 	}
-	sqlite3_close(db);
 	return r;
 }
 

@@ -30,44 +30,55 @@
 #define SINCE	"2023-07-01"
 #define UNTIL	"2024-06-30"
 
-static int64_t
-sql_int(sqlite3 *db, const char *q, const char *a1, const char *a2)
+/* ?N → $N: one query text for both engines (test_store_util.h). */
+static const char *
+dollars(const char *q, char *buf, size_t cap)
 {
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
+	size_t j = 0;
 
-	if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK) {
-		diag("prepare failed: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (a1)
-		sqlite3_bind_text(s, 1, a1, -1, SQLITE_STATIC);
-	if (a2)
-		sqlite3_bind_text(s, 2, a2, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	for (size_t i = 0; q[i] && j + 1 < cap; i++)
+		buf[j++] = q[i] == '?' ? '$' : q[i];
+	buf[j] = '\0';
+	return buf;
+}
+
+/* An integer query on dir's store (SQLite's text, or PostgreSQL's). */
+static int64_t
+sql_int2(const char *dir, const char *q_sqlite, const char *q_pg,
+    const char *a1, const char *a2)
+{
+	char buf[1024];
+	int64_t v = test_db_int(dir, dollars(test_db_is_pg(dir) ? q_pg :
+	    q_sqlite, buf, sizeof(buf)), a1, a2);
+
+	if (v < 0)
+		diag("query failed: %s", buf);
 	return v;
+}
+
+static int64_t
+sql_int(const char *dir, const char *q, const char *a1, const char *a2)
+{
+	return sql_int2(dir, q, q, a1, a2);
 }
 
 /* A digest of every order row and event, to compare two seeded stores. */
 static char *
-sql_digest(sqlite3 *db)
+sql_digest(const char *dir)
 {
-	sqlite3_stmt *s = NULL;
-	char *out = NULL;
-	const char *q = "SELECT group_concat(x, '|') FROM (SELECT number || ',' "
+	return test_db_text(dir, test_db_is_pg(dir) ?
+	    "SELECT string_agg(x, '|' ORDER BY id) FROM (SELECT o.id, "
+	    "number || ',' || channel || ',' || status || ',' || order_date || "
+	    "',' || depart_date || ',' || total_yen || ',' || person_id || ',' "
+	    "|| pay_token || ',' || (SELECT string_agg(to_status || at, ',' "
+	    "ORDER BY e.id) FROM order_events e WHERE e.order_id = o.id) AS x "
+	    "FROM orders o) t" :
+	    "SELECT group_concat(x, '|') FROM (SELECT number || ',' "
 	    "|| channel || ',' || status || ',' || order_date || ',' || "
 	    "depart_date || ',' || total_yen || ',' || person_id || ',' || "
 	    "pay_token || ',' || (SELECT group_concat(to_status || at) FROM "
 	    "order_events e WHERE e.order_id = o.id) AS x FROM orders o "
-	    "ORDER BY id)";
-
-	if (sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
-		out = strdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return out;
+	    "ORDER BY id)", NULL, NULL);
 }
 
 static int
@@ -189,21 +200,17 @@ test_store_counts(const char *dir)
 	struct rp_store *st = NULL;
 	struct rp_order_filter f;
 	uint64_t total = 0, sum, c, cancelled = 0, ch[RP_CHANNEL_COUNT];
-	char path[600];
-	sqlite3 *db = NULL;
 	size_t i;
 	int s, bad = 0;
 
-	snprintf(path, sizeof(path), "%s/core.db", dir);
-	if (rp_store_open(dir, &st) != 0 ||
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (rp_store_open(dir, &st) != 0) {
 		ok(0, "open seeded store");
 		goto out;
 	}
 	rp_order_filter_init(&f);
 	is_int(rp_store_order_count(st, &f, &total), 0, "count all");
 	is_int((long long)total, NORDERS, "20000 orders");
-	is_int(sql_int(db, "SELECT count(*) FROM orders", NULL, NULL), NORDERS,
+	is_int(sql_int(dir, "SELECT count(*) FROM orders", NULL, NULL), NORDERS,
 	    "independent count");
 
 	/* by channel */
@@ -212,7 +219,7 @@ test_store_counts(const char *dir)
 		rp_order_filter_init(&f);
 		f.channel = (int)i;
 		if (rp_store_order_count(st, &f, &ch[i]) != 0 ||
-		    (int64_t)ch[i] != sql_int(db, "SELECT count(*) FROM orders "
+		    (int64_t)ch[i] != sql_int(dir, "SELECT count(*) FROM orders "
 		    "WHERE channel = ?1", rp_channel_name((int)i), NULL))
 			bad++;
 		sum += ch[i];
@@ -231,7 +238,7 @@ test_store_counts(const char *dir)
 		rp_order_filter_init(&f);
 		f.status = s;
 		if (rp_store_order_count(st, &f, &c) != 0 ||
-		    (int64_t)c != sql_int(db, "SELECT count(*) FROM orders WHERE "
+		    (int64_t)c != sql_int(dir, "SELECT count(*) FROM orders WHERE "
 		    "status = ?1", rp_order_status_name(s), NULL))
 			bad++;
 		if (s == RP_ORDER_CANCELLED)
@@ -257,13 +264,13 @@ test_store_counts(const char *dir)
 		snprintf(f.since, sizeof(f.since), "%s", months[i][0]);
 		snprintf(f.until, sizeof(f.until), "%s", months[i][1]);
 		if (rp_store_order_count(st, &f, &c) != 0 || c == 0 ||
-		    (int64_t)c != sql_int(db, "SELECT count(*) FROM orders WHERE "
+		    (int64_t)c != sql_int(dir, "SELECT count(*) FROM orders WHERE "
 		    "order_date >= ?1 AND order_date < ?2", months[i][0],
 		    months[i][1]))
 			bad++;
 		f.by = RP_BY_DEPART_DATE;
 		if (rp_store_order_count(st, &f, &c) != 0 ||
-		    (int64_t)c != sql_int(db, "SELECT count(*) FROM orders WHERE "
+		    (int64_t)c != sql_int(dir, "SELECT count(*) FROM orders WHERE "
 		    "depart_date >= ?1 AND depart_date < ?2", months[i][0],
 		    months[i][1]))
 			bad++;
@@ -280,10 +287,10 @@ test_store_counts(const char *dir)
 	snprintf(f.since, sizeof(f.since), "2024-07-01");
 	is_int(rp_store_order_count(st, &f, &c), 0, "count after until");
 	is_int((long long)c, 0, "no order after --until");
-	is_int(sql_int(db, "SELECT count(*) FROM orders WHERE order_date < ?1",
+	is_int(sql_int(dir, "SELECT count(*) FROM orders WHERE order_date < ?1",
 	    SINCE, NULL), 0, "no order before --since");
-	ok(sql_int(db, "SELECT count(*) FROM orders WHERE substr(order_date, 1, 7)"
-	    " = '2023-08'", NULL, NULL) > sql_int(db, "SELECT count(*) FROM "
+	ok(sql_int(dir, "SELECT count(*) FROM orders WHERE substr(order_date, 1, 7)"
+	    " = '2023-08'", NULL, NULL) > sql_int(dir, "SELECT count(*) FROM "
 	    "orders WHERE substr(order_date, 1, 7) = '2024-06'", NULL, NULL),
 	    "August busier than June");
 	rp_order_filter_init(&f);
@@ -292,42 +299,49 @@ test_store_counts(const char *dir)
 	snprintf(f.since, sizeof(f.since), "2023-10-01");
 	snprintf(f.until, sizeof(f.until), "2024-04-01");
 	is_int(rp_store_order_count(st, &f, &c), 0, "combined filter");
-	is_int((long long)c, sql_int(db, "SELECT count(*) FROM orders WHERE "
+	is_int((long long)c, sql_int(dir, "SELECT count(*) FROM orders WHERE "
 	    "channel = 'corporate' AND status = 'settled' AND order_date >= "
 	    "'2023-10-01' AND order_date < '2024-04-01'", NULL, NULL),
 	    "combined filter matches SQL");
 
 	/* consistency of what was generated */
-	is_int(sql_int(db, "SELECT count(*) FROM orders o WHERE status != (SELECT "
+	is_int(sql_int(dir, "SELECT count(*) FROM orders o WHERE status != (SELECT "
 	    "to_status FROM order_events e WHERE e.order_id = o.id ORDER BY id "
 	    "DESC LIMIT 1)", NULL, NULL), 0, "status = last event");
-	is_int(sql_int(db, "SELECT count(*) FROM orders o JOIN counters c ON c.id "
-	    "= o.pickup_counter_id WHERE o.channel != 'counter' AND "
+	is_int(sql_int2(dir, "SELECT count(*) FROM orders o JOIN counters c ON "
+	    "c.id = o.pickup_counter_id WHERE o.channel != 'counter' AND "
 	    "julianday(o.depart_date) - julianday(o.order_date) < c.deadline_days",
+	    "SELECT count(*) FROM orders o JOIN counters c ON c.id = "
+	    "o.pickup_counter_id WHERE o.channel != 'counter' AND "
+	    "o.depart_date::date - o.order_date::date < c.deadline_days",
 	    NULL, NULL), 0, "web orders respect counter deadlines");
-	is_int(sql_int(db, "SELECT count(*) FROM orders WHERE channel = 'corporate'"
+	is_int(sql_int(dir, "SELECT count(*) FROM orders WHERE channel = 'corporate'"
 	    " AND tenant_id IS NULL", NULL, NULL), 0, "corporate orders have a tenant");
-	is_int(sql_int(db, "SELECT count(*) FROM orders WHERE pay_token GLOB "
+	is_int(sql_int2(dir, "SELECT count(*) FROM orders WHERE pay_token GLOB "
 	    "'*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*'",
+	    "SELECT count(*) FROM orders WHERE pay_token ~ '[0-9]{12}'",
 	    NULL, NULL), 0, "no digit run that could be a card number");
-	is_int(sql_int(db, "SELECT count(*) FROM orders o JOIN tenants t ON "
+	is_int(sql_int(dir, "SELECT count(*) FROM orders o JOIN tenants t ON "
 	    "t.id = o.tenant_id WHERE t.billing = 'invoice' AND o.pay_token != ''",
 	    NULL, NULL), 0, "invoice-billed clients carry no card reference");
-	ok(sql_int(db, "SELECT count(DISTINCT plan_id) FROM orders", NULL, NULL)
+	ok(sql_int(dir, "SELECT count(DISTINCT plan_id) FROM orders", NULL, NULL)
 	    > 60, "many plans used");
-	ok(sql_int(db, "SELECT count(DISTINCT substr(p.code, 1, instr(p.code, '-')"
-	    ")) FROM orders o JOIN plans p ON p.id = o.plan_id", NULL, NULL) >= 30,
+	ok(sql_int2(dir, "SELECT count(DISTINCT substr(p.code, 1, instr(p.code, "
+	    "'-'))) FROM orders o JOIN plans p ON p.id = o.plan_id",
+	    "SELECT count(DISTINCT substr(p.code, 1, strpos(p.code, '-'))) FROM "
+	    "orders o JOIN plans p ON p.id = o.plan_id", NULL, NULL) >= 30,
 	    "30+ destinations ordered");
-	is_int(sql_int(db, "SELECT count(*) FROM counters", NULL, NULL), 6,
+	is_int(sql_int(dir, "SELECT count(*) FROM counters", NULL, NULL), 6,
 	    "6 airport counters");
-	is_int(sql_int(db, "SELECT count(*) FROM devices", NULL, NULL), 500,
+	is_int(sql_int(dir, "SELECT count(*) FROM devices", NULL, NULL), 500,
 	    "500 devices");
-	ok(sql_int(db, "SELECT count(DISTINCT destination) FROM plans", NULL,
+	ok(sql_int(dir, "SELECT count(DISTINCT destination) FROM plans", NULL,
 	    NULL) >= 30, "plans for 30+ destinations");
-	ok(sql_int(db, "SELECT avg(julianday(return_date) - julianday(depart_date)"
-	    " + 1) FROM orders", NULL, NULL) >= 3, "average rental >= 3 days");
+	ok(sql_int2(dir, "SELECT CAST(avg(julianday(return_date) - "
+	    "julianday(depart_date) + 1) AS INTEGER) FROM orders",
+	    "SELECT floor(avg(return_date::date - depart_date::date + 1))::bigint "
+	    "FROM orders", NULL, NULL) >= 3, "average rental >= 3 days");
  out:
-	sqlite3_close(db);
 	rp_store_free(st);
 }
 
@@ -425,7 +439,6 @@ main(void)
 	struct rp_seed_result res, res2;
 	char dir[512], dir2[512], dir3[512];
 	char *d1 = NULL, *d2 = NULL;
-	sqlite3 *db;
 	char path[600];
 	int rc;
 
@@ -442,14 +455,8 @@ main(void)
 	is_int(key_copy(dir, dir2), 0, "the same order-number key");
 	is_int(seed_into(dir2, 42, NORDERS, false, &res2), 0, "seed again");
 	is_int((long long)res2.persons, (long long)res.persons, "same persons");
-	snprintf(path, sizeof(path), "%s/core.db", dir);
-	if (sqlite3_open(path, &db) == SQLITE_OK)
-		d1 = sql_digest(db);
-	sqlite3_close(db);
-	snprintf(path, sizeof(path), "%s/core.db", dir2);
-	if (sqlite3_open(path, &db) == SQLITE_OK)
-		d2 = sql_digest(db);
-	sqlite3_close(db);
+	d1 = sql_digest(dir);
+	d2 = sql_digest(dir2);
 	ok(d1 != NULL && d2 != NULL && strlen(d1) > NORDERS * 40, "digests");
 	ok(d1 && d2 && strcmp(d1, d2) == 0, "same seed, same orders, numbers, events");
 	free(d2);
@@ -458,10 +465,7 @@ main(void)
 	rm_rf(dir2);
 	ok(tmpdir_make(dir2, sizeof(dir2)) != NULL, "scratch dir again");
 	is_int(seed_into(dir2, 43, NORDERS, false, &res2), 0, "seed 43");
-	snprintf(path, sizeof(path), "%s/core.db", dir2);
-	if (sqlite3_open(path, &db) == SQLITE_OK)
-		d2 = sql_digest(db);
-	sqlite3_close(db);
+	d2 = sql_digest(dir2);
 	ok(d1 && d2 && strcmp(d1, d2) != 0, "another seed, other data");
 	free(d1);
 	free(d2);

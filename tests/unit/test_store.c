@@ -299,8 +299,6 @@ static void
 test_migrations(const char *dir)
 {
 	struct rp_store *st = NULL;
-	char path[600];
-	sqlite3 *db;
 	int v = 0;
 
 	is_int(rp_store_open(dir, &st), 0, "open fresh store");
@@ -318,18 +316,13 @@ test_migrations(const char *dir)
 	rp_store_free(st);
 
 	/* A database from a newer binary is refused, and left alone. */
-	snprintf(path, sizeof(path), "%s/core.db", dir);
-	ok(sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (99, 0)",
-	    NULL, NULL, NULL) == SQLITE_OK, "pretend a newer schema");
-	sqlite3_close(db);
+	ok(test_db_exec(dir, "INSERT INTO schema_migrations VALUES (99, 0)") ==
+	    0, "pretend a newer schema");
 	st = NULL;
 	is_int(rp_store_open(dir, &st), RP_E_STATE, "newer database refused");
 	ok(st == NULL, "no store on failure");
-	ok(sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 99",
-	    NULL, NULL, NULL) == SQLITE_OK, "undo");
-	sqlite3_close(db);
+	ok(test_db_exec(dir, "DELETE FROM schema_migrations WHERE version = 99")
+	    == 0, "undo");
 }
 
 int
@@ -560,16 +553,13 @@ main(void)
 	/* numbers stored before the key existed (the old unkeyed scramble) */
 	{
 		char old[RP_ORDER_NUMBER_LEN + 1], clash[RP_ORDER_NUMBER_LEN + 1];
-		char num[RP_ORDER_NUMBER_LEN + 1], path[600], q[200];
+		char num[RP_ORDER_NUMBER_LEN + 1], q[200];
 		int64_t r1 = 0, r2 = 0;
-		sqlite3 *db = NULL;
 
 		old_number((uint64_t)o.id, old);
-		snprintf(path, sizeof(path), "%s/core.db", dir);
 		snprintf(q, sizeof(q), "UPDATE orders SET number = '%s' WHERE "
 		    "id = %lld", old, (long long)o.id);
-		ok(sqlite3_open(path, &db) == SQLITE_OK &&
-		    sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK,
+		ok(test_db_exec(dir, q) == 0,
 		    "an order keeps a number from before the key");
 		ok(rp_store_order_get(st, old, &o2) == 0 && o2.id == o.id,
 		    "it is found by that number");
@@ -578,7 +568,7 @@ main(void)
 		ok(rp_store_order_number(st, r1 + 1, clash) == 0, "next number");
 		snprintf(q, sizeof(q), "UPDATE orders SET number = '%s' WHERE "
 		    "id = %lld", clash, (long long)o.id);
-		ok(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK,
+		ok(test_db_exec(dir, q) == 0,
 		    "an old order holds the next id's new number");
 		is_int(rp_store_order_reserve(st, &r2, num), 0, "reserve again");
 		ok(r2 == r1 + 2 && strcmp(num, clash) != 0,
@@ -587,8 +577,7 @@ main(void)
 		    "and the number still finds the old order");
 		snprintf(q, sizeof(q), "UPDATE orders SET number = '%s' WHERE "
 		    "id = %lld", o.number, (long long)o.id);
-		ok(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK, "restored");
-		sqlite3_close(db);
+		ok(test_db_exec(dir, q) == 0, "restored");
 	}
 
 	/* the payment outbox */
