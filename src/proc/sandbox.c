@@ -8,6 +8,7 @@
  */
 #include "util/common.h"
 #include "proc/sandbox.h"
+#include "store/store.h"
 #include "util/log.h"
 
 #include <fcntl.h>
@@ -616,6 +617,14 @@ ll_add_all(int rfd, const struct ll_rule *rules, size_t n, uint64_t handled,
 
 #define ADD(rules) ll_add_all(rfd, rules, RP_ARRAY_LEN(rules), attr.fs, err)
 
+/* The kinds that open the core store (web, console, ips, paylink). */
+static bool
+store_user(unsigned kind)
+{
+	return kind == RP_KIND_WEB || kind == RP_KIND_CONSOLE ||
+	    kind == RP_KIND_IPS || kind == RP_KIND_PAYLINK;
+}
+
 static int
 install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
     struct rp_buf *err)
@@ -735,6 +744,11 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 	default:
 		break;
 	}
+	/* the core store on PostgreSQL: its port alone, for its users */
+	if (r == 0 && net_limited && (attr.net & LL_NET_CONNECT) &&
+	    store_user(kind) && rp_store_url_port(conf->store) > 0)
+		r = ll_add_port(rfd, LL_NET_CONNECT,
+		    (unsigned)rp_store_url_port(conf->store), err);
 	if (r != 0)
 		goto out;
 	if (syscall(SYS_landlock_restrict_self, rfd, 0) != 0) {
@@ -800,7 +814,7 @@ allow_socket(scmp_filter_ctx ctx, int domain)
 }
 
 static int
-install_seccomp(unsigned kind, struct rp_buf *err)
+install_seccomp(const struct rp_conf *conf, unsigned kind, struct rp_buf *err)
 {
 	static const unsigned long ioctls[] = { TCGETS, TIOCGWINSZ, FIONREAD,
 	    FIONBIO, FIOCLEX, FIONCLEX };
@@ -837,8 +851,16 @@ install_seccomp(unsigned kind, struct rp_buf *err)
 	r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	switch (kind) {
-	case RP_KIND_WEB: case RP_KIND_VAULT: case RP_KIND_IPS:
-	case RP_KIND_AUTH: case RP_KIND_CONSOLE:
+	case RP_KIND_WEB: case RP_KIND_IPS: case RP_KIND_CONSOLE:
+		/* the core store on PostgreSQL: TCP sockets (landlock lets
+		 * them connect to its port alone) */
+		if (rp_store_url_port(conf->store) > 0) {
+			r |= allow_socket(ctx, AF_INET);
+			r |= allow_socket(ctx, AF_INET6);
+			break;
+		}
+		/* FALLTHROUGH */
+	case RP_KIND_VAULT: case RP_KIND_AUTH:
 		/* No network socket — but libraries that merely probe
 		 * (libmodsecurity reads a MAC address for its ids) get an
 		 * error instead of a kill. */
@@ -958,5 +980,5 @@ rp_sandbox_enter(const struct rp_conf *conf, unsigned kind, int fd,
 		rp_buf_printf(err, "sigaction SIGSYS: %s", strerror(errno));
 		return RP_E_IO;
 	}
-	return install_seccomp(kind, err);
+	return install_seccomp(conf, kind, err);
 }

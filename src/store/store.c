@@ -360,6 +360,41 @@ rp_store_resolve_with(const char *(*where)(const char *data_dir))
 	store_resolver = where;
 }
 
+int
+rp_store_url_port(const char *url)
+{
+	const char *p, *end, *at, *c;
+	long port = 5432;
+
+	if (!rp_store_url_is_pg(url))
+		return -1;
+	p = strstr(url, "://") + 3;
+	end = p + strcspn(p, "/?");
+	/* the host part after any user[:password]@ */
+	for (at = p; (c = memchr(at, '@', (size_t)(end - at))) != NULL;
+	    at = c + 1)
+		;
+	if (at == end || *at == ':')
+		return -1;		/* no host: a unix socket */
+	if (*at == '[') {		/* [v6]:port */
+		if ((c = memchr(at, ']', (size_t)(end - at))) == NULL)
+			return -1;
+		c = c + 1 < end && c[1] == ':' ? c + 1 : NULL;
+	} else
+		c = memchr(at, ':', (size_t)(end - at));
+	if (c != NULL) {
+		port = 0;
+		for (c++; c < end; c++) {
+			if (*c < '0' || *c > '9' || port > 65535)
+				return -1;
+			port = port * 10 + (*c - '0');
+		}
+		if (port < 1 || port > 65535)
+			return -1;
+	}
+	return (int)port;
+}
+
 /* Where the core store is: a PostgreSQL URL, or the data directory. */
 static const char *
 rp_store_where(const char *data_dir)

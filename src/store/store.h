@@ -291,6 +291,11 @@ const char *rp_store_kind(void);
  * its SQLite file), in place of the one URL: for test suites that give
  * every scratch directory a database of its own.  NULL: none. */
 void rp_store_resolve_with(const char *(*where)(const char *data_dir));
+/* The TCP port a PostgreSQL URL names (5432 if none), or -1: not a URL,
+ * or no host (a unix socket, which the sandbox does not open). */
+int rp_store_url_port(const char *url);
+/* Whether s names a PostgreSQL database (a libpq URL). */
+bool rp_store_url_is_pg(const char *s);
 
 /*
  * Opens the core store — PostgreSQL (rp_store_use), or, creating it if

@@ -119,7 +119,6 @@ struct rp_store {
  */
 int rp_store_backend_open(const char *where, const struct rp_ordnum *num,
     const struct rp_store_ops **ops, void **be) RP_WARN_UNUSED;
-/* Whether s names a PostgreSQL database (a libpq URL). */
-bool rp_store_url_is_pg(const char *s);
+
 
 #endif

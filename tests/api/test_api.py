@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
-from harness import Server, Tap  # noqa: E402
+from harness import Server, Tap, pg_store  # noqa: E402
 
 BIN = os.environ["RENTPORT_BIN"]
 T = Tap()
@@ -43,16 +43,25 @@ def call(base, method, path, key=None, body=None, headers=None):
 
 
 def main():
+    # the same suite with the core store on PostgreSQL (suite pg: serve's
+    # workers reach it over TCP, confined to its port)
+    store = pg_store()
+    env = dict(os.environ, RENTPORT_STORE=store) if store else None
     d = tempfile.mkdtemp(prefix="rentport-api-")
     seed = subprocess.run([BIN, "seed", "--demo", "--data-dir=" + d],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     keys = dict(re.findall(r"API key for ([a-z0-9-]+):?\s+(rpk_[0-9a-f]{64})", seed.stdout))
     ok(len(keys) == 3, "demo seed printed an API key per corporate client")
     saved = open(os.path.join(d, "demo-logins.txt")).read()
     ok(all(k in saved for k in keys.values()), "keys kept for make run to print again")
-    srv = Server(workers=2, data_dir=d)
+    srv = Server(workers=2, data_dir=d,
+                 env={"RENTPORT_STORE": store} if store else None)
     srv.start()
     base = srv.url + "/api/v1"
+    if store:
+        ok(not os.path.exists(os.path.join(d, "core.db")),
+           "the core store is on PostgreSQL: no core.db in the data "
+           "directory")
     a, b = keys["shinonome-shoji"], keys["seiso-eng"]     # invoice, card
     try:
         s, j = call(base, "GET", "/plans?destination=US")

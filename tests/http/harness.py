@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -114,6 +115,25 @@ def read_response(sock, head_only=False, timeout=10.0):
                 break
             body += chunk
     return Response(status, m.group(2), headers, body, head + b"\r\n\r\n")
+
+
+def pg_store(tap=None):
+    """The core store for this run of a test: a fresh database on the
+    private PostgreSQL `make test` starts (scripts/pgtmp.sh; its admin URL
+    in RENTPORT_TEST_PG) when the test is registered in the pg suite
+    (RENTPORT_TEST_PG_WANTED), else None (SQLite in the data directory).
+    Wanted without a server: a TAP skip, and the process exits."""
+    if not os.environ.get("RENTPORT_TEST_PG_WANTED"):
+        return None
+    admin = os.environ.get("RENTPORT_TEST_PG", "")
+    if not admin.endswith("/postgres"):
+        print("1..0 # SKIP no private PostgreSQL (make test starts one: "
+              "scripts/pgtmp.sh)")
+        sys.exit(0)
+    name = "s_%d_%d" % (os.getpid(), int(time.time() * 1000) % 10**9)
+    subprocess.run(["psql", "-q", admin, "-c", "CREATE DATABASE " + name],
+                   check=True, capture_output=True, timeout=60)
+    return admin[:-len("postgres")] + name
 
 
 class Server:

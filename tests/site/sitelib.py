@@ -58,15 +58,56 @@ def parse_logins(text):
     return keys, codes
 
 
+def _pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, bytes):
+        return "'\\x%s'::bytea" % v.hex()
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _pg_value(s):
+    if s == "\x01":
+        return None
+    if re.fullmatch(r"-?[0-9]+", s):
+        return int(s)
+    return s
+
+
+def pg_query(url, sql, args=()):
+    """sql with ? parameters (test values, quoted as literals) on url."""
+    parts = sql.split("?")
+    if len(parts) - 1 != len(args):
+        raise ValueError("parameters: %d ? for %d values" %
+                         (len(parts) - 1, len(args)))
+    q = parts[0] + "".join(_pg_literal(a) + p for a, p in
+                           zip(args, parts[1:]))
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\x1f",
+                          "-P", "null=\x01", url, "-c", q],
+                         capture_output=True, text=True, timeout=60,
+                         check=True).stdout
+    return [tuple(_pg_value(v) for v in line.split("\x1f"))
+            for line in out.splitlines()]
+
+
 class SiteServer(Server):
     """A `rentport serve` on a demo-seeded data directory whose public URL
     is the server itself (http://127.0.0.1:PORT)."""
 
     def __init__(self, workers=2, args=(), env=None, seed_args=()):
         d = tempfile.mkdtemp(prefix="rentport-site-")
+        # in the pg suite, the core store is a fresh PostgreSQL database
+        self.store = harness.pg_store()
+        if self.store:
+            env = dict(env or {}, RENTPORT_STORE=self.store)
         seed = subprocess.run([BIN, "seed", "--demo", "--data-dir=" + d] +
                               list(seed_args), capture_output=True,
-                              text=True, timeout=600)
+                              text=True, timeout=600,
+                              env=dict(os.environ, **(env or {})))
         if seed.returncode != 0:
             raise RuntimeError("seed --demo failed (%d): %s" %
                                (seed.returncode, seed.stderr[-2000:]))
@@ -105,6 +146,10 @@ class SiteServer(Server):
                                uri=True, timeout=10)
 
     def query(self, sql, args=()):
+        """Rows of sql (? parameters) on the core store: SQLite's file, or
+        (pg suite) the PostgreSQL database, through psql."""
+        if self.store:
+            return pg_query(self.store, sql, args)
         c = self.db()
         try:
             return list(c.execute(sql, args))
