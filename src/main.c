@@ -174,6 +174,30 @@ cmd_nft_helper(struct rp_conf *conf, int argc, char **argv)
 	return rp_ips_exec_helper(conf, -1, argc, argv);
 }
 
+/* Applies the core store's pending migrations (the one operation that
+ * does; serve's parent runs it too before its workers start). */
+static int
+cmd_migrate(struct rp_conf *conf, int argc, char **argv)
+{
+	struct rp_store *st = NULL;
+	int v = 0, r;
+
+	(void)argv;
+	if (argc > 0) {
+		fprintf(stderr, "rentport migrate: takes no arguments\n");
+		return 2;
+	}
+	if ((r = rp_store_open(conf->data_dir, &st)) != 0 ||
+	    (r = rp_store_schema_version(st, &v)) != 0) {
+		fprintf(stderr, "rentport migrate: %s\n", rp_strerror(r));
+		rp_store_free(st);
+		return 1;
+	}
+	printf("core store (%s): schema version %d\n", rp_store_kind(), v);
+	rp_store_free(st);
+	return 0;
+}
+
 static int
 cmd_version(struct rp_conf *conf, int argc, char **argv)
 {
@@ -212,6 +236,9 @@ static const struct command commands[] = {
 	  "staff accounts: add, list, disable, enable, reset, totp-reset", NULL },
 	{ "nft-helper", cmd_nft_helper,
 	  "the nftables helper (kernel bans; needs CAP_NET_ADMIN)", NULL },
+	{ "migrate", cmd_migrate,
+	  "apply the core store's pending migrations (SQLite or PostgreSQL)",
+	  "usage: rentport migrate [--store=URL] [--data-dir=DIR]\n" },
 	{ "version", cmd_version, "print the version",
 	  "usage: rentport version\n" },
 };

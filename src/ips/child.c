@@ -154,7 +154,7 @@ rp_ips_main(const struct rp_conf *conf, int parent_fd)
 	if ((rbuf = malloc(RP_MSG_MAX_FRAME)) == NULL ||
 	    (parent_fd >= 0 && fcntl(parent_fd, F_SETFL, O_NONBLOCK) != 0))
 		goto out;
-	if ((r = rp_store_open(conf->data_dir, &st)) != 0) {
+	if ((r = rp_store_connect(conf->data_dir, &st)) != 0) {
 		rp_log_error("ips: cannot open the core store: %s",
 		    rp_strerror(r));
 		goto out;

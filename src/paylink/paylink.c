@@ -126,7 +126,7 @@ rp_paylink_open(const struct rp_paylink_conf *c, struct rp_paylink **out)
 	    sizeof(pl->secret))) != 0 ||
 	    (r = read_secret(c->webhook_secret_file, pl->hook_secret,
 	    sizeof(pl->hook_secret))) != 0 ||
-	    (r = rp_store_open(c->data_dir, &pl->st)) != 0) {
+	    (r = rp_store_connect(c->data_dir, &pl->st)) != 0) {
 		rp_paylink_close(pl);
 		return r;
 	}

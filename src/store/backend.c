@@ -653,9 +653,24 @@ migrate(struct be *be)
 	return tx_end(be, r);
 }
 
+/* Without migrating: the schema must be the dialect's latest. */
+static int
+check_version(struct be *be)
+{
+	int latest = be->mig[be->nmig - 1].version, cur = 0;
+
+	if (read_version(be, &cur) != 0 || cur != latest) {
+		rp_log_error("store: the core store is at schema version %d, this "
+		    "binary wants %d: migrations are applied by serve's parent "
+		    "or `rentport migrate`, not by its workers", cur, latest);
+		return RP_E_STATE;
+	}
+	return 0;
+}
+
 int
 rp_store_backend_open(const char *where, const struct rp_ordnum *num,
-    const struct rp_store_ops **ops, void **out)
+    bool apply, const struct rp_store_ops **ops, void **out)
 {
 	struct be *be;
 	int r;
@@ -669,7 +684,7 @@ rp_store_backend_open(const char *where, const struct rp_ordnum *num,
 	    rp_sql_pg_open(where, &be->d, &be->c, &be->mig, &be->nmig) :
 	    rp_sql_sqlite_open(where, &be->d, &be->c, &be->mig, &be->nmig);
 	if (r == 0)
-		r = migrate(be);
+		r = apply ? migrate(be) : check_version(be);
 	if (r != 0) {
 		be_close(be);
 		return r;

@@ -414,8 +414,8 @@ rp_store_kind(void)
 	    "sqlite";
 }
 
-int
-rp_store_open(const char *data_dir, struct rp_store **out)
+static int
+store_open(const char *data_dir, bool apply, struct rp_store **out)
 {
 	struct rp_store *st = NULL;
 	int r;
@@ -426,7 +426,7 @@ rp_store_open(const char *data_dir, struct rp_store **out)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return RP_E_NOMEM;
 	if ((r = rp_store_backend_open(rp_store_where(data_dir), &st->num,
-	    &st->ops, &st->be)) != 0)
+	    apply, &st->ops, &st->be)) != 0)
 		goto out;
 	if ((r = rp_ordnum_key_load(data_dir, &st->num)) != 0) {
 		st->ops->close(st->be);
@@ -437,6 +437,18 @@ rp_store_open(const char *data_dir, struct rp_store **out)
  out:
 	free(st);
 	return r;
+}
+
+int
+rp_store_open(const char *data_dir, struct rp_store **out)
+{
+	return store_open(data_dir, true, out);
+}
+
+int
+rp_store_connect(const char *data_dir, struct rp_store **out)
+{
+	return store_open(data_dir, false, out);
 }
 
 void

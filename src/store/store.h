@@ -309,6 +309,13 @@ bool rp_store_url_is_pg(const char *s);
  * errors too).
  */
 int rp_store_open(const char *data_dir, struct rp_store **out) RP_WARN_UNUSED;
+/*
+ * rp_store_open for the workers: applies no migration (serve's parent or
+ * `rentport migrate` does, once), and refuses a schema that is not this
+ * binary's latest (RP_E_STATE, logged).
+ */
+int rp_store_connect(const char *data_dir, struct rp_store **out)
+    RP_WARN_UNUSED;
 void rp_store_free(struct rp_store *st);	/* NULL-safe; wipes the key */
 /* rp_order_number[_id] under the store's key. */
 int rp_store_order_number(struct rp_store *st, int64_t id,

@@ -113,12 +113,13 @@ struct rp_store {
 
 /*
  * The backend: where is a PostgreSQL URL ("postgresql://…", "postgres://…")
- * or a data directory (SQLite: <where>/core.db); opens it and applies the
- * dialect's migrations; num (borrowed, outlives the backend) numbers the
+ * or a data directory (SQLite: <where>/core.db); opens it and, with apply,
+ * applies the dialect's migrations (else refuses a schema that is not the
+ * latest: RP_E_STATE); num (borrowed, outlives the backend) numbers the
  * orders it inserts.
  */
 int rp_store_backend_open(const char *where, const struct rp_ordnum *num,
-    const struct rp_store_ops **ops, void **be) RP_WARN_UNUSED;
+    bool apply, const struct rp_store_ops **ops, void **be) RP_WARN_UNUSED;
 
 
 #endif

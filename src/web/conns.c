@@ -17,7 +17,7 @@ struct rp_store *
 rp_web_store(void)
 {
 	if (tl_store == NULL &&
-	    rp_store_open(rp_worker.conf->data_dir, &tl_store) != 0)
+	    rp_store_connect(rp_worker.conf->data_dir, &tl_store) != 0)
 		tl_store = NULL;
 	return tl_store;
 }

@@ -107,7 +107,7 @@ rp_worker_store_ping(void)
 
 	pthread_mutex_lock(&store_mu);
 	if (store == NULL &&
-	    (r = rp_store_open(rp_worker.conf->data_dir, &store)) != 0)
+	    (r = rp_store_connect(rp_worker.conf->data_dir, &store)) != 0)
 		goto out;
 	if ((r = rp_store_ping(store)) != 0) {
 		/* Reopen on the next probe: the file may have been replaced. */

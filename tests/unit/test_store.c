@@ -301,6 +301,11 @@ test_migrations(const char *dir)
 	struct rp_store *st = NULL;
 	int v = 0;
 
+	/* a worker's connection applies no migration: a fresh store is
+	 * refused until the parent (or `rentport migrate`) has migrated it */
+	is_int(rp_store_connect(dir, &st), RP_E_STATE,
+	    "a worker's connect refuses an unmigrated store");
+	ok(st == NULL, "no store on that failure");
 	is_int(rp_store_open(dir, &st), 0, "open fresh store");
 	if (st == NULL) {
 		tmpdir_remove(dir);
@@ -314,6 +319,10 @@ test_migrations(const char *dir)
 	is_int(rp_store_schema_version(st, &v), 0, "schema version again");
 	is_int(v, 8, "still version 8");
 	rp_store_free(st);
+	st = NULL;
+	is_int(rp_store_connect(dir, &st), 0, "once migrated, a worker connects");
+	rp_store_free(st);
+	st = NULL;
 
 	/* A database from a newer binary is refused, and left alone. */
 	ok(test_db_exec(dir, "INSERT INTO schema_migrations VALUES (99, 0)") ==
