@@ -18,10 +18,7 @@ printable(const char *s, size_t max, bool empty_ok)
 
 	if (s == NULL || (n = strlen(s)) > max || (n == 0 && !empty_ok))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return false;
-	return true;
+	return rp_str_printable((struct rp_str){ s, n });
 }
 
 bool

@@ -204,6 +204,19 @@ slot(struct pgst *p, int i)
 	return i >= 1 && i <= p->np;
 }
 
+/* Parameter i: v[0..n) in format fmt (0 text, 1 binary). */
+static void
+set_param(struct rp_sqlst *s, int i, const void *v, size_t n, int fmt)
+{
+	struct pgst *p = ST(s);
+
+	if (!slot(p, i))
+		return;
+	p->val[i - 1] = v;
+	p->len[i - 1] = (int)n;
+	p->fmt[i - 1] = fmt;
+}
+
 static void
 pg_bind_i64(struct rp_sqlst *s, int i, int64_t v)
 {
@@ -212,34 +225,21 @@ pg_bind_i64(struct rp_sqlst *s, int i, int64_t v)
 	if (!slot(p, i))
 		return;
 	snprintf(p->num[i - 1], sizeof(p->num[i - 1]), "%" PRId64, v);
-	p->val[i - 1] = p->num[i - 1];
-	p->fmt[i - 1] = 0;
+	set_param(s, i, p->num[i - 1], 0, 0);
 }
 
+/* Text is bound binary too: its binary form is its bytes, and a
+ * length-carrying view needs no terminator. */
 static void
 pg_bind_text(struct rp_sqlst *s, int i, const char *v, size_t n)
 {
-	struct pgst *p = ST(s);
-
-	if (!slot(p, i))
-		return;
-	/* binary: a text value's binary form is its bytes, and a
-	 * length-carrying view needs no terminator */
-	p->val[i - 1] = v;
-	p->len[i - 1] = (int)n;
-	p->fmt[i - 1] = 1;
+	set_param(s, i, v, n, 1);
 }
 
 static void
 pg_bind_blob(struct rp_sqlst *s, int i, const void *v, size_t n)
 {
-	struct pgst *p = ST(s);
-
-	if (!slot(p, i))
-		return;
-	p->val[i - 1] = v;
-	p->len[i - 1] = (int)n;
-	p->fmt[i - 1] = 1;
+	set_param(s, i, v, n, 1);
 }
 
 static void

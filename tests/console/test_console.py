@@ -340,8 +340,7 @@ def main():
             ok(s == 404, "the sites' port: %s → 404 (%s)" % (path, s))
 
         # the identity holder stopped: 503, nothing half done
-        auth = [p for p in srv.child_pids()
-                if "rentport: auth" in open("/proc/%d/cmdline" % p).read()]
+        auth = srv.titled("rentport: auth")
         ok(len(auth) == 1, "one auth process")
         if auth:
             os.kill(auth[0], signal.SIGSTOP)

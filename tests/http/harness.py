@@ -205,6 +205,19 @@ class Server:
                 pass
         return pids
 
+    def titled(self, title):
+        """Pids of the children whose process title starts with title
+        (e.g. "rentport: auth")."""
+        out = []
+        for p in self.child_pids():
+            try:
+                with open("/proc/%d/cmdline" % p) as f:
+                    if f.read().startswith(title):
+                        out.append(p)
+            except OSError:
+                pass
+        return out
+
     def stop(self, timeout=30.0):
         """SIGTERM; returns the exit status; raises if a process lingers."""
         if self.proc is None:

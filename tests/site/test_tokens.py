@@ -198,8 +198,7 @@ def links(srv):
 
     # the identity holder stopped: the session's pages fail closed (503,
     # nothing of the order or its traveller), and work again after
-    auth = [p for p in srv.child_pids()
-            if "rentport: auth" in open("/proc/%d/cmdline" % p).read()]
+    auth = srv.titled("rentport: auth")
     ok(len(auth) == 1, "one identity holder (auth) process")
     if auth:
         os.kill(auth[0], signal.SIGSTOP)

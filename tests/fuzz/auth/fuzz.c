@@ -10,29 +10,10 @@
 #include "util/common.h"
 #include "auth/proto.h"
 #include "proc/msg.h"
+#include "../fuzz_util.h"
 #include "proc/sandbox.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool
-inside(struct rp_str s, const uint8_t *data, size_t size)
-{
-	return s.n == 0 || ((const uint8_t *)s.p >= data &&
-	    (const uint8_t *)s.p + s.n <= data + size);
-}
-
-static bool
-printable(const char *s, size_t cap)
-{
-	size_t n = strnlen(s, cap);
-
-	if (n == cap)
-		return false;	/* not terminated */
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return false;
-	return true;
-}
 
 static bool
 staff_type(uint32_t t)
@@ -72,13 +53,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    q.nonce.n > RP_CUST_TOKEN_LEN || !inside(q.nonce, data, size) ||
 	    !inside(q.user, data, size) || !inside(q.password, data, size) ||
 	    !inside(q.code, data, size) || !inside(q.token, data, size) ||
-	    !printable(q.kind, sizeof(q.kind)) ||
-	    !printable(q.client, sizeof(q.client)) ||
-	    !printable(q.scope, sizeof(q.scope)) ||
-	    !printable(q.sid, sizeof(q.sid)) ||
-	    !printable(q.order, sizeof(q.order)) ||
-	    !printable(q.bind, sizeof(q.bind)) ||
-	    !printable(q.base, sizeof(q.base)) || q.flag > 1)
+	    !printable(q.kind, sizeof(q.kind) - 1) ||
+	    !printable(q.client, sizeof(q.client) - 1) ||
+	    !printable(q.scope, sizeof(q.scope) - 1) ||
+	    !printable(q.sid, sizeof(q.sid) - 1) ||
+	    !printable(q.order, sizeof(q.order) - 1) ||
+	    !printable(q.bind, sizeof(q.bind) - 1) ||
+	    !printable(q.base, sizeof(q.base) - 1) || q.flag > 1)
 		abort();
 	if ((q.type == RP_MSG_AUTH_SIGNIN || q.type == RP_MSG_AUTH_ENROL) &&
 	    strcmp(q.kind, "console") != 0 && strcmp(q.kind, "api") != 0)

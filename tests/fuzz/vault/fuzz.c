@@ -6,27 +6,10 @@
  */
 #include "util/common.h"
 #include "proc/msg.h"
+#include "../fuzz_util.h"
 #include "vault/vault.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool
-inside(struct rp_str s, const uint8_t *data, size_t size)
-{
-	return s.n == 0 || ((const uint8_t *)s.p >= data &&
-	    (const uint8_t *)s.p + s.n <= data + size);
-}
-
-static bool
-printable(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max + 1);
-
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return false;
-	return n <= max;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
