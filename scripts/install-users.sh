@@ -8,10 +8,11 @@
 # user with no shell and no home, in its own group:
 #   rentport-web rentport-vault rentport-alog rentport-witness rentport-pay
 #   rentport-mail rentport-ips rentport-paysim rentport-auth rentport-console
+#   rentport-gate
 # and three shared groups, for the files some kinds share:
 #   rentport-core  the core store's writers: web, pay, ips, console
 #   rentport-run   the sockets in DATA/run: web, mail, vault, alog, ips,
-#                  auth, console
+#                  auth, console, gate
 #   rentport-cap   the capability key's readers: auth, vault
 # Uses sudo when not root.  Never prompts.
 set -eu
@@ -48,7 +49,7 @@ member() {	# member GROUP USER...
 	done
 }
 
-for u in web vault alog witness pay mail ips paysim auth console; do
+for u in web vault alog witness pay mail ips paysim auth console gate; do
 	user "rentport-$u"
 done
 group rentport-core
@@ -56,5 +57,5 @@ group rentport-run
 group rentport-cap
 member rentport-core rentport-web rentport-pay rentport-ips rentport-console
 member rentport-run rentport-web rentport-mail rentport-vault rentport-alog \
-    rentport-ips rentport-auth rentport-console
+    rentport-ips rentport-auth rentport-console rentport-gate
 member rentport-cap rentport-auth rentport-vault

@@ -22,6 +22,7 @@
 #include "auth/auth.h"
 #include "conf/conf.h"
 #include "ips/cli.h"
+#include "gate/gate.h"
 #include "ips/ips.h"
 #include "proc/proc.h"
 #include "paylink/paylink.h"
@@ -89,15 +90,31 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 	}
 	public_url(conf, url, sizeof(url));
 	memcpy(conf->public_url, url, sizeof(url));
-	printf("rentport %s: data in %s\n", RP_VERSION, conf->data_dir);
-	printf("  public site       %s/\n", url);
-	print_corporate_sites(conf, url);
-	printf("  staff console     http://%s:%u/ (sign in with a demo login "
-	    "and oathtool --totp -b SECRET; JSON API under /api/v1/)\n",
-	    conf->console_addr, conf->console_port);
-	printf("  health            %s/healthz\n", url);
-	printf("  metrics           http://%s:%u/metrics (internal listener, "
-	    "not on the sites' port)\n", conf->metrics_addr, conf->metrics_port);
+	printf("rentport %s: data in %s%s\n", RP_VERSION, conf->data_dir,
+	    conf->role == RP_CONF_ROLE_WEB ? " (web node)" :
+	    conf->role == RP_CONF_ROLE_CORE ? " (core node)" : "");
+	if (conf->role == RP_CONF_ROLE_CORE) {
+		printf("  gate              %s:%u (mutual TLS: the web nodes "
+		    "reach the vault and the identity holder here)\n",
+		    conf->gate_addr, conf->gate_port);
+	} else {
+		printf("  public site       %s/\n", url);
+		print_corporate_sites(conf, url);
+		printf("  staff console     http://%s:%u/ (sign in with a demo "
+		    "login and oathtool --totp -b SECRET; JSON API under "
+		    "/api/v1/)\n", conf->console_addr, conf->console_port);
+		printf("  health            %s/healthz\n", url);
+		printf("  metrics           http://%s:%u/metrics (internal "
+		    "listener, not on the sites' port)\n", conf->metrics_addr,
+		    conf->metrics_port);
+	}
+	if (conf->role == RP_CONF_ROLE_WEB) {
+		printf("  core node         %s (vault, access log, identity "
+		    "holder; mutual TLS)\n", conf->core_addr);
+		printf("Press Ctrl-C to stop.\n");
+		fflush(stdout);
+		return rp_proc_serve(conf);
+	}
 	printf("  access log        http://%s:%u/checkpoint (tlog-tiles, read-only)\n",
 	    conf->alog_http_addr, conf->alog_http_port);
 	if (conf->witness_local)
@@ -199,6 +216,12 @@ cmd_migrate(struct rp_conf *conf, int argc, char **argv)
 }
 
 static int
+cmd_pki(struct rp_conf *conf, int argc, char **argv)
+{
+	return rp_pki_main(conf, argc, argv);
+}
+
+static int
 cmd_version(struct rp_conf *conf, int argc, char **argv)
 {
 	(void)conf;
@@ -239,6 +262,9 @@ static const struct command commands[] = {
 	{ "migrate", cmd_migrate,
 	  "apply the core store's pending migrations (SQLite or PostgreSQL)",
 	  "usage: rentport migrate [--store=URL] [--data-dir=DIR]\n" },
+	{ "pki", cmd_pki,
+	  "certificates of several nodes: ca DIR, issue DIR --role --node",
+	  NULL },
 	{ "version", cmd_version, "print the version",
 	  "usage: rentport version\n" },
 };

@@ -68,7 +68,8 @@ client_accept(struct server *s)
 			;
 		if (i == MAX_CLIENTS || rp_peer_pid(fd, &pid) != 0 ||
 		    (pe = rp_peers_find(&s->peers, pid)) == NULL ||
-		    (pe->kind != RP_KIND_CONSOLE && pe->kind != RP_KIND_WEB)) {
+		    (pe->kind != RP_KIND_CONSOLE && pe->kind != RP_KIND_WEB &&
+		    pe->kind != RP_KIND_GATE)) {
 			rp_log_warn("auth: refusing a connection from pid %ld "
 			    "(not a web or console worker)", (long)pid);
 			close(fd);
@@ -509,6 +510,21 @@ client_input(struct server *s, unsigned i)
 	r = rp_msg_recv(s->clients[i], s->rbuf, &m);
 	if (r == RP_E_AGAIN)
 		return;
+	/* Relayed from another node: first what its certificate says
+	 * (src/gate/gate.h), a web or console worker's kind. */
+	if (r == 0 && s->client_kind[i] == RP_KIND_GATE) {
+		struct rp_str cn;
+		uint32_t kind;
+
+		if (m.type == RP_MSG_PEER_ASSERT &&
+		    rp_msg_get_u32(&m, &kind) == 0 &&
+		    rp_msg_get_str(&m, &cn, 64) == 0 && rp_msg_end(&m) == 0 &&
+		    (kind == RP_KIND_WEB || kind == RP_KIND_CONSOLE)) {
+			s->client_kind[i] = kind;
+			return;
+		}
+		r = RP_E_PROTO;
+	}
 	if (r == 0 && (r = handle(s, &m, s->client_kind[i])) == 0)
 		r = rp_msgw_send(s->clients[i], &s->w, MSG_DONTWAIT);
 	sodium_memzero(s->rbuf, sizeof(s->rbuf));

@@ -41,6 +41,8 @@ static const char *const levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const transports[] = { "eml", "smtp", NULL };
 /* Indexes are RP_CONF_WAF_OFF / _DETECT / _BLOCK. */
 static const char *const waf_modes[] = { "off", "detect", "block", NULL };
+/* Indexes are RP_CONF_ROLE_ALL / _WEB / _CORE. */
+static const char *const roles[] = { "all", "web", "core", NULL };
 
 /* Empty (EML transport), or an SMTP URL libcurl will take as one: the
  * scheme decides plain or TLS, and nothing that could smuggle a second
@@ -113,6 +115,17 @@ static const struct key keys[] = {
 	{ "store", K_STR, S(store), 0, 0, "",
 	  "the core store: a PostgreSQL URL (postgresql://user@host:port/db), "
 	  "or empty for SQLite in DATA/core.db" },
+	{ "role", K_ENUM, N(role), 0, 2, "all",
+	  "what this node runs: all (one host), web (sites, console, mailer, "
+	  "IPS; the vault and identity holder at core_addr over mutual TLS) "
+	  "or core (vault, log writer, witness, identity holder, payments; "
+	  "mutual TLS on gate_addr:gate_port)" },
+	{ "core_addr", K_STR, S(core_addr), 0, 0, "",
+	  "role web: host:port of the core node's gate" },
+	{ "gate_addr", K_STR, S(gate_addr), 0, 0, "127.0.0.1",
+	  "role core: address the gate (mutual TLS) listens on" },
+	{ "gate_port", K_U32, N(gate_port), 1, 65535, "8096",
+	  "role core: port of the gate" },
 	{ "public_url", K_STR, S(public_url), 0, 0, "",
 	  "base URL printed and used in links (default http://localhost:PORT)" },
 	{ "workers", K_U32, N(workers), 1, 64, "2",
@@ -275,6 +288,7 @@ static const struct extra extras[] = {
 	{ "log_level", levels, NULL, NULL },
 	{ "mail_transport", transports, NULL, NULL },
 	{ "waf_mode", waf_modes, NULL, NULL },
+	{ "role", roles, NULL, NULL },
 	{ "smtp_url", NULL, smtp_url_valid,
 	  "empty, or a URL starting with smtp:// or smtps:// without spaces" },
 	{ "mail_from", NULL, mail_from_valid, "a plain address local@domain" },

@@ -40,6 +40,10 @@ struct rp_conf {
 	uint32_t staff_session_s;		/* ... and absolute lifetime */
 	char public_url[256];			/* printed and used in links */
 	char store[512];			/* "" SQLite, or a libpq URL */
+	uint32_t role;				/* RP_CONF_ROLE_* */
+	char core_addr[256];			/* role web: host:port */
+	char gate_addr[64];			/* role core */
+	uint32_t gate_port;
 	uint32_t workers;			/* web worker processes */
 	uint32_t http_threads;			/* threads per web worker */
 	uint32_t max_connections;		/* per worker */
@@ -117,6 +121,7 @@ struct rp_conf {
 enum { RP_CONF_MAIL_EML = 0, RP_CONF_MAIL_SMTP = 1 };
 /* Values of waf_mode. */
 enum { RP_CONF_WAF_OFF = 0, RP_CONF_WAF_DETECT = 1, RP_CONF_WAF_BLOCK = 2 };
+enum { RP_CONF_ROLE_ALL = 0, RP_CONF_ROLE_WEB = 1, RP_CONF_ROLE_CORE = 2 };
 
 /* Built-in defaults (data_dir "./var", port 8080, ...). */
 void rp_conf_defaults(struct rp_conf *c);

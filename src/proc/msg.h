@@ -39,6 +39,9 @@ enum rp_msg_type {
 	/* parent → a service (vault, log writer): who its clients are */
 	RP_MSG_PEER_REGISTER = 10,	/* u32 pid, u32 kind, u32 index */
 	RP_MSG_PEER_FORGET = 11,	/* u32 pid */
+	/* the gate → a service, first on a connection from another node:
+	 * what the peer's certificate says (src/gate/gate.h) */
+	RP_MSG_PEER_ASSERT = 12,	/* u32 kind, str certificate CN */
 
 	/* vault → log writer, and back (src/alog/writer.h) */
 	RP_MSG_LOG_APPEND = 16,		/* u64 cookie, str entry body */

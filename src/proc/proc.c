@@ -33,6 +33,7 @@
 #include "auth/linkseal.h"
 #include "auth/cap.h"
 #include "alog/writer.h"
+#include "gate/gate.h"
 #include "ips/ips.h"
 #include "mail/mailer.h"
 #include "store/store.h"
@@ -68,7 +69,7 @@ enum child_kind { CHILD_WEB = RP_KIND_WEB, CHILD_VAULT = RP_KIND_VAULT,
     CHILD_MAIL = RP_KIND_MAIL, CHILD_PAYLINK = RP_KIND_PAYLINK,
     CHILD_PAYSIM = RP_KIND_PAYSIM, CHILD_IPS = RP_KIND_IPS,
     CHILD_NFT = RP_KIND_NFT, CHILD_AUTH = RP_KIND_AUTH,
-    CHILD_CONSOLE = RP_KIND_CONSOLE };
+    CHILD_CONSOLE = RP_KIND_CONSOLE, CHILD_GATE = RP_KIND_GATE };
 _Static_assert(CHILD_CONSOLE == RP_VAULT_PEER_CONSOLE &&
     CHILD_CONSOLE == RP_WEB_CONSOLE_KIND, "console numbering");
 
@@ -81,7 +82,7 @@ _Static_assert(CHILD_MAIL == RP_MAILER_KIND &&
 
 static const char *kind_names[] = { "web", "vault", "alog", "witness",
     "operator", "mail", "paylink", "paysim", "ips", "nft", "auth",
-    "console" };
+    "console", "gate" };
 
 struct child {
 	enum child_kind kind;
@@ -241,6 +242,9 @@ child_main(struct parent *pp, struct child *c, int fd)
 	case CHILD_IPS:
 		status = rp_ips_main(&cc, fd);
 		break;
+	case CHILD_GATE:
+		status = rp_gate_run(&cc, fd);
+		break;
 	case CHILD_NFT: {
 		/* its one client: the ips child, under its own user */
 		char arg[40], *args[1] = { arg };
@@ -299,9 +303,12 @@ client_of(enum child_kind kind, enum child_kind service)
 	switch (kind) {
 	case CHILD_WEB:		/* travellers and API keys: the identity holder */
 	case CHILD_CONSOLE:
-		return service == CHILD_VAULT || service == CHILD_AUTH;
+		return service == CHILD_VAULT || service == CHILD_AUTH ||
+		    service == CHILD_GATE;
 	case CHILD_MAIL:
-		return service == CHILD_VAULT;
+		return service == CHILD_VAULT || service == CHILD_GATE;
+	case CHILD_GATE:	/* role core: the other nodes' connections */
+		return service == CHILD_VAULT || service == CHILD_AUTH;
 	case CHILD_VAULT:
 		return service == CHILD_ALOG;
 	default:
@@ -310,7 +317,7 @@ client_of(enum child_kind kind, enum child_kind service)
 }
 
 static const enum child_kind services[] = { CHILD_VAULT, CHILD_ALOG,
-    CHILD_AUTH };
+    CHILD_AUTH, CHILD_GATE };
 
 /* Registers (or forgets) a client with every service it uses. */
 static void
@@ -673,7 +680,7 @@ loop(struct parent *pp)
 	 */
 	static const enum child_kind stages[] = { CHILD_WEB, CHILD_CONSOLE,
 	    CHILD_AUTH, CHILD_IPS,
-	    CHILD_NFT, CHILD_MAIL,
+	    CHILD_NFT, CHILD_MAIL, CHILD_GATE,
 	    CHILD_PAYLINK, CHILD_PAYSIM, CHILD_VAULT, CHILD_ALOG, CHILD_WITNESS };
 	uint64_t stop_deadline = 0;
 	size_t stage = 0;
@@ -742,6 +749,12 @@ rp_proc_serve(const struct rp_conf *conf)
 	sigset_t set;
 	unsigned i;
 
+	bool web = conf->role == RP_CONF_ROLE_WEB;
+	bool core = conf->role == RP_CONF_ROLE_CORE;
+
+	if (web && conf->core_addr[0] == '\0')
+		rp_fatal("role = web needs core_addr (host:port of the core "
+		    "node's gate)");
 	if ((pp = calloc(1, sizeof(*pp))) == NULL)
 		rp_fatal("out of memory");
 	rp_proctitle_set("rentport: parent");
@@ -856,15 +869,17 @@ rp_proc_serve(const struct rp_conf *conf)
 			rp_fatal("cannot prepare %s/vault/operator.token",
 			    conf->data_dir);
 	}
+	rp_sandbox_set_role(conf->role);
 	if (conf->privsep && rp_sandbox_prepare_data(conf->data_dir, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot prepare the data directory");
-	if (rp_web_listen(conf, &pp->listen_fd, &err) != 0)
+	/* (a core node serves no site: the web nodes do) */
+	if (!core && rp_web_listen(conf, &pp->listen_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen");
 	/* /metrics: only on this internal listener, served by the workers */
-	if (rp_metrics_listen(conf, &pp->metrics_fd, &err) != 0)
+	if (!core && rp_metrics_listen(conf, &pp->metrics_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen for metrics");
 	/* the staff console: its own listener, never the sites' port */
-	if (rp_console_listen(conf, &pp->console_fd, &err) != 0)
+	if (!core && rp_console_listen(conf, &pp->console_fd, &err) != 0)
 		rp_fatal("%s", err.d ? err.d : "cannot listen for the console");
 	rp_buf_release(&err);
 	if ((pp->metrics = rp_metrics_create()) == NULL)
@@ -897,30 +912,51 @@ rp_proc_serve(const struct rp_conf *conf)
 	 * the log writer), the mailer and the web workers (clients of the
 	 * vault).
 	 */
-	if (conf->witness_local)
-		add_child(pp, CHILD_WITNESS, 1);
-	add_child(pp, CHILD_ALOG, 1);
-	add_child(pp, CHILD_VAULT, 1);
-	add_child(pp, CHILD_AUTH, 1);
-	add_child(pp, CHILD_MAIL, 1);
-	if (conf->paysim_local)
-		add_child(pp, CHILD_PAYSIM, 1);
-	add_child(pp, CHILD_PAYLINK, 1);
-	if (conf->ips_nft)
-		add_child(pp, CHILD_NFT, 1);
-	add_child(pp, CHILD_IPS, 1);
-	for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN; i++)
-		add_child(pp, CHILD_WEB, i + 1);
-	for (i = 0; i < conf->console_workers && pp->nchildren < MAX_CHILDREN;
-	    i++)
-		add_child(pp, CHILD_CONSOLE, i + 1);
+	/* Role core: the services and the payments; role web: the sites
+	 * and what serves them, the services through the gate; role all:
+	 * everything, no gate. */
+	if (!web) {
+		if (conf->witness_local)
+			add_child(pp, CHILD_WITNESS, 1);
+		add_child(pp, CHILD_ALOG, 1);
+		add_child(pp, CHILD_VAULT, 1);
+		add_child(pp, CHILD_AUTH, 1);
+	}
+	if (conf->role != RP_CONF_ROLE_ALL)
+		add_child(pp, CHILD_GATE, 1);
+	if (!core)
+		add_child(pp, CHILD_MAIL, 1);
+	if (!web) {
+		if (conf->paysim_local)
+			add_child(pp, CHILD_PAYSIM, 1);
+		add_child(pp, CHILD_PAYLINK, 1);
+	}
+	if (!core) {
+		if (conf->ips_nft)
+			add_child(pp, CHILD_NFT, 1);
+		add_child(pp, CHILD_IPS, 1);
+		for (i = 0; i < conf->workers && pp->nchildren < MAX_CHILDREN;
+		    i++)
+			add_child(pp, CHILD_WEB, i + 1);
+		for (i = 0; i < conf->console_workers &&
+		    pp->nchildren < MAX_CHILDREN; i++)
+			add_child(pp, CHILD_CONSOLE, i + 1);
+	}
 	for (i = 0; i < pp->nchildren; i++)
 		if (spawn(pp, &pp->children[i]) != 0)
 			pp->children[i].restart_at = now_ms() + MAX_BACKOFF_MS;
-	rp_log_info("serving on %s port %u (metrics on %s port %u, staff "
-	    "console on %s port %u) with %u children", conf->listen_addr,
-	    conf->port, conf->metrics_addr, conf->metrics_port,
-	    conf->console_addr, conf->console_port, pp->nchildren);
+	if (core)
+		rp_log_info("core node: the vault, log writer and identity "
+		    "holder for the web nodes over mutual TLS on %s port %u, "
+		    "with %u children", conf->gate_addr, conf->gate_port,
+		    pp->nchildren);
+	else
+		rp_log_info("serving on %s port %u (metrics on %s port %u, "
+		    "staff console on %s port %u) with %u children%s%s",
+		    conf->listen_addr, conf->port, conf->metrics_addr,
+		    conf->metrics_port, conf->console_addr, conf->console_port,
+		    pp->nchildren, web ? "; the core node at " : "",
+		    web ? conf->core_addr : "");
 
 	loop(pp);
 

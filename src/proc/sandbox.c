@@ -42,6 +42,7 @@ static const char *const titles[RP_KIND_MAX] = {
 	[RP_KIND_PAYLINK] = "paylink", [RP_KIND_PAYSIM] = "paysim",
 	[RP_KIND_IPS] = "ips", [RP_KIND_NFT] = "nft-helper",
 	[RP_KIND_AUTH] = "auth", [RP_KIND_CONSOLE] = "console",
+	[RP_KIND_GATE] = "gate",
 };
 
 /* The nft helper stays uid 0 with CAP_NET_ADMIN alone: no user. */
@@ -51,6 +52,7 @@ static const char *const users[RP_KIND_MAX] = {
 	[RP_KIND_MAIL] = "rentport-mail", [RP_KIND_PAYLINK] = "rentport-pay",
 	[RP_KIND_PAYSIM] = "rentport-paysim", [RP_KIND_IPS] = "rentport-ips",
 	[RP_KIND_AUTH] = "rentport-auth", [RP_KIND_CONSOLE] = "rentport-console",
+	[RP_KIND_GATE] = "rentport-gate",
 };
 
 /* Shared groups: the core store's writers, and the run/ sockets' users. */
@@ -70,6 +72,7 @@ static struct {
 	struct ids kind[RP_KIND_MAX];
 	gid_t core_gid, run_gid, cap_gid;
 	int abi;
+	unsigned role;		/* RP_CONF_ROLE_* */
 } S;
 
 const char *
@@ -121,6 +124,7 @@ kind_groups(unsigned kind, gid_t *g)
 		break;
 	case RP_KIND_ALOG:
 	case RP_KIND_MAIL:
+	case RP_KIND_GATE:
 		g[n++] = S.run_gid;
 		break;
 	default:
@@ -175,6 +179,12 @@ rp_sandbox_init(struct rp_buf *err)
 	S.cap_gid = gr->gr_gid;
 	S.privileged = true;
 	return 0;
+}
+
+void
+rp_sandbox_set_role(unsigned role)
+{
+	S.role = role;
 }
 
 int
@@ -295,6 +305,9 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 	    k[RP_KIND_VAULT].gid, 0700, 0600, err)) != 0 ||
 	    (r = own_tree(d, "auth", true, k[RP_KIND_AUTH].uid,
 	    k[RP_KIND_AUTH].gid, 0700, 0600, err)) != 0 ||
+	    /* tls/: the gate's keys and certificates (role web or core) */
+	    (r = own_tree(d, "tls", true, k[RP_KIND_GATE].uid,
+	    k[RP_KIND_GATE].gid, 0700, 0600, err)) != 0 ||
 	    (r = own_tree(d, "alog", true, k[RP_KIND_ALOG].uid,
 	    k[RP_KIND_ALOG].gid, 0711, 0600, err)) != 0 ||
 	    (r = own_tree(d, "witness", true, k[RP_KIND_WITNESS].uid,
@@ -322,9 +335,15 @@ rp_sandbox_prepare_data(const char *d, struct rp_buf *err)
 
 		for (size_t i = 0; i < RP_ARRAY_LEN(socks); i++) {
 			snprintf(p, sizeof(p), "%s/run/%s", d, socks[i].name);
+			int kind = socks[i].kind;
+
+			/* on a web node the gate binds the services' sockets */
+			if (S.role == RP_CONF_ROLE_WEB && (kind == RP_KIND_VAULT ||
+			    kind == RP_KIND_AUTH))
+				kind = RP_KIND_GATE;
 			if (lstat(p, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
-			    lchown(p, socks[i].kind == RP_KIND_NFT ? 0 :
-			    k[socks[i].kind].uid, S.run_gid) != 0) {
+			    lchown(p, kind == RP_KIND_NFT ? 0 :
+			    k[kind].uid, S.run_gid) != 0) {
 				rp_buf_printf(err, "cannot prepare %s: %s", p,
 				    strerror(errno));
 				return RP_E_IO;
@@ -556,6 +575,10 @@ static const struct ll_rule paysim_rules[] = {
 	{ "paysim", LL_RW_TREE },
 };
 
+static const struct ll_rule gate_rules[] = {
+	{ "tls", LL_RO }, { "run", LL_SOCK_DIR },
+};
+
 static const struct ll_rule nft_rules[] = {
 	{ "run", LL_SOCK_DIR },
 };
@@ -617,6 +640,20 @@ ll_add_all(int rfd, const struct ll_rule *rules, size_t n, uint64_t handled,
 
 #define ADD(rules) ll_add_all(rfd, rules, RP_ARRAY_LEN(rules), attr.fs, err)
 
+/* The port of core_addr ("host:port"), 0 when there is none. */
+static unsigned
+gate_core_port(const struct rp_conf *conf)
+{
+	const char *c = strrchr(conf->core_addr, ':');
+	unsigned long v;
+	char *end;
+
+	if (c == NULL)
+		return 0;
+	v = strtoul(c + 1, &end, 10);
+	return *end == '\0' && v > 0 && v < 65536 ? (unsigned)v : 0;
+}
+
 /* The kinds that open the core store (web, console, ips, paylink). */
 static bool
 store_user(unsigned kind)
@@ -660,6 +697,10 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 		case RP_KIND_WEB: case RP_KIND_VAULT: case RP_KIND_IPS:
 		case RP_KIND_WITNESS: case RP_KIND_NFT: case RP_KIND_AUTH:
 		case RP_KIND_CONSOLE:
+			attr.net = LL_NET_BIND | LL_NET_CONNECT;
+			net_limited = true;
+			break;
+		case RP_KIND_GATE:
 			attr.net = LL_NET_BIND | LL_NET_CONNECT;
 			net_limited = true;
 			break;
@@ -735,6 +776,14 @@ install_landlock(const struct rp_conf *conf, unsigned kind, const char *exe_dir,
 		break;
 	case RP_KIND_IPS:
 		r = ADD(core_rules);
+		break;
+	case RP_KIND_GATE:
+		/* role core: binds its port; role web: reaches the core's */
+		if ((r = ADD(gate_rules)) == 0 && net_limited)
+			r = ll_add_port(rfd, conf->role == RP_CONF_ROLE_CORE ?
+			    LL_NET_BIND : LL_NET_CONNECT,
+			    conf->role == RP_CONF_ROLE_CORE ? conf->gate_port :
+			    gate_core_port(conf), err);
 		break;
 	case RP_KIND_NFT:
 		if ((r = ADD(nft_rules)) == 0 && exe_dir != NULL)
@@ -870,7 +919,7 @@ install_seccomp(const struct rp_conf *conf, unsigned kind, struct rp_buf *err)
 		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
 		break;
 	case RP_KIND_ALOG: case RP_KIND_WITNESS: case RP_KIND_MAIL:
-	case RP_KIND_PAYLINK: case RP_KIND_PAYSIM:
+	case RP_KIND_PAYLINK: case RP_KIND_PAYSIM: case RP_KIND_GATE:
 		r |= allow_socket(ctx, AF_INET);
 		r |= allow_socket(ctx, AF_INET6);
 		r |= allow_socket(ctx, AF_NETLINK);	/* getaddrinfo */

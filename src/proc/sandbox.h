@@ -35,7 +35,8 @@ enum rp_kind {
 	RP_KIND_WEB = 0, RP_KIND_VAULT = 1, RP_KIND_ALOG = 2,
 	RP_KIND_WITNESS = 3, RP_KIND_OPERATOR = 4, RP_KIND_MAIL = 5,
 	RP_KIND_PAYLINK = 6, RP_KIND_PAYSIM = 7, RP_KIND_IPS = 8,
-	RP_KIND_NFT = 9, RP_KIND_AUTH = 10, RP_KIND_CONSOLE = 11, RP_KIND_MAX
+	RP_KIND_NFT = 9, RP_KIND_AUTH = 10, RP_KIND_CONSOLE = 11,
+	RP_KIND_GATE = 12, RP_KIND_MAX
 };
 
 /* "web", "vault", "log-writer", ...: the kind's name in process titles. */
@@ -51,6 +52,10 @@ const char *rp_sandbox_user(unsigned kind);
  * stays false.
  */
 int rp_sandbox_init(struct rp_buf *err) RP_WARN_UNUSED;
+
+/* Parent, before rp_sandbox_prepare_data: the node's role
+ * (RP_CONF_ROLE_*; on a web node the gate owns the services' sockets). */
+void rp_sandbox_set_role(unsigned role);
 
 /* True when serve runs as root and children drop to their users. */
 bool rp_sandbox_privileged(void);

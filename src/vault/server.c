@@ -33,6 +33,7 @@
 #include "conf/conf.h"
 #include "proc/msg.h"
 #include "proc/peers.h"
+#include "proc/sandbox.h"
 #include "vault/vault_impl.h"
 
 #include <fcntl.h>
@@ -50,7 +51,10 @@
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	2000
 
-enum client_class { CL_ANON, CL_WEB, CL_MAILER, CL_OPERATOR, CL_CONSOLE };
+/* CL_GATE: a connection the gate relays from another node, until its
+ * first message (PEER_ASSERT) says what the peer's certificate is. */
+enum client_class { CL_ANON, CL_WEB, CL_MAILER, CL_OPERATOR, CL_CONSOLE,
+    CL_GATE };
 
 struct client {
 	int fd;			/* -1: free slot */
@@ -59,6 +63,8 @@ struct client {
 	enum client_class cls;
 	unsigned index;		/* web worker (or mailer) index */
 	unsigned inflight;
+	char node[RP_VAULT_STR_MAX + 1];	/* via the gate: the peer's
+						 * certificate CN; "" local */
 };
 
 struct pending {
@@ -317,6 +323,8 @@ peer_class(uint32_t kind)
 		return CL_MAILER;
 	case RP_VAULT_PEER_CONSOLE:
 		return CL_CONSOLE;
+	case RP_KIND_GATE:
+		return CL_GATE;
 	default:
 		return CL_ANON;
 	}
@@ -344,6 +352,7 @@ client_accept(struct server *s)
 		s->clients[i].pid = pid;
 		s->clients[i].inflight = 0;
 		s->clients[i].cls = CL_ANON;
+		s->clients[i].node[0] = '\0';
 		if ((pe = rp_peers_find(&s->peers, pid)) != NULL) {
 			s->clients[i].cls = peer_class(pe->kind);
 			s->clients[i].index = pe->index;
@@ -386,6 +395,7 @@ role_allowed(enum client_class cls, unsigned role, bool verified)
 		    role == RP_ROLE_SEED;
 	case CL_CONSOLE:	/* a console worker acts only for a session */
 	case CL_ANON:
+	case CL_GATE:
 		break;
 	}
 	return false;
@@ -578,7 +588,10 @@ handle_request(struct server *s, unsigned ci)
 		send_status(s, ci, q->cookie, RP_E_AGAIN);
 		return;
 	}
-	switch (c->cls) {
+	switch (c->node[0] != '\0' ? CL_GATE : c->cls) {
+	case CL_GATE:	/* another node's: what its certificate says */
+		snprintf(q->caller.node, sizeof(q->caller.node), "%s", c->node);
+		break;
 	case CL_WEB:
 		snprintf(q->caller.node, sizeof(q->caller.node), "web/%u",
 		    c->index);
@@ -673,6 +686,34 @@ handle_request(struct server *s, unsigned ci)
 	sodium_memzero(receipt, sizeof(receipt));
 }
 
+/*
+ * The first message of a connection the gate relays: the kind and name
+ * the peer's certificate carries (src/gate/gate.h).  Only a web worker's,
+ * the mailer's or a console worker's: never the operator's.
+ */
+static int
+gate_assert(struct client *c, struct rp_msg *m)
+{
+	struct rp_str cn;
+	uint32_t kind;
+
+	if (m->type != RP_MSG_PEER_ASSERT || rp_msg_get_u32(m, &kind) != 0 ||
+	    rp_msg_get_str(m, &cn, RP_VAULT_STR_MAX) != 0 ||
+	    rp_msg_end(m) != 0 || cn.n == 0 || !rp_str_printable(cn))
+		return RP_E_PROTO;
+	switch (peer_class(kind)) {
+	case CL_WEB: case CL_MAILER: case CL_CONSOLE:
+		break;
+	default:
+		return RP_E_PROTO;
+	}
+	c->cls = peer_class(kind);
+	c->index = 0;
+	memcpy(c->node, cn.p, cn.n);
+	c->node[cn.n] = '\0';
+	return 0;
+}
+
 static void
 client_input(struct server *s, unsigned ci)
 {
@@ -687,6 +728,13 @@ client_input(struct server *s, unsigned ci)
 		if (r == RP_E_CLOSED) {
 			client_drop(s, ci, NULL);
 			return;
+		}
+		if (r == 0 && c->cls == CL_GATE) {
+			if (gate_assert(c, &m) != 0) {
+				client_drop(s, ci, "gate: not a PEER_ASSERT");
+				return;
+			}
+			continue;
 		}
 		if (r != 0 || rp_vault_req_decode(&m, &s->req) != 0) {
 			/* A malformed PUT may still hold personal data. */

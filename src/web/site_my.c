@@ -221,8 +221,8 @@ site_mail_link(struct page *pg, const struct rp_order_view *ov,
 	    (uint32_t)pg->site.tenant_id, ov->number, sid, r == 0) != 0)
 		rp_log_error("site: order %s: a link not settled", ov->number);
 	if (r != 0 && r != RP_E_EXISTS)
-		rp_log_error("site: order %s: %s mail not queued", ov->number,
-		    kind);
+		rp_log_error("site: order %s: %s mail not queued (%s)",
+		    ov->number, kind, rp_strerror(r));
 	if (s != NULL) {
 		sodium_memzero(s, strlen(s));
 		free(s);

@@ -184,7 +184,7 @@ class Server:
                 raise RuntimeError("server exited with %s:\n%s" %
                                    (self.proc.returncode, self.log_tail()))
             try:
-                if self.get("/healthz", timeout=2).status == 200:
+                if self.ready():
                     self.children = self.child_pids()
                     return self
             except (OSError, ValueError):
@@ -192,6 +192,10 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("server did not answer /healthz:\n" + self.log_tail())
+
+    def ready(self):
+        """Whether the started server serves (a site node: /healthz)."""
+        return self.get("/healthz", timeout=2).status == 200
 
     def child_pids(self):
         """Pids of the parent's current children (from /proc)."""
