@@ -1,7 +1,7 @@
 # rentport front door: each target a thin call into Meson/Ninja.
-# make run | make test | make bench | make asan | make fuzz | make clean
+# make run | make test | make bench | make cluster | make asan | make fuzz | make clean
 .POSIX:
-.PHONY: all deps build run test asan fuzz bench clean
+.PHONY: all deps build run test asan fuzz bench cluster clean
 
 MESON ?= meson
 DATA_DIR ?= ./var
@@ -21,6 +21,11 @@ build: deps build/build.ninja
 run: build
 	@./build/rentport seed --demo --if-empty --data-dir=$(DATA_DIR)
 	@exec ./build/rentport serve --data-dir=$(DATA_DIR)
+
+# PostgreSQL, a core node and two web nodes on loopback (README, "Several
+# nodes"); Ctrl-C stops them all.
+cluster: build
+	@exec python3 scripts/cluster.py
 
 test: deps
 	@sh scripts/test.sh

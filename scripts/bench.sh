@@ -26,6 +26,9 @@
 #   3. the vault: records/s and p99 of `get` with durable logging at batch
 #      sizes 1, 10 and 100.
 #   4. `rentport seed --orders 1000000`: seconds and database sizes.
+#   5. several nodes (scripts/bench/cluster.py): orders/s through the JSON
+#      API on SQLite and on PostgreSQL, on a core + one web node and on a
+#      core + two web nodes; `seed --orders 1000000` into PostgreSQL.
 # Environment: BENCH_SECONDS (default 10), BENCH_CONNS (default 64),
 # BENCH_ORDERS (default 1000000); BENCH_ORDER_CONNS and BENCH_ORDER_SITES
 # (see scripts/bench/ordering.sh).  Exit status 1 if a benchmark's
@@ -163,5 +166,8 @@ if [ -x scripts/bench-seed.sh ]; then
 	echo "== seed =="
 	sh scripts/bench-seed.sh "$BIN"
 fi
+
+echo
+python3 scripts/bench/cluster.py "$BIN" || bench_failed=1
 
 exit "$bench_failed"

@@ -83,6 +83,24 @@ cmd_serve(struct rp_conf *conf, int argc, char **argv)
 {
 	char url[sizeof(conf->public_url)];
 
+	/* --role=all|web|core: the node_role key (README, "Several nodes") */
+	if (argc > 0 && strncmp(argv[0], "--role=", 7) == 0) {
+		struct rp_buf err;
+		int r;
+
+		rp_buf_init(&err, 256);
+		r = rp_conf_set(conf, rp_str_c("node_role"), rp_str_c(argv[0] + 7),
+		    &err);
+		if (r != 0) {
+			fprintf(stderr, "rentport serve: %s\n", err.d ? err.d :
+			    "bad --role");
+			rp_buf_release(&err);
+			return 2;
+		}
+		rp_buf_release(&err);
+		argc--;
+		argv++;
+	}
 	if (argc > 0) {
 		fprintf(stderr, "rentport serve: unknown argument \"%s\" "
 		    "(try rentport serve --help)\n", argv[0]);
@@ -236,7 +254,7 @@ cmd_version(struct rp_conf *conf, int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the sites (parent + web workers)",
-	  "usage: rentport serve [--key=value ...]\n\n"
+	  "usage: rentport serve [--role=all|web|core] [--key=value ...]\n\n"
 	  "Starts the parent process, which spawns the web workers and\n"
 	  "restarts any that die.  SIGTERM or Ctrl-C stops every process.\n" },
 	{ "seed", cmd_seed, "create demo or bulk synthetic data",

@@ -115,17 +115,22 @@ static const struct key keys[] = {
 	{ "store", K_STR, S(store), 0, 0, "",
 	  "the core store: a PostgreSQL URL (postgresql://user@host:port/db), "
 	  "or empty for SQLite in DATA/core.db" },
-	{ "role", K_ENUM, N(role), 0, 2, "all",
+	{ "node_role", K_ENUM, N(role), 0, 2, "all",
 	  "what this node runs: all (one host), web (sites, console, mailer, "
 	  "IPS; the vault and identity holder at core_addr over mutual TLS) "
 	  "or core (vault, log writer, witness, identity holder, payments; "
-	  "mutual TLS on gate_addr:gate_port)" },
+	  "mutual TLS on gate_addr:gate_port); serve --role=... too" },
 	{ "core_addr", K_STR, S(core_addr), 0, 0, "",
 	  "role web: host:port of the core node's gate" },
 	{ "gate_addr", K_STR, S(gate_addr), 0, 0, "127.0.0.1",
 	  "role core: address the gate (mutual TLS) listens on" },
 	{ "gate_port", K_U32, N(gate_port), 1, 65535, "8096",
 	  "role core: port of the gate" },
+	{ "order_idem_stale_s", K_U32, N(order_idem_stale_s), 15, 86400, "120",
+	  "seconds (above the vault client's 10 s timeout) after which an "
+	  "order placement that never finished (its "
+	  "node died) frees its Idempotency-Key for a retry; until then a "
+	  "retry answers 503" },
 	{ "public_url", K_STR, S(public_url), 0, 0, "",
 	  "base URL printed and used in links (default http://localhost:PORT)" },
 	{ "workers", K_U32, N(workers), 1, 64, "2",
@@ -288,7 +293,7 @@ static const struct extra extras[] = {
 	{ "log_level", levels, NULL, NULL },
 	{ "mail_transport", transports, NULL, NULL },
 	{ "waf_mode", waf_modes, NULL, NULL },
-	{ "role", roles, NULL, NULL },
+	{ "node_role", roles, NULL, NULL },
 	{ "smtp_url", NULL, smtp_url_valid,
 	  "empty, or a URL starting with smtp:// or smtps:// without spaces" },
 	{ "mail_from", NULL, mail_from_valid, "a plain address local@domain" },

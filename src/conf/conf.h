@@ -44,6 +44,7 @@ struct rp_conf {
 	char core_addr[256];			/* role web: host:port */
 	char gate_addr[64];			/* role core */
 	uint32_t gate_port;
+	uint32_t order_idem_stale_s;		/* unfinished placement → retry */
 	uint32_t workers;			/* web worker processes */
 	uint32_t http_threads;			/* threads per web worker */
 	uint32_t max_connections;		/* per worker */

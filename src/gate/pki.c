@@ -232,19 +232,20 @@ node_name_ok(const char *s)
 }
 
 static int
-cmd_issue(const struct rp_conf *conf, const char *cadir, const char *node)
+cmd_issue(const struct rp_conf *conf, const char *cadir, const char *node,
+    const char *role)
 {
 	static const char *const web_kinds[] = { "web", "console", "mailer" };
 	static const char *const core_kinds[] = { "core" };
-	const char *const *kinds = conf->role == RP_CONF_ROLE_CORE ? core_kinds :
-	    web_kinds;
-	size_t nk = conf->role == RP_CONF_ROLE_CORE ? 1 : 3;
+	bool core = role != NULL && strcmp(role, "core") == 0;
+	const char *const *kinds = core ? core_kinds : web_kinds;
+	size_t nk = core ? 1 : 3;
 	char dir[RP_CONF_PATH_MAX + 8], p[RP_CONF_PATH_MAX + 32];
 	X509 *ca;
 	EVP_PKEY *ca_key;
 	int r = 0;
 
-	if (conf->role == RP_CONF_ROLE_ALL) {
+	if (role == NULL || (!core && strcmp(role, "web") != 0)) {
 		fprintf(stderr, "rentport pki issue: --role=web or --role=core "
 		    "(a single host needs no certificates)\n");
 		return 2;
@@ -302,7 +303,7 @@ cmd_issue(const struct rp_conf *conf, const char *cadir, const char *node)
 int
 rp_pki_main(const struct rp_conf *conf, int argc, char **argv)
 {
-	const char *node = NULL;
+	const char *node = NULL, *role = NULL;
 
 	if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
 		fputs(usage_text, stdout);
@@ -318,13 +319,15 @@ rp_pki_main(const struct rp_conf *conf, int argc, char **argv)
 		for (int i = 2; i < argc; i++) {
 			if (strncmp(argv[i], "--node=", 7) == 0)
 				node = argv[i] + 7;
+			else if (strncmp(argv[i], "--role=", 7) == 0)
+				role = argv[i] + 7;
 			else {
 				fprintf(stderr, "rentport pki issue: unknown "
 				    "argument \"%.64s\"\n%s", argv[i], usage_text);
 				return 2;
 			}
 		}
-		return cmd_issue(conf, argv[1], node);
+		return cmd_issue(conf, argv[1], node, role);
 	}
 	fputs(usage_text, stderr);
 	return 2;

@@ -187,6 +187,7 @@ struct rp_order_ctx {
 	struct rp_order_vault vault;
 	int64_t now;			/* unix time; 0 = the clock */
 	const char *actor;		/* event actor; NULL = "web" / "web:corporate" */
+	int64_t idem_stale_s;		/* 0 = RP_ORDER_IDEM_STALE */
 };
 
 /*

@@ -388,10 +388,13 @@ request_hash(int64_t tenant_id, int channel, const struct rp_order_req *rq,
  * so that a retry can place the order.
  */
 static int
-idem_replay(struct rp_store *st, int64_t tenant_id, const char *key,
-    const uint8_t hash[RP_IDEM_HASH_LEN], int64_t now,
+idem_replay(const struct rp_order_ctx *ctx, int64_t tenant_id,
+    const char *key, const uint8_t hash[RP_IDEM_HASH_LEN], int64_t now,
     struct rp_order_result *res)
 {
+	struct rp_store *st = ctx->st;
+	int64_t stale = ctx->idem_stale_s > 0 ? ctx->idem_stale_s :
+	    RP_ORDER_IDEM_STALE;
 	struct rp_idem rec;
 	int r;
 
@@ -399,7 +402,7 @@ idem_replay(struct rp_store *st, int64_t tenant_id, const char *key,
 		return r;
 	if (sodium_memcmp(rec.request_hash, hash, RP_IDEM_HASH_LEN) != 0)
 		return RP_E_EXISTS;
-	if (rec.number[0] == '\0' && now - rec.created_at > RP_ORDER_IDEM_STALE) {
+	if (rec.number[0] == '\0' && now - rec.created_at > stale) {
 		/* Take over only the very row seen: another retry may race. */
 		r = rp_store_idem_delete(st, tenant_id, key, rec.created_at);
 		if (r == RP_E_NOTFOUND)
@@ -509,7 +512,7 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		if ((r = key_ok(idem_key, key)) != 0)
 			return r;
 		request_hash(tenant_id, channel, rq, hash);
-		if ((r = idem_replay(ctx->st, tenant_id, key, hash, now, res)) !=
+		if ((r = idem_replay(ctx, tenant_id, key, hash, now, res)) !=
 		    RP_E_NOTFOUND)
 			return r;
 	}
@@ -524,7 +527,7 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		r = rp_store_idem_reserve(ctx->st, tenant_id, key, hash, now);
 		if (r == RP_E_EXISTS) {
 			/* a concurrent request with the same key won */
-			r = idem_replay(ctx->st, tenant_id, key, hash, now, res);
+			r = idem_replay(ctx, tenant_id, key, hash, now, res);
 			if (r == RP_E_NOTFOUND)
 				r = RP_E_AGAIN;
 			goto out;

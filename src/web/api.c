@@ -121,6 +121,7 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 	ctx->vault.put = rp_web_vault_put;
 	ctx->vault.arg = &tl_put;
 	ctx->actor = "api";
+	ctx->idem_stale_s = rp_worker.conf->order_idem_stale_s;
 	return 0;
 }
 

@@ -152,9 +152,11 @@ def main():
     try:
         for d in (a_d, b_d, r_d):
             cluster.share_keys(core_d, d)
+            # a placement its node never finished frees its key after 15 s
             nodes.append(Node(store, workers=2, data_dir=d, env=env,
                               args=cluster.web_args(gate, core.paysim_port,
-                                                    PUBLIC)))
+                                                    PUBLIC) +
+                              ["--order-idem-stale-s=15"]))
         a, b, rogue = nodes
         a.start()
         b.start()
@@ -324,15 +326,24 @@ def run(core, a, b, rogue, keys, store):
             pass
     t.join()
     a.proc.wait()
-    s, j = api(b, "POST", "/orders", key, body=order2,
-               headers={"Idempotency-Key": "cluster-kill"})
+    # the retry: the order A placed, or 503 while A's unfinished
+    # reservation holds the key (order_idem_stale_s), then placed once
+    waited, s = 0, 503
+    t0 = time.time()
+    while s == 503 and time.time() - t0 < 40:
+        s, j = api(b, "POST", "/orders", key, body=order2,
+                   headers={"Idempotency-Key": "cluster-kill"})
+        if s == 503:
+            waited += 1
+            time.sleep(0.5)
     s2, j2 = api(b, "POST", "/orders", key, body=order2,
                  headers={"Idempotency-Key": "cluster-kill"})
     after = count(b, "SELECT count(*) FROM orders")
     ok(s in (200, 201) and s2 in (200, 201) and j["number"] == j2["number"]
        and after == before + 1,
-       "node A killed mid-order; the retry on B: one order (%d new)" %
-       (after - before))
+       "node A killed mid-order; the retry on B: one order (%d new; %d "
+       "answers 503 while A's reservation held the key, %.0f s)" %
+       (after - before, waited, time.time() - t0))
     a.proc = None       # killed: nothing left to stop
 
 
