@@ -130,7 +130,9 @@ def stop(procs):
 
 def seed(d, env):
     out = subprocess.run([BIN, "seed", "--demo", "--data-dir=" + d],
-                         capture_output=True, text=True, env=env, check=True)
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise RuntimeError("seed --demo: " + out.stderr[-1000:])
     return re.search(r"API key for shinonome-shoji:\s+(rpk_[0-9a-f]{64})",
                      out.stdout).group(1)
 
@@ -156,6 +158,7 @@ def single(base, name, store):
 def nodes(base, name, store, n):
     env = dict(os.environ, RENTPORT_STORE=store)
     d = os.path.join(base, name)
+    os.makedirs(d)
     core = os.path.join(d, "core")
     webs = [os.path.join(d, "w%d" % i) for i in range(n)]
     cluster.make_pki(BIN, os.path.join(d, "ca"), [("core", "core", core)] +

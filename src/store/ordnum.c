@@ -250,8 +250,10 @@ rp_ordnum_key_load(const char *data_dir, struct rp_ordnum *k)
 	if (sodium_init() < 0)
 		return RP_E_IO;
 	if ((r = key_read(path, key)) == RP_E_NOTFOUND) {
-		/* first run: the process opening the store first makes it */
-		if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		/* first run: the process opening the store first makes it
+		 * (on PostgreSQL nothing else has made the data directory) */
+		if ((mkdir(data_dir, 0750) != 0 && errno != EEXIST) ||
+		    (mkdir(dir, 0750) != 0 && errno != EEXIST)) {
 			rp_log_error("store: cannot create %s: %s", dir,
 			    strerror(errno));
 			return RP_E_IO;
