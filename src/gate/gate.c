@@ -14,6 +14,7 @@
 #include "proc/sandbox.h"
 #include "util/log.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -29,7 +30,7 @@
 #define MAX_CONNS		512
 #define HANDSHAKE_MS		10000
 #define CONNECT_MS		3000
-#define LEN_BYTES		4
+#define LEN_BYTES		RP_GATE_LEN_BYTES
 
 enum svc { SVC_VAULT, SVC_AUTH, SVC_N };
 
@@ -59,7 +60,7 @@ struct conn {
 	char peer[300];			/* for the log: address */
 	SSL *ssl;
 	/* TLS → unix: a partial frame with its length */
-	uint8_t in[LEN_BYTES + RP_MSG_MAX_FRAME];
+	uint8_t in[RP_GATE_BUF];
 	size_t have;
 	/* unix → TLS */
 	uint8_t out[LEN_BYTES + RP_MSG_MAX_FRAME];
@@ -114,6 +115,41 @@ unix_to_tls(struct conn *c)
 	return tls_write_all(c, c->out, LEN_BYTES + (size_t)n);
 }
 
+int
+rp_gate_frames(uint8_t *buf, size_t *have,
+    int (*emit)(void *arg, const uint8_t *frame, size_t n), void *arg)
+{
+	size_t off = 0;
+	int r = 0;
+
+	assert(*have <= RP_GATE_BUF);
+	while (*have - off >= LEN_BYTES) {
+		uint64_t len = rp_be_get(buf + off, LEN_BYTES);
+
+		if (len < RP_MSG_HEADER || len > RP_MSG_MAX_FRAME) {
+			r = RP_E_PROTO;
+			break;
+		}
+		if (*have - off < LEN_BYTES + len)
+			break;
+		if ((r = emit(arg, buf + off + LEN_BYTES, (size_t)len)) != 0)
+			break;
+		off += LEN_BYTES + (size_t)len;
+	}
+	memmove(buf, buf + off, *have - off);
+	*have -= off;
+	return r;
+}
+
+static int
+send_frame(void *arg, const uint8_t *frame, size_t n)
+{
+	struct conn *c = arg;
+
+	return send(c->ufd, frame, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 :
+	    RP_E_CLOSED;
+}
+
 /* What TLS has → whole frames to the unix side; RP_E_AGAIN: wait. */
 static int
 tls_to_unix(struct conn *c)
@@ -128,19 +164,8 @@ tls_to_unix(struct conn *c)
 			    k == SSL_ERROR_WANT_WRITE ? RP_E_AGAIN : RP_E_CLOSED;
 		}
 		c->have += (size_t)k;
-		while (c->have >= LEN_BYTES) {
-			uint64_t len = rp_be_get(c->in, LEN_BYTES);
-
-			if (len < RP_MSG_HEADER || len > RP_MSG_MAX_FRAME)
-				return RP_E_PROTO;
-			if (c->have < LEN_BYTES + len)
-				break;
-			if (send(c->ufd, c->in + LEN_BYTES, len, MSG_NOSIGNAL) !=
-			    (ssize_t)len)
-				return RP_E_CLOSED;
-			c->have -= LEN_BYTES + len;
-			memmove(c->in, c->in + LEN_BYTES + len, c->have);
-		}
+		if ((k = rp_gate_frames(c->in, &c->have, send_frame, c)) != 0)
+			return k;
 	}
 }
 

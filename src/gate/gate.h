@@ -31,6 +31,7 @@
 #define RP_GATE_H
 
 #include "conf/conf.h"
+#include "proc/msg.h"
 
 /* ALPN names of the two services reached through the gate. */
 #define RP_GATE_ALPN_VAULT	"rentport-vault"
@@ -38,6 +39,20 @@
 
 /* The node's TLS directory, relative to the data directory. */
 #define RP_GATE_TLS_DIR		"tls"
+
+/* Bytes on the wire per frame beyond the frame: its length. */
+#define RP_GATE_LEN_BYTES	4
+#define RP_GATE_BUF		(RP_GATE_LEN_BYTES + RP_MSG_MAX_FRAME)
+
+/*
+ * The frames in buf[0..*have) (bytes read from TLS, untrusted): each
+ * whole one is handed to emit(arg, frame, n) and removed, a partial one
+ * stays at the start of buf.  0; RP_E_PROTO for a length outside
+ * [RP_MSG_HEADER, RP_MSG_MAX_FRAME]; emit's error, which stops.  buf
+ * holds RP_GATE_BUF bytes, so a partial frame always fits.
+ */
+int rp_gate_frames(uint8_t *buf, size_t *have,
+    int (*emit)(void *arg, const uint8_t *frame, size_t n), void *arg);
 
 /* The gate child of `rentport serve` (role web or core); exit status. */
 int rp_gate_run(const struct rp_conf *conf, int parent_fd);
