@@ -65,6 +65,10 @@ scan_pan() {
 		esac
 		set -- "$@" "$p"
 	done
+	# the private PostgreSQL's files: the core store of the pg suite
+	if [ -n "${pgdir:-}" ] && [ -d "$pgdir/data" ]; then
+		set -- "$@" "$pgdir/data"
+	fi
 	kinds=$(for p in "$@"; do b=${p##*/}; echo "${b%-*}"; done | sort | uniq -c |
 	    awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
 	echo "  $# entries: $kinds"

@@ -66,11 +66,31 @@ function servePortOptions() {
 // seed wrote to demo-logins.txt.
 //   payments: false (default) runs without a payment agent (--paysim-local=0
 //   where serve has it): card orders are placed and await payment.
+// The core store for this test: a fresh database on the private PostgreSQL
+// `make test` starts (RENTPORT_TEST_PG, its admin URL) when the test runs
+// in the pg suite (RENTPORT_TEST_PG_WANTED), else null (SQLite).
+function pgStore() {
+  if (!process.env.RENTPORT_TEST_PG_WANTED) return null;
+  const admin = process.env.RENTPORT_TEST_PG || '';
+  if (!admin.endsWith('/postgres'))
+    throw new Error('the pg suite needs RENTPORT_TEST_PG (scripts/pgtmp.sh)');
+  const name = 'e2e_' + process.pid + '_' + Date.now() % 1e9;
+  const r = spawnSync('psql', ['-q', admin, '-c', 'CREATE DATABASE ' + name],
+    { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error('CREATE DATABASE: ' + r.stderr);
+  return admin.slice(0, -'postgres'.length) + name;
+}
+
 async function startServer({ seed = ['--demo'], args: extra = [], payments = false } = {}) {
   if (!BIN) throw new Error('RENTPORT_BIN is not set');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rentport-e2e-'));
+  const store = pgStore();
+  // operator commands the test runs afterwards (rentport pay …) reach the
+  // same store: the latest server's, as a test file starts one at a time
+  if (store) process.env.RENTPORT_STORE = store;
+  const env = process.env;
   if (seed) {
-    const r = spawnSync(BIN, ['seed', ...seed, '--data-dir=' + dir], { encoding: 'utf8' });
+    const r = spawnSync(BIN, ['seed', ...seed, '--data-dir=' + dir], { encoding: 'utf8', env });
     if (r.status !== 0) throw new Error('seed failed: ' + r.stderr);
   }
   const port = await freePort();
@@ -91,7 +111,7 @@ async function startServer({ seed = ['--demo'], args: extra = [], payments = fal
     args.push('--paysim-local=0');
   args.push(...extra);
   const out = fs.openSync(path.join(dir, 'server.log'), 'a');
-  const proc = spawn(BIN, args, { stdio: ['ignore', out, out] });
+  const proc = spawn(BIN, args, { stdio: ['ignore', out, out], env });
   fs.closeSync(out);
   try {
     await waitUp(url + '/healthz', 30000);
@@ -100,7 +120,7 @@ async function startServer({ seed = ['--demo'], args: extra = [], payments = fal
     throw e;
   }
   return {
-    url, port, dir, proc, ports, logins: readLogins(dir),
+    url, port, dir, proc, ports, store, logins: readLogins(dir),
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
         const done = new Promise((r) => proc.once('exit', r));

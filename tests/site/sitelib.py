@@ -156,6 +156,19 @@ class SiteServer(Server):
         finally:
             c.close()
 
+    def execute(self, sql, args=()):
+        """Runs one writing statement (? parameters) on the core store, as
+        an operator would: SQLite's file, or PostgreSQL through psql."""
+        if self.store:
+            pg_query(self.store, sql, args)
+            return
+        c = sqlite3.connect(os.path.join(self.dir, "core.db"), timeout=10)
+        try:
+            c.execute(sql, args)
+            c.commit()
+        finally:
+            c.close()
+
     def order_count(self):
         return self.query("SELECT count(*) FROM orders")[0][0]
 

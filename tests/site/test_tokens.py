@@ -42,10 +42,6 @@ def loc(r):
 
 # ---- the data directory, written as an operator would ---------------------
 
-def rw(srv):
-    return sqlite3.connect(os.path.join(srv.dir, "core.db"), timeout=10)
-
-
 def auth_db(srv):
     """The identity holder's store: the travellers' tokens live there,
     out of the web workers' reach (issue 11)."""
@@ -76,13 +72,8 @@ def settings(srv, slug):
 
 
 def set_settings(srv, slug, s):
-    c = rw(srv)
-    try:
-        c.execute("UPDATE tenants SET settings = ? WHERE slug = ?",
-                  (json.dumps(s), slug))
-        c.commit()
-    finally:
-        c.close()
+    srv.execute("UPDATE tenants SET settings = ? WHERE slug = ?",
+                (json.dumps(s), slug))
 
 
 # libsodium itself (the library rentport links) makes the new hashes, as
