@@ -172,6 +172,34 @@ for v in $variants; do
 	esac
 done
 
+# Which tests failed, with the end of what each printed: the last lines of
+# a run are what a CI log shows first.
+failures() {
+	dir=$1
+	[ -f "$dir/meson-logs/testlog.json" ] || return 0
+	python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+for l in open(d + "/meson-logs/testlog.json"):
+    if not l.strip():
+        continue
+    r = json.loads(l)
+    if r["result"] in ("OK", "SKIP", "EXPECTEDFAIL"):
+        continue
+    print("== failed in %s: %s (%s, exit %s, %.1f s) ==" % (
+        d, r["name"], r["result"], r.get("returncode"), r["duration"]))
+    out = ((r.get("stdout") or "") + (r.get("stderr") or "")).splitlines()
+    for line in out[-25:]:
+        print("  | " + line[:300])
+PY
+}
+for v in $variants; do
+	case $v in
+	plain) failures build ;;
+	asan) failures build-asan ;;
+	esac
+done
+
 [ $status -ne 0 ] && [ $failed -eq 0 ] && failed=1
 echo "$passed passed, $failed failed"
 exit $status
