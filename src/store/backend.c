@@ -149,6 +149,28 @@ static const char *const sql[S_COUNT] = {
 	    "VALUES (?1, ?2, ?3)",
 	[S_ORDER_PAID] = "UPDATE orders SET pay_token = ?2, pay_brand = ?3, "
 	    "pay_last4 = ?4, pay_auth_id = ?5 WHERE id = ?1",
+	/* stock (0009): SQLite's BEGIN IMMEDIATE already serialises writers;
+	 * PostgreSQL locks the pool row (pg.c) */
+	[S_POOL_ENSURE] = "INSERT INTO stock_pools (counter_id, kind) VALUES "
+	    "(?1, ?2) ON CONFLICT DO NOTHING",
+	[S_POOL_LOCK] = "SELECT counter_id FROM stock_pools WHERE "
+	    "counter_id = ?1 AND kind = ?2",
+	[S_STOCK_UNITS] = "SELECT count(*) FROM devices WHERE counter_id = ?1 "
+	    "AND kind = ?2 AND status IN ('in_stock', 'rented')",
+	/* the most held on one day of [?3, ?4]: the sum changes only where a
+	 * reservation starts, so the window's first day and those starts */
+	[S_STOCK_HELD] = "SELECT CAST(coalesce(max(held), 0) AS BIGINT) FROM "
+	    "(SELECT "
+	    "(SELECT coalesce(sum(r.qty), 0) FROM stock_reservations r WHERE "
+	    "r.counter_id = ?1 AND r.kind = ?2 AND r.from_date <= p.d AND "
+	    "r.until_date >= p.d) AS held FROM (SELECT CAST(?3 AS TEXT) AS d "
+	    "UNION SELECT from_date FROM stock_reservations WHERE "
+	    "counter_id = ?1 AND kind = ?2 AND from_date > ?3 AND "
+	    "from_date <= ?4) p) t",
+	[S_STOCK_RES_INS] = "INSERT INTO stock_reservations (order_id, "
+	    "counter_id, kind, qty, from_date, until_date, created_at) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_STOCK_RELEASE] = "DELETE FROM stock_reservations WHERE order_id = ?1",
 	[S_BAN_PUT] = "INSERT INTO bans (addr, until, reason, created_at, "
 	    "source) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (addr) DO UPDATE "
 	    "SET until = excluded.until, reason = excluded.reason, "
@@ -1782,6 +1804,133 @@ be_order_paid(void *arg, int64_t order_id, const char *token,
 
 /* ---- migration 0005: IPS bans ------------------------------------------ */
 
+/* ---- stock (0009) -------------------------------------------------------- */
+
+/* A single count of s, bound by the caller; resets it. */
+static int
+step_count(struct rp_sqlst *s, int64_t *v)
+{
+	int rc = sql_step(s);
+
+	*v = rc == RP_SQL_ROW ? sql_col_i64(s, 0) : 0;
+	sql_reset(s);
+	return rc == RP_SQL_ROW ? 0 : rc < 0 ? rc : RP_E_DB;
+}
+
+static int
+stock_units(struct be *be, int64_t counter_id, int kind, int64_t *units)
+{
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_STOCK_UNITS)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, counter_id);
+	sql_text(s, 2, rp_device_kind_name(kind));
+	return step_count(s, units);
+}
+
+static int
+stock_held(struct be *be, int64_t counter_id, int kind, const char *from,
+    const char *until, int64_t *held)
+{
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_STOCK_HELD)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, counter_id);
+	sql_text(s, 2, rp_device_kind_name(kind));
+	sql_text(s, 3, from);
+	sql_text(s, 4, until);
+	return step_count(s, held);
+}
+
+static int
+be_stock_count(void *arg, int64_t counter_id, int kind, const char *from,
+    const char *until, int64_t *units, int64_t *held)
+{
+	struct be *be = arg;
+	int r;
+
+	if ((r = stock_units(be, counter_id, kind, units)) != 0)
+		return r;
+	return stock_held(be, counter_id, kind, from, until, held);
+}
+
+static int
+be_stock_reserve(void *arg, int64_t order_id, int64_t counter_id, int kind,
+    int32_t qty, const char *from, const char *until, int64_t at,
+    int64_t *avail)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+	int64_t units = 0, held = 0;
+	int r, rc;
+
+	*avail = 0;
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	/* the pool's row, made once, then locked (PostgreSQL: FOR UPDATE)
+	 * until this transaction ends: the count below cannot go stale */
+	if ((s = stmt(be, S_POOL_ENSURE)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, counter_id);
+	sql_text(s, 2, rp_device_kind_name(kind));
+	if ((r = step_done(be, s)) != 0)
+		goto out;
+	if ((s = stmt(be, S_POOL_LOCK)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, counter_id);
+	sql_text(s, 2, rp_device_kind_name(kind));
+	rc = sql_step(s);
+	sql_reset(s);
+	if (rc != RP_SQL_ROW) {
+		r = rc < 0 ? rc : RP_E_DB;
+		goto out;
+	}
+	if ((r = stock_units(be, counter_id, kind, &units)) != 0 ||
+	    (r = stock_held(be, counter_id, kind, from, until, &held)) != 0)
+		goto out;
+	*avail = units > held ? units - held : 0;
+	if (*avail < qty) {
+		r = RP_E_FULL;
+		goto out;
+	}
+	if ((s = stmt(be, S_STOCK_RES_INS)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, order_id);
+	sql_i64(s, 2, counter_id);
+	sql_text(s, 3, rp_device_kind_name(kind));
+	sql_i64(s, 4, qty);
+	sql_text(s, 5, from);
+	sql_text(s, 6, until);
+	sql_i64(s, 7, at);
+	if ((r = step_done(be, s)) == 0)
+		*avail -= qty;
+ out:
+	return tx_end(be, r);
+}
+
+static int
+be_stock_release(void *arg, int64_t order_id)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+	int r;
+
+	if ((s = stmt(be, S_STOCK_RELEASE)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return be->changes > 0 ? 0 : RP_E_NOTFOUND;
+}
+
 static int
 be_ban_put(void *arg, const struct rp_ban *b, bool extend_only)
 {
@@ -1900,6 +2049,9 @@ static const struct rp_store_ops backend_ops = {
 	.webhook_seen = be_webhook_seen,
 	.order_paid = be_order_paid,
 	.ban_put = be_ban_put,
+	.stock_count = be_stock_count,
+	.stock_reserve = be_stock_reserve,
+	.stock_release = be_stock_release,
 	.ban_delete = be_ban_delete,
 	.ban_list = be_ban_list,
 	.ban_purge = be_ban_purge,

@@ -24,6 +24,7 @@
 
 static const struct rp_sql_migration migrations[] = {
 	{ 8, "src/store/migrations/pg/0008_schema.sql" },
+	{ 9, "src/store/migrations/pg/0009_stock.sql" },
 };
 
 struct pgst {
@@ -338,8 +339,18 @@ pg_col_i64(struct rp_sqlst *s, int i)
 		return 0;
 	b = (const unsigned char *)PQgetvalue(p->res, p->row, i);
 	n = PQgetlength(p->res, p->row, i);
-	if (n != 2 && n != 4 && n != 8)
+	/* int2, int4, int8 only: a numeric (sum() of bigint is one) would
+	 * read as a wrong number, silently — cast such columns in the SQL */
+	if ((n != 2 && n != 4 && n != 8) || (PQftype(p->res, i) != 20 &&
+	    PQftype(p->res, i) != 21 && PQftype(p->res, i) != 23)) {
+		static struct rp_log_limit lim = RP_LOG_LIMIT(10);
+
+		rp_log_limited(&lim, RP_LOG_ERROR, "store: column %d of a "
+		    "result is not an integer (type %u): a statement lacks a "
+		    "CAST", i, (unsigned)PQftype(p->res, i));
+		assert(!"an integer column of another type");
 		return 0;
+	}
 	for (int k = 0; k < n; k++)
 		v = v << 8 | b[k];
 	/* sign-extend int2 and int4 */
@@ -430,6 +441,9 @@ static const char *const overrides[S_COUNT] = {
 	    "(nextval('order_ids_seq'), ?1) RETURNING id",
 	/* two nodes changing one order: the second waits for the first */
 	[S_ORDER_STATUS] = "SELECT status FROM orders WHERE id = ?1 FOR UPDATE",
+	/* a reservation waits for the pool's row: two nodes serialise */
+	[S_POOL_LOCK] = "SELECT counter_id FROM stock_pools WHERE "
+	    "counter_id = ?1 AND kind = ?2 FOR UPDATE",
 };
 
 static const struct rp_sql_driver pg_driver = {

@@ -28,6 +28,7 @@ static const struct rp_sql_migration migrations[] = {
 	{ 6, "src/store/migrations/0006_tokens.sql" },
 	{ 7, "src/store/migrations/0007_staff_out.sql" },
 	{ 8, "src/store/migrations/0008_tokens_out.sql" },
+	{ 9, "src/store/migrations/0009_stock.sql" },
 };
 
 struct sqst {

@@ -1128,3 +1128,36 @@ rp_store_ban_purge(struct rp_store *st, int64_t before)
 {
 	return st->ops->ban_purge(st->be, before);
 }
+
+int
+rp_store_stock_count(struct rp_store *st, int64_t counter_id, int kind,
+    const char *from, const char *until, int64_t *units, int64_t *held)
+{
+	*units = *held = 0;
+	REQUIRE(counter_id > 0 && rp_device_kind_name(kind) != NULL);
+	REQUIRE(rp_store_date_valid(from) && rp_store_date_valid(until) &&
+	    strcmp(from, until) <= 0);
+	return st->ops->stock_count(st->be, counter_id, kind, from, until,
+	    units, held);
+}
+
+int
+rp_store_stock_reserve(struct rp_store *st, int64_t order_id,
+    int64_t counter_id, int kind, int32_t qty, const char *from,
+    const char *until, int64_t at, int64_t *avail)
+{
+	*avail = 0;
+	REQUIRE(order_id > 0 && counter_id > 0 && qty >= 1 && qty <= 99);
+	REQUIRE(rp_device_kind_name(kind) != NULL);
+	REQUIRE(rp_store_date_valid(from) && rp_store_date_valid(until) &&
+	    strcmp(from, until) <= 0);
+	return st->ops->stock_reserve(st->be, order_id, counter_id, kind, qty,
+	    from, until, at, avail);
+}
+
+int
+rp_store_stock_release(struct rp_store *st, int64_t order_id)
+{
+	REQUIRE(order_id > 0);
+	return st->ops->stock_release(st->be, order_id);
+}

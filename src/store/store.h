@@ -615,4 +615,36 @@ int rp_store_ban_list(struct rp_store *st, int64_t now, bool all,
 /* Deletes rows that expired before before. */
 int rp_store_ban_purge(struct rp_store *st, int64_t before) RP_WARN_UNUSED;
 
+/* ---- stock (migration 0009): never oversold ------------------------------
+ *
+ * A pool is the units of one device kind at one counter; a unit counts
+ * while it is in_stock or rented (not in maintenance, lost or retired).  A
+ * reservation holds qty units of a pool on every day of [from, until]
+ * (JST dates, the rental days widened by the caller: shipping before,
+ * inspection and charging after — src/order/stock.c).  Free on a window =
+ * units less the most held on any one day of it.
+ */
+
+/* The pool's usable units and the most held on one day of [from, until]. */
+int rp_store_stock_count(struct rp_store *st, int64_t counter_id, int kind,
+    const char *from, const char *until, int64_t *units, int64_t *held)
+    RP_WARN_UNUSED;
+
+/*
+ * Holds qty units of the pool for order_id over [from, until], atomically
+ * on both backends (the pool's row is locked before counting): 0 and
+ * *avail what is left free; RP_E_FULL and *avail what was free when fewer
+ * than qty are; RP_E_EXISTS if the order holds this kind already.  Under
+ * any number of concurrent callers the pool is never held beyond its
+ * units on any day.
+ */
+int rp_store_stock_reserve(struct rp_store *st, int64_t order_id,
+    int64_t counter_id, int kind, int32_t qty, const char *from,
+    const char *until, int64_t at, int64_t *avail) RP_WARN_UNUSED;
+
+/* Lets an order's reservations go (cancelled, no-show): 0, or
+ * RP_E_NOTFOUND when it held none. */
+int rp_store_stock_release(struct rp_store *st, int64_t order_id)
+    RP_WARN_UNUSED;
+
 #endif

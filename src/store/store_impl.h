@@ -103,6 +103,13 @@ struct rp_store_ops {
 	int (*ban_list)(void *be, int64_t now, bool all, struct rp_ban **out,
 	    size_t *n);
 	int (*ban_purge)(void *be, int64_t before);
+	/* migration 0009: stock */
+	int (*stock_count)(void *be, int64_t counter_id, int kind,
+	    const char *from, const char *until, int64_t *units, int64_t *held);
+	int (*stock_reserve)(void *be, int64_t order_id, int64_t counter_id,
+	    int kind, int32_t qty, const char *from, const char *until,
+	    int64_t at, int64_t *avail);
+	int (*stock_release)(void *be, int64_t order_id);
 };
 
 struct rp_store {

@@ -23,6 +23,7 @@
 #define RP_E_DENIED	-13	/* policy refused the operation */
 #define RP_E_AGAIN	-14	/* transient: try again later */
 #define RP_E_EXPIRED	-15	/* genuine, but past its time (session, capability) */
+#define RP_E_FULL	-16	/* no capacity left (stock sold out for the dates) */
 
 const char *rp_strerror(int err);
 

@@ -155,6 +155,7 @@ rp_strerror(int err)
 	case RP_E_DENIED: return "denied";
 	case RP_E_AGAIN: return "try again";
 	case RP_E_EXPIRED: return "expired";
+	case RP_E_FULL: return "sold out";
 	default: return "unknown error";
 	}
 }
