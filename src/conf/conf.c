@@ -131,6 +131,10 @@ static const struct key keys[] = {
 	  "order placement that never finished (its "
 	  "node died) frees its Idempotency-Key for a retry; until then a "
 	  "retry answers 503" },
+	{ "stock_reserve", K_U32, N(stock_reserve), 0, 1, "1",
+	  "1: placing or changing an order holds its units (sold out when "
+	  "none are free); 0 holds nothing — only before a company has "
+	  "registered its units, and as the benchmark's baseline" },
 	{ "public_url", K_STR, S(public_url), 0, 0, "",
 	  "base URL printed and used in links (default http://localhost:PORT)" },
 	{ "workers", K_U32, N(workers), 1, 64, "2",

@@ -45,6 +45,7 @@ struct rp_conf {
 	char gate_addr[64];			/* role core */
 	uint32_t gate_port;
 	uint32_t order_idem_stale_s;		/* unfinished placement → retry */
+	uint32_t stock_reserve;			/* 1: orders hold stock */
 	uint32_t workers;			/* web worker processes */
 	uint32_t http_threads;			/* threads per web worker */
 	uint32_t max_connections;		/* per worker */

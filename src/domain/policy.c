@@ -603,13 +603,36 @@ parse_counters(struct ctx *c, json_t *root, struct rp_policy *p)
 	return 0;
 }
 
+/* "stock" (optional): the buffers around a rental that hold its unit. */
+static int
+parse_stock(struct ctx *c, json_t *root, struct rp_policy *p)
+{
+	static const char *const keys[] = {
+		"inspection_days", "courier_days", NULL
+	};
+	json_t *o;
+	int r;
+
+	p->stock_inspection_days = 1;
+	p->stock_courier_days = 2;
+	if ((r = get_obj(c, root, "", "stock", false, &o)) != 0 || o == NULL)
+		return r;
+	if ((r = check_keys(c, o, "stock", keys)) != 0 ||
+	    (r = get_small(c, o, "stock", "inspection_days", false, 1, 0, 14,
+	    &p->stock_inspection_days)) != 0 ||
+	    (r = get_small(c, o, "stock", "courier_days", false, 2, 0, 14,
+	    &p->stock_courier_days)) != 0)
+		return r;
+	return 0;
+}
+
 static int
 parse_root(struct ctx *c, json_t *root, struct rp_policy *p)
 {
 	static const char *const keys[] = {
 		"version", "name", "days", "tax", "shipping", "change",
 		"cancellation", "late", "loss_damage", "service_fees",
-		"insurance", "counters", NULL
+		"insurance", "counters", "stock", NULL
 	};
 	struct rp_str name;
 	size_t i;
@@ -638,7 +661,8 @@ parse_root(struct ctx *c, json_t *root, struct rp_policy *p)
 	    (r = parse_loss(c, root, p)) != 0 ||
 	    (r = parse_service_fees(c, root, p)) != 0 ||
 	    (r = parse_insurance(c, root, p)) != 0 ||
-	    (r = parse_counters(c, root, p)) != 0)
+	    (r = parse_counters(c, root, p)) != 0 ||
+	    (r = parse_stock(c, root, p)) != 0)
 		return r;
 	return 0;
 }

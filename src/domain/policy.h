@@ -158,6 +158,12 @@ struct rp_policy {
 	struct rp_insurance insurance[RP_POLICY_MAX_INSURANCE];
 	size_t n_counters;
 	struct rp_counter_default counters[RP_POLICY_MAX_COUNTERS];
+	/* "stock" (optional): a rental holds its unit from departure less
+	 * courier_days (delivered by courier) to return plus
+	 * inspection_days (inspection and charging), plus courier_days when
+	 * it comes back by courier or post.  Defaults 1 and 2; 0..14. */
+	int stock_inspection_days;
+	int stock_courier_days;
 };
 
 /*

@@ -102,15 +102,34 @@ struct rp_order_req {
  * "invalid_email", "invalid_phone", "invalid_postal_code", "invalid_date",
  * "date_past", "return_before_departure", "rental_too_long",
  * "deadline_passed", "unknown_plan", "unknown_option", "unknown_counter",
- * "duplicate", "out_of_range", "invalid_choice", "too_many".
+ * "duplicate", "out_of_range", "invalid_choice", "too_many", "sold_out"
+ * (on pickup_counter, or on depart for courier delivery; see below).
  */
 struct rp_order_error {
 	int field;			/* enum rp_order_field */
 	const char *code;
 };
+/*
+ * Sold out ("sold_out", RP_E_FULL from rp_order_place / rp_order_change /
+ * rp_order_quote): the nearest trips that are not — the same plan at
+ * another counter (its airport first), or another device for the same
+ * destination at the same counter — each with the units free over its
+ * whole window.
+ */
+#define RP_ORDER_MAX_ALTS	6
+struct rp_order_alt {
+	char counter[33];		/* counter code; "" = courier delivery */
+	char airport[4];		/* the counter's IATA code; "" */
+	char plan[33];			/* plan code */
+	char device[8];			/* "router", "sim", "phone" */
+	int64_t available;		/* units free on every day of the window */
+};
+
 struct rp_order_errors {
 	size_t n;
 	struct rp_order_error e[RP_ORDER_MAX_ERRORS];
+	size_t n_alt;			/* with "sold_out": alternatives */
+	struct rp_order_alt alt[RP_ORDER_MAX_ALTS];
 };
 /* The first error code of field, or NULL. */
 const char *rp_order_error_of(const struct rp_order_errors *errs, int field);
@@ -188,6 +207,7 @@ struct rp_order_ctx {
 	int64_t now;			/* unix time; 0 = the clock */
 	const char *actor;		/* event actor; NULL = "web" / "web:corporate" */
 	int64_t idem_stale_s;		/* 0 = RP_ORDER_IDEM_STALE */
+	bool no_stock;			/* conf stock_reserve = off: hold nothing */
 };
 
 /*
@@ -289,6 +309,33 @@ struct rp_order_plan {
 int rp_order_plans(const struct rp_order_ctx *ctx, int64_t tenant_id,
     struct rp_str destination, struct rp_order_plan **out, size_t *n)
     RP_WARN_UNUSED;
+
+/*
+ * Availability (GET /api/v1/availability): plan's units at counter (empty:
+ * courier delivery, from the warehouse) for a trip departing `from` and
+ * returning `to`.  available = units free for that whole trip, with the
+ * policy's buffers (what an order would hold); days[] = units free on
+ * each date of [from, to] alone.
+ */
+#define RP_ORDER_AVAIL_MAX_DAYS	186	/* a rental's longest, and some */
+struct rp_order_avail {
+	char plan[33], device[8], counter[33];
+	char hold_from[11], hold_until[11];	/* the trip's window */
+	int64_t units;				/* usable units of the pool */
+	int64_t available;
+	size_t ndays;
+	struct { char date[11]; int64_t available; } days[RP_ORDER_AVAIL_MAX_DAYS];
+};
+
+/*
+ * 0 and *out; RP_E_INVAL with errs ("unknown_plan" on plan,
+ * "unknown_counter" on pickup_counter, "invalid_date" /
+ * "return_before_departure" / "rental_too_long" on depart / return);
+ * RP_E_DB.
+ */
+int rp_order_availability(const struct rp_order_ctx *ctx, struct rp_str plan,
+    struct rp_str counter, struct rp_str from, struct rp_str to,
+    struct rp_order_avail *out, struct rp_order_errors *errs) RP_WARN_UNUSED;
 
 /* An order as its owner sees it (GET /api/v1/orders/{number}); no person data. */
 struct rp_order_view {

@@ -69,4 +69,44 @@ int order_cancel_fee(const struct order_policy *pol, int64_t subtotal_yen,
 int order_change_allowed(const struct order_policy *pol, struct rp_date dep,
     int64_t now) RP_WARN_UNUSED;
 
+/* ---- stock (stock.c) ------------------------------------------------------ */
+
+/* The policy's "stock" buffers, in days. */
+void order_policy_stock_days(const struct order_policy *p, int *inspection,
+    int *courier);
+
+struct rp_store;
+struct rp_plan;
+struct rp_stock_hold;
+
+/* A trip as stock sees it (handovers: store.h's enum rp_handover). */
+struct order_trip {
+	int qty;
+	int pickup, ret;
+	int64_t counter_id;		/* the pickup counter; 0 = courier */
+	struct rp_date dep, retd;
+};
+
+/* The hold of qty units of device kind for a trip: the pool and window
+ * (the file's comment). */
+int order_stock_window(const struct order_policy *pol, int kind, int qty,
+    int pickup, int64_t counter_id, int ret, struct rp_date dep,
+    struct rp_date retd, struct rp_stock_hold *h) RP_WARN_UNUSED;
+
+/*
+ * Fills *h for plan's trip t and counts it: 0 while t->qty are free;
+ * else "sold_out" in errs with the alternatives and RP_E_FULL (or a
+ * store error).
+ */
+int order_stock_check(struct rp_store *st, const struct order_policy *pol,
+    const struct rp_plan *plan, const struct order_trip *t,
+    struct rp_stock_hold *h, struct rp_order_errors *errs) RP_WARN_UNUSED;
+
+/* "sold_out" on field (< 0: pickup_counter, or depart for courier
+ * delivery) and the alternatives to t in errs: RP_E_FULL (or a store
+ * error). */
+int order_stock_sold_out(struct rp_store *st, const struct order_policy *pol,
+    const struct rp_plan *plan, const struct order_trip *t, int field,
+    struct rp_order_errors *errs) RP_WARN_UNUSED;
+
 #endif

@@ -48,6 +48,14 @@ order_policy_utc_offset(const struct order_policy *p)
 	return p->p.utc_offset_min;
 }
 
+void
+order_policy_stock_days(const struct order_policy *p, int *inspection,
+    int *courier)
+{
+	*inspection = p->p.stock_inspection_days;
+	*courier = p->p.stock_courier_days;
+}
+
 int
 order_price(const struct order_policy *pol, const struct order_price_in *pin,
     struct rp_order_quote *out, struct rp_order_errors *errs)

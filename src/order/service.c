@@ -41,7 +41,24 @@ struct prep {
 	int billing;			/* enum rp_billing */
 	struct rp_date dep, retd;
 	struct rp_order_quote q;
+	struct rp_stock_hold hold;	/* qty 0: none (ctx->no_stock) */
 };
+
+/* p's trip as stock sees it. */
+static struct order_trip
+trip_of(const struct prep *p)
+{
+	struct order_trip t;
+
+	memset(&t, 0, sizeof(t));
+	t.qty = p->qty;
+	t.pickup = p->pickup;
+	t.ret = p->ret;
+	t.counter_id = p->pickup == RP_HANDOVER_COUNTER ? p->pc.id : 0;
+	t.dep = p->dep;
+	t.retd = p->retd;
+	return t;
+}
 
 static void
 prep_free(struct prep *p)
@@ -216,6 +233,7 @@ resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
     const struct rp_order_req *rq, struct prep *p, struct rp_order_errors *errs)
 {
 	char buf[RP_STORE_CODE_MAX + 1];
+	struct order_trip t;
 	int64_t now = ctx_now(ctx);
 	size_t i;
 	int r;
@@ -289,7 +307,12 @@ resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	if (rp_date_parse(rq->depart, &p->dep) != 0 ||
 	    rp_date_parse(rq->ret, &p->retd) != 0)
 		return RP_E_INVAL;		/* validated above */
-	return price(p, errs);
+	if ((r = price(p, errs)) != 0)
+		return r;
+	if (ctx->no_stock)
+		return 0;
+	t = trip_of(p);
+	return order_stock_check(ctx->st, p->pol, &p->plan, &t, &p->hold, errs);
 }
 
 int
@@ -603,7 +626,15 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	 * XXX: if this insert fails the person stays in the vault without
 	 * an order (the vault has no "erase" for web roles yet).
 	 */
-	if ((r = rp_store_order_insert(ctx->st, o, hist, 2)) != 0)
+	o->hold = p->hold;
+	if ((r = rp_store_order_insert(ctx->st, o, hist, 2)) == RP_E_FULL) {
+		/* the last units went to a concurrent order since the count */
+		struct order_trip t = trip_of(p);
+
+		r = order_stock_sold_out(ctx->st, p->pol, &p->plan, &t, -1,
+		    errs);
+	}
+	if (r != 0)
 		goto out;
 	memcpy(res->number, o->number, sizeof(res->number));
 	res->status = o->status;
@@ -618,7 +649,7 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
  out:
 	if (reserved && rp_store_idem_delete(ctx->st, tenant_id, key, now) != 0)
 		rp_log_error("order: idempotency record not released");
-	if (r != 0 && r != RP_E_INVAL && r != RP_E_EXISTS)
+	if (r != 0 && r != RP_E_INVAL && r != RP_E_EXISTS && r != RP_E_FULL)
 		rp_log_info("order: place failed (%d)", r);
 	free(o);
 	prep_free(p);
@@ -761,6 +792,7 @@ rp_order_change(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	struct rp_order *o = NULL;
 	struct prep *p = NULL;
 	struct rp_localtime lt;
+	struct order_trip t;
 	int64_t now = ctx_now(ctx);
 	int r;
 
@@ -883,8 +915,19 @@ rp_order_change(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	o->subtotal_yen = p->q.subtotal_yen;
 	o->tax_yen = p->q.tax_yen;
 	o->total_yen = p->q.total_yen;
-	if ((r = rp_store_order_change(ctx->st, o, actor_of(ctx, o->channel),
-	    "changed: dates/options", now)) != 0)
+	/* the new window's stock (the store lets the old hold go first) */
+	p->pc.id = o->pickup_counter_id;
+	t = trip_of(p);
+	if (!ctx->no_stock && (r = order_stock_window(p->pol, p->plan.device,
+	    p->qty, p->pickup, t.counter_id, p->ret, p->dep, p->retd,
+	    &o->hold)) != 0)
+		goto out;
+	r = rp_store_order_change(ctx->st, o, actor_of(ctx, o->channel),
+	    "changed: dates/options", now);
+	if (r == RP_E_FULL)	/* the new dates: on the form's dates */
+		r = order_stock_sold_out(ctx->st, p->pol, &p->plan, &t,
+		    RP_OF_DEPART, errs);
+	if (r != 0)
 		goto out;
 	memcpy(res->number, o->number, sizeof(res->number));
 	res->status = o->status;
@@ -973,6 +1016,100 @@ rp_order_plans(const struct rp_order_ctx *ctx, int64_t tenant_id,
  out:
 	free(v);
 	free(pl);
+	return r;
+}
+
+int
+rp_order_availability(const struct rp_order_ctx *ctx, struct rp_str plan,
+    struct rp_str counter, struct rp_str from, struct rp_str to,
+    struct rp_order_avail *out, struct rp_order_errors *errs)
+{
+	char buf[RP_STORE_CODE_MAX + 1];
+	struct order_policy *pol = NULL;
+	struct rp_stock_hold h;
+	struct rp_counter c;
+	struct rp_plan pl;
+	struct rp_date dep, ret, d, u;
+	int64_t *held = NULL, max = 0;
+	int64_t pid;
+	int n = 0, off, r;
+
+	memset(out, 0, sizeof(*out));
+	memset(errs, 0, sizeof(*errs));
+	memset(&c, 0, sizeof(c));
+	r = cstr(buf, sizeof(buf), plan) && plan.n > 0 ?
+	    rp_store_plan_get(ctx->st, buf, &pl) : RP_E_NOTFOUND;
+	if (r == RP_E_NOTFOUND || r == RP_E_INVAL || (r == 0 && !pl.active))
+		rp_order_err_add(errs, RP_OF_PLAN, "unknown_plan");
+	else if (r != 0)
+		return r;
+	if (counter.n > 0) {
+		r = cstr(buf, sizeof(buf), counter) ?
+		    rp_store_counter_get(ctx->st, buf, &c) : RP_E_NOTFOUND;
+		if (r == RP_E_NOTFOUND || r == RP_E_INVAL)
+			rp_order_err_add(errs, RP_OF_PICKUP_COUNTER,
+			    "unknown_counter");
+		else if (r != 0)
+			return r;
+	}
+	if (rp_date_parse(from, &dep) != 0)
+		rp_order_err_add(errs, RP_OF_DEPART, from.n ? "invalid_date" :
+		    "required");
+	if (rp_date_parse(to, &ret) != 0)
+		rp_order_err_add(errs, RP_OF_RETURN, to.n ? "invalid_date" :
+		    "required");
+	if (errs->n == 0 && rp_date_cmp(ret, dep) < 0)
+		rp_order_err_add(errs, RP_OF_RETURN, "return_before_departure");
+	else if (errs->n == 0 &&
+	    rp_date_diff(dep, ret) >= RP_ORDER_AVAIL_MAX_DAYS)
+		rp_order_err_add(errs, RP_OF_RETURN, "rental_too_long");
+	if (errs->n > 0)
+		return RP_E_INVAL;
+	if ((r = load_policy(ctx->st, &pol, &pid)) != 0)
+		return r;
+	/* the counter's own return; courier delivery comes back by courier */
+	if ((r = order_stock_window(pol, pl.device, 1, counter.n > 0 ?
+	    RP_HANDOVER_COUNTER : RP_HANDOVER_COURIER, c.id, counter.n > 0 ?
+	    RP_HANDOVER_COUNTER : RP_HANDOVER_COURIER, dep, ret, &h)) != 0)
+		goto out;
+	if ((r = rp_date_parse(rp_str_c(h.from), &d)) != 0 ||
+	    (r = rp_date_parse(rp_str_c(h.until), &u)) != 0)
+		goto out;
+	n = (int)rp_date_diff(d, u) + 1;
+	if (n < 1 || n > RP_STOCK_WINDOW_MAX ||
+	    (held = calloc((size_t)n, sizeof(*held))) == NULL) {
+		r = n < 1 || n > RP_STOCK_WINDOW_MAX ? RP_E_INVAL : RP_E_NOMEM;
+		goto out;
+	}
+	if ((r = rp_store_stock_days(ctx->st, h.counter_id, h.kind, h.from, n,
+	    &out->units, held)) != 0)
+		goto out;
+	for (int i = 0; i < n; i++)
+		if (held[i] > max)
+			max = held[i];
+	out->available = out->units > max ? out->units - max : 0;
+	snprintf(out->plan, sizeof(out->plan), "%s", pl.code);
+	snprintf(out->device, sizeof(out->device), "%s",
+	    rp_device_kind_name(pl.device));
+	snprintf(out->counter, sizeof(out->counter), "%s", c.code);
+	snprintf(out->hold_from, sizeof(out->hold_from), "%s", h.from);
+	snprintf(out->hold_until, sizeof(out->hold_until), "%s", h.until);
+	/* the trip's own dates: where they sit in the window */
+	off = (int)rp_date_diff(d, dep);
+	for (int i = 0; i <= (int)rp_date_diff(dep, ret) &&
+	    out->ndays < RP_ORDER_AVAIL_MAX_DAYS; i++) {
+		struct rp_date day;
+		int64_t hd = off + i < n ? held[off + i] : 0;
+
+		if ((r = rp_date_add_days(dep, i, &day)) != 0 ||
+		    (r = rp_date_format(day, out->days[out->ndays].date)) != 0)
+			goto out;
+		out->days[out->ndays++].available = out->units > hd ?
+		    out->units - hd : 0;
+	}
+ out:
+	free(held);
+	order_policy_free(pol);
 	return r;
 }
 

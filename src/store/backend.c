@@ -14,6 +14,8 @@
  * log lines name statements and error codes, never row contents.
  */
 #include "util/common.h"
+#include <assert.h>
+#include "domain/date.h"
 #include "util/embed.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -155,18 +157,15 @@ static const char *const sql[S_COUNT] = {
 	    "(?1, ?2) ON CONFLICT DO NOTHING",
 	[S_POOL_LOCK] = "SELECT counter_id FROM stock_pools WHERE "
 	    "counter_id = ?1 AND kind = ?2",
-	[S_STOCK_UNITS] = "SELECT count(*) FROM devices WHERE counter_id = ?1 "
-	    "AND kind = ?2 AND status IN ('in_stock', 'rented')",
-	/* the most held on one day of [?3, ?4]: the sum changes only where a
-	 * reservation starts, so the window's first day and those starts */
-	[S_STOCK_HELD] = "SELECT CAST(coalesce(max(held), 0) AS BIGINT) FROM "
-	    "(SELECT "
-	    "(SELECT coalesce(sum(r.qty), 0) FROM stock_reservations r WHERE "
-	    "r.counter_id = ?1 AND r.kind = ?2 AND r.from_date <= p.d AND "
-	    "r.until_date >= p.d) AS held FROM (SELECT CAST(?3 AS TEXT) AS d "
-	    "UNION SELECT from_date FROM stock_reservations WHERE "
-	    "counter_id = ?1 AND kind = ?2 AND from_date > ?3 AND "
-	    "from_date <= ?4) p) t",
+	/* a pool's usable units (not in maintenance, lost or retired);
+	 * counter 0 is the warehouse, a NULL counter_id */
+	[S_STOCK_UNITS] = "SELECT count(*) FROM devices WHERE (counter_id = ?1 "
+	    "OR (?1 = 0 AND counter_id IS NULL)) AND kind = ?2 AND "
+	    "status IN ('in_stock', 'rented')",
+	/* the reservations of a pool that overlap the window [?3, ?4] */
+	[S_STOCK_WINDOW] = "SELECT from_date, until_date, qty FROM "
+	    "stock_reservations WHERE counter_id = ?1 AND kind = ?2 AND "
+	    "until_date >= ?3 AND from_date <= ?4",
 	[S_STOCK_RES_INS] = "INSERT INTO stock_reservations (order_id, "
 	    "counter_id, kind, qty, from_date, until_date, created_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1082,6 +1081,12 @@ next_order_id(struct be *be, int64_t *id)
 
 static int be_order_find_number(void *arg, const char *number, int64_t *id);
 
+/* stock (0009), in the order's own transaction */
+struct rp_stock_hold;
+static int stock_hold(struct be *be, int64_t order_id,
+    struct rp_stock_hold *h, int64_t at);
+static int stock_drop(struct be *be, int64_t order_id, int64_t *n);
+
 static int
 be_order_insert(void *arg, struct rp_order *o, const struct rp_order_event *h,
     size_t nh)
@@ -1187,6 +1192,8 @@ be_order_insert(void *arg, struct rp_order *o, const struct rp_order_event *h,
 		    at, h[i].note)) != 0)
 			goto out;
 	}
+	if (o->hold.qty > 0 && (r = stock_hold(be, id, &o->hold, t)) != 0)
+		goto out;
 	o->id = id;
 	if (be->bulk)
 		be->next_order_id = id + 1;
@@ -1318,6 +1325,9 @@ be_order_transition(void *arg, int64_t order_id, int to, const char *actor,
 	sql_text(s, 2, rp_order_status_name(to));
 	sql_i64(s, 3, at);
 	if ((r = step_done(be, s)) != 0)
+		goto out;
+	/* a cancelled order holds no stock */
+	if (to == RP_ORDER_CANCELLED && (r = stock_drop(be, order_id, NULL)) != 0)
 		goto out;
 	r = insert_event(be, order_id, from, to, actor, at, note);
  out:
@@ -1509,7 +1519,7 @@ be_idem_purge(void *arg, int64_t before, uint64_t *n)
 }
 
 static int
-be_order_change(void *arg, const struct rp_order *o, const char *actor,
+be_order_change(void *arg, struct rp_order *o, const char *actor,
     const char *note, int64_t at)
 {
 	struct be *be = arg;
@@ -1563,6 +1573,10 @@ be_order_change(void *arg, const struct rp_order *o, const char *actor,
 		if ((r = step_done(be, s)) != 0)
 			goto out;
 	}
+	/* a new hold: the old one goes first, so it is not counted */
+	if (o->hold.qty > 0 && ((r = stock_drop(be, o->id, NULL)) != 0 ||
+	    (r = stock_hold(be, o->id, &o->hold, at)) != 0))
+		goto out;
 	r = insert_event(be, o->id, status, status, actor, at, note);
  out:
 	return tx_end(be, r);
@@ -1829,19 +1843,185 @@ stock_units(struct be *be, int64_t counter_id, int kind, int64_t *units)
 	return step_count(s, units);
 }
 
-static int
-stock_held(struct be *be, int64_t counter_id, int kind, const char *from,
-    const char *until, int64_t *held)
+/* A stored or given YYYY-MM-DD as a day number; false if it is not one. */
+static bool
+day_of_str(struct rp_str text, int32_t *day)
 {
-	struct rp_sqlst *s;
+	struct rp_date d;
 
-	if ((s = stmt(be, S_STOCK_HELD)) == NULL)
+	if (text.p == NULL || rp_date_parse(text, &d) != 0)
+		return false;
+	*day = rp_date_to_days(d);
+	return true;
+}
+
+static bool
+day_of(const char *text, int32_t *day)
+{
+	return text != NULL && day_of_str(rp_str_c(text), day);
+}
+
+static bool
+day_of_col(struct rp_sqlst *s, int i, int32_t *day)
+{
+	struct rp_str t;
+
+	t.p = sql_col_bytes(s, i, &t.n);
+	return day_of_str(t, day);
+}
+
+/*
+ * held[0..ndays): units the pool's reservations hold on each day from
+ * `from` on (a reservation row is [from_date, until_date], inclusive).
+ */
+static int
+stock_days(struct be *be, int64_t counter_id, int kind, const char *from,
+    int ndays, int64_t *held)
+{
+	char until[RP_DATE_STRLEN];
+	struct rp_sqlst *s;
+	struct rp_date d;
+	int32_t d0, a, z;
+	int rc, i;
+
+	assert(ndays > 0 && ndays <= RP_STOCK_WINDOW_MAX);
+	if (rp_date_parse(rp_str_c(from), &d) != 0)
+		return RP_E_INVAL;
+	d0 = rp_date_to_days(d);
+	if (rp_date_from_days(d0 + ndays - 1, &d) != 0 ||
+	    rp_date_format(d, until) != 0)
+		return RP_E_INVAL;
+	/* a difference array: +qty where a row starts, -qty after it ends */
+	int64_t diff[RP_STOCK_WINDOW_MAX + 1];
+
+	memset(diff, 0, sizeof(diff[0]) * (size_t)(ndays + 1));
+	if ((s = stmt(be, S_STOCK_WINDOW)) == NULL)
 		return RP_E_DB;
 	sql_i64(s, 1, counter_id);
 	sql_text(s, 2, rp_device_kind_name(kind));
 	sql_text(s, 3, from);
 	sql_text(s, 4, until);
-	return step_count(s, held);
+	while ((rc = sql_step(s)) == RP_SQL_ROW) {
+		if (!day_of_col(s, 0, &a) || !day_of_col(s, 1, &z)) {
+			sql_reset(s);
+			return RP_E_DB;
+		}
+		a = a < d0 ? 0 : a - d0;
+		z = z - d0 >= ndays ? ndays - 1 : z - d0;
+		if (a > z)
+			continue;
+		diff[a] += sql_col_i64(s, 2);
+		diff[z + 1] -= sql_col_i64(s, 2);
+	}
+	sql_reset(s);
+	if (rc != RP_SQL_DONE)
+		return rc < 0 ? rc : RP_E_DB;
+	for (i = 0; i < ndays; i++)
+		held[i] = (i ? held[i - 1] : 0) + diff[i];
+	return 0;
+}
+
+/* Days in [from, until] (1.. RP_STOCK_WINDOW_MAX), or 0 if not a window. */
+static int
+window_days(const char *from, const char *until)
+{
+	int32_t a, z;
+
+	if (!day_of(from, &a) || !day_of(until, &z) || z < a ||
+	    z - a >= RP_STOCK_WINDOW_MAX)
+		return 0;
+	return (int)(z - a + 1);
+}
+
+/* The most held on one day of [from, until]. */
+static int
+stock_held(struct be *be, int64_t counter_id, int kind, const char *from,
+    const char *until, int64_t *max)
+{
+	int64_t held[RP_STOCK_WINDOW_MAX];
+	int n = window_days(from, until), r;
+
+	*max = 0;
+	if (n == 0)
+		return RP_E_INVAL;
+	if ((r = stock_days(be, counter_id, kind, from, n, held)) != 0)
+		return r;
+	for (int i = 0; i < n; i++)
+		if (held[i] > *max)
+			*max = held[i];
+	return 0;
+}
+
+/*
+ * Holds h for order_id inside the caller's transaction: the pool's row,
+ * made once, is locked first (PostgreSQL: FOR UPDATE; SQLite's write
+ * transaction is the lock), so the count cannot go stale before the
+ * insert.  RP_E_FULL with h->free when fewer than h->qty are free.
+ */
+static int
+stock_hold(struct be *be, int64_t order_id, struct rp_stock_hold *h,
+    int64_t at)
+{
+	struct rp_sqlst *s;
+	int64_t units = 0, held = 0;
+	int r, rc;
+
+	h->free = 0;
+	if (h->qty < 1 || h->qty > 99 || h->counter_id < 0 ||
+	    rp_device_kind_name(h->kind) == NULL ||
+	    window_days(h->from, h->until) == 0)
+		return RP_E_INVAL;
+	if ((s = stmt(be, S_POOL_ENSURE)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, h->counter_id);
+	sql_text(s, 2, rp_device_kind_name(h->kind));
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	if ((s = stmt(be, S_POOL_LOCK)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, h->counter_id);
+	sql_text(s, 2, rp_device_kind_name(h->kind));
+	rc = sql_step(s);
+	sql_reset(s);
+	if (rc != RP_SQL_ROW)
+		return rc < 0 ? rc : RP_E_DB;
+	if ((r = stock_units(be, h->counter_id, h->kind, &units)) != 0 ||
+	    (r = stock_held(be, h->counter_id, h->kind, h->from, h->until,
+	    &held)) != 0)
+		return r;
+	h->free = units > held ? units - held : 0;
+	if (h->free < h->qty)
+		return RP_E_FULL;
+	if ((s = stmt(be, S_STOCK_RES_INS)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	sql_i64(s, 2, h->counter_id);
+	sql_text(s, 3, rp_device_kind_name(h->kind));
+	sql_i64(s, 4, h->qty);
+	sql_text(s, 5, h->from);
+	sql_text(s, 6, h->until);
+	sql_i64(s, 7, at);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	h->free -= h->qty;
+	return 0;
+}
+
+/* Lets order_id's holds go, inside the caller's transaction; *n how many. */
+static int
+stock_drop(struct be *be, int64_t order_id, int64_t *n)
+{
+	struct rp_sqlst *s;
+	int r;
+
+	if ((s = stmt(be, S_STOCK_RELEASE)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	if (n != NULL)
+		*n = be->changes;
+	return 0;
 }
 
 static int
@@ -1857,62 +2037,29 @@ be_stock_count(void *arg, int64_t counter_id, int kind, const char *from,
 }
 
 static int
-be_stock_reserve(void *arg, int64_t order_id, int64_t counter_id, int kind,
-    int32_t qty, const char *from, const char *until, int64_t at,
-    int64_t *avail)
+be_stock_days(void *arg, int64_t counter_id, int kind, const char *from,
+    int ndays, int64_t *units, int64_t *held)
 {
 	struct be *be = arg;
-	struct rp_sqlst *s;
-	int64_t units = 0, held = 0;
-	int r, rc;
+	int r;
 
-	*avail = 0;
+	if (ndays < 1 || ndays > RP_STOCK_WINDOW_MAX)
+		return RP_E_INVAL;
+	if ((r = stock_units(be, counter_id, kind, units)) != 0)
+		return r;
+	return stock_days(be, counter_id, kind, from, ndays, held);
+}
+
+static int
+be_stock_reserve(void *arg, int64_t order_id, struct rp_stock_hold *h,
+    int64_t at)
+{
+	struct be *be = arg;
+	int r;
+
 	if ((r = tx_begin(be)) != 0)
 		return r;
-	/* the pool's row, made once, then locked (PostgreSQL: FOR UPDATE)
-	 * until this transaction ends: the count below cannot go stale */
-	if ((s = stmt(be, S_POOL_ENSURE)) == NULL) {
-		r = RP_E_DB;
-		goto out;
-	}
-	sql_i64(s, 1, counter_id);
-	sql_text(s, 2, rp_device_kind_name(kind));
-	if ((r = step_done(be, s)) != 0)
-		goto out;
-	if ((s = stmt(be, S_POOL_LOCK)) == NULL) {
-		r = RP_E_DB;
-		goto out;
-	}
-	sql_i64(s, 1, counter_id);
-	sql_text(s, 2, rp_device_kind_name(kind));
-	rc = sql_step(s);
-	sql_reset(s);
-	if (rc != RP_SQL_ROW) {
-		r = rc < 0 ? rc : RP_E_DB;
-		goto out;
-	}
-	if ((r = stock_units(be, counter_id, kind, &units)) != 0 ||
-	    (r = stock_held(be, counter_id, kind, from, until, &held)) != 0)
-		goto out;
-	*avail = units > held ? units - held : 0;
-	if (*avail < qty) {
-		r = RP_E_FULL;
-		goto out;
-	}
-	if ((s = stmt(be, S_STOCK_RES_INS)) == NULL) {
-		r = RP_E_DB;
-		goto out;
-	}
-	sql_i64(s, 1, order_id);
-	sql_i64(s, 2, counter_id);
-	sql_text(s, 3, rp_device_kind_name(kind));
-	sql_i64(s, 4, qty);
-	sql_text(s, 5, from);
-	sql_text(s, 6, until);
-	sql_i64(s, 7, at);
-	if ((r = step_done(be, s)) == 0)
-		*avail -= qty;
- out:
+	r = stock_hold(be, order_id, h, at);
 	return tx_end(be, r);
 }
 
@@ -1920,15 +2067,12 @@ static int
 be_stock_release(void *arg, int64_t order_id)
 {
 	struct be *be = arg;
-	struct rp_sqlst *s;
+	int64_t n = 0;
 	int r;
 
-	if ((s = stmt(be, S_STOCK_RELEASE)) == NULL)
-		return RP_E_DB;
-	sql_i64(s, 1, order_id);
-	if ((r = step_done(be, s)) != 0)
+	if ((r = stock_drop(be, order_id, &n)) != 0)
 		return r;
-	return be->changes > 0 ? 0 : RP_E_NOTFOUND;
+	return n > 0 ? 0 : RP_E_NOTFOUND;
 }
 
 static int
@@ -2050,6 +2194,7 @@ static const struct rp_store_ops backend_ops = {
 	.order_paid = be_order_paid,
 	.ban_put = be_ban_put,
 	.stock_count = be_stock_count,
+	.stock_days = be_stock_days,
 	.stock_reserve = be_stock_reserve,
 	.stock_release = be_stock_release,
 	.ban_delete = be_ban_delete,

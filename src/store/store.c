@@ -256,6 +256,16 @@ no_pan(const char *s)
 #define CHECK(expr) do { if ((r = (expr)) != 0) return r; } while (0)
 #define REQUIRE(cond) do { if (!(cond)) return RP_E_INVAL; } while (0)
 
+/* A hold's fields in range (the window's length is the backend's check). */
+static bool
+hold_ok(const struct rp_stock_hold *h)
+{
+	return h->counter_id >= 0 && h->qty >= 1 && h->qty <= 99 &&
+	    rp_device_kind_name(h->kind) != NULL &&
+	    rp_store_date_valid(h->from) && rp_store_date_valid(h->until) &&
+	    strcmp(h->from, h->until) <= 0;
+}
+
 static int
 order_ok(const struct rp_order *o)
 {
@@ -906,7 +916,7 @@ rp_store_idem_purge(struct rp_store *st, int64_t before, uint64_t *n)
 }
 
 int
-rp_store_order_change(struct rp_store *st, const struct rp_order *o,
+rp_store_order_change(struct rp_store *st, struct rp_order *o,
     const char *actor, const char *note, int64_t at)
 {
 	int r;
@@ -1134,10 +1144,22 @@ rp_store_stock_count(struct rp_store *st, int64_t counter_id, int kind,
     const char *from, const char *until, int64_t *units, int64_t *held)
 {
 	*units = *held = 0;
-	REQUIRE(counter_id > 0 && rp_device_kind_name(kind) != NULL);
+	REQUIRE(counter_id >= 0 && rp_device_kind_name(kind) != NULL);
 	REQUIRE(rp_store_date_valid(from) && rp_store_date_valid(until) &&
 	    strcmp(from, until) <= 0);
 	return st->ops->stock_count(st->be, counter_id, kind, from, until,
+	    units, held);
+}
+
+int
+rp_store_stock_days(struct rp_store *st, int64_t counter_id, int kind,
+    const char *from, int ndays, int64_t *units, int64_t *held)
+{
+	*units = 0;
+	REQUIRE(counter_id >= 0 && rp_device_kind_name(kind) != NULL);
+	REQUIRE(rp_store_date_valid(from));
+	REQUIRE(ndays >= 1 && ndays <= RP_STOCK_WINDOW_MAX);
+	return st->ops->stock_days(st->be, counter_id, kind, from, ndays,
 	    units, held);
 }
 
@@ -1146,13 +1168,22 @@ rp_store_stock_reserve(struct rp_store *st, int64_t order_id,
     int64_t counter_id, int kind, int32_t qty, const char *from,
     const char *until, int64_t at, int64_t *avail)
 {
+	struct rp_stock_hold h;
+	int r;
+
 	*avail = 0;
-	REQUIRE(order_id > 0 && counter_id > 0 && qty >= 1 && qty <= 99);
-	REQUIRE(rp_device_kind_name(kind) != NULL);
-	REQUIRE(rp_store_date_valid(from) && rp_store_date_valid(until) &&
-	    strcmp(from, until) <= 0);
-	return st->ops->stock_reserve(st->be, order_id, counter_id, kind, qty,
-	    from, until, at, avail);
+	memset(&h, 0, sizeof(h));
+	h.counter_id = counter_id;
+	h.kind = kind;
+	h.qty = qty;
+	REQUIRE(order_id > 0 && from != NULL && until != NULL &&
+	    strlen(from) < sizeof(h.from) && strlen(until) < sizeof(h.until));
+	snprintf(h.from, sizeof(h.from), "%s", from);
+	snprintf(h.until, sizeof(h.until), "%s", until);
+	REQUIRE(hold_ok(&h));
+	r = st->ops->stock_reserve(st->be, order_id, &h, at);
+	*avail = h.free;
+	return r;
 }
 
 int

@@ -217,6 +217,22 @@ struct rp_order_option {
 	int32_t qty;			/* 1..99 */
 };
 
+/*
+ * Stock an order holds (migration 0009): qty units of one device kind at
+ * one pool — a counter, or the warehouse (counter_id 0) for courier
+ * delivery — on every day of [from, until] (JST dates, the rental days
+ * widened by the caller: shipping before, inspection and charging after;
+ * src/order/stock.c).  See "stock" at the end of this header.
+ */
+#define RP_STOCK_WINDOW_MAX	400	/* days in one window */
+struct rp_stock_hold {
+	int64_t counter_id;		/* 0 = the warehouse */
+	int kind;			/* enum rp_device_kind */
+	int32_t qty;			/* 1..99; 0 = the order holds nothing */
+	rp_date_t from, until;		/* inclusive */
+	int64_t free;			/* out: left free (0) / free (RP_E_FULL) */
+};
+
 struct rp_order {
 	int64_t id;				/* set by insert */
 	char number[RP_ORDER_NUMBER_LEN + 1];	/* set by insert */
@@ -248,6 +264,9 @@ struct rp_order {
 	char cost_centre[RP_STORE_CODE_MAX * 2 + 1];	/* corporate reference */
 	size_t noptions;
 	struct rp_order_option options[RP_ORDER_MAX_OPTIONS];
+	/* insert and change: the stock to hold (hold.qty 0: none).  Not
+	 * read back by get. */
+	struct rp_stock_hold hold;
 };
 
 struct rp_order_event {
@@ -504,7 +523,7 @@ int rp_store_idem_purge(struct rp_store *st, int64_t before, uint64_t *n)
  * tenant, person and plan are not changed.  The caller checks deadlines
  * and prices.  RP_E_NOTFOUND, RP_E_INVAL.
  */
-int rp_store_order_change(struct rp_store *st, const struct rp_order *o,
+int rp_store_order_change(struct rp_store *st, struct rp_order *o,
     const char *actor, const char *note, int64_t at) RP_WARN_UNUSED;
 
 /*
@@ -641,6 +660,22 @@ int rp_store_stock_count(struct rp_store *st, int64_t counter_id, int kind,
 int rp_store_stock_reserve(struct rp_store *st, int64_t order_id,
     int64_t counter_id, int kind, int32_t qty, const char *from,
     const char *until, int64_t at, int64_t *avail) RP_WARN_UNUSED;
+
+/*
+ * Day by day: *units the pool's usable units, held[i] what reservations
+ * hold on day from + i, for i in [0, ndays) (1..RP_STOCK_WINDOW_MAX).
+ */
+int rp_store_stock_days(struct rp_store *st, int64_t counter_id, int kind,
+    const char *from, int ndays, int64_t *units, int64_t *held)
+    RP_WARN_UNUSED;
+
+/*
+ * Orders hold stock through rp_order.hold: rp_store_order_insert and
+ * rp_store_order_change reserve it in the same transaction as the order's
+ * row (RP_E_FULL: sold out, nothing saved, hold.free what was free), a
+ * change lets the old hold go first, and a transition to cancelled lets
+ * it go.
+ */
 
 /* Lets an order's reservations go (cancelled, no-show): 0, or
  * RP_E_NOTFOUND when it held none. */

@@ -78,7 +78,7 @@ struct rp_store_ops {
 	    int64_t created_at);
 	int (*idem_purge)(void *be, int64_t before, uint64_t *n);
 	/* dates, options, money, updated_at; an event status -> status */
-	int (*order_change)(void *be, const struct rp_order *o,
+	int (*order_change)(void *be, struct rp_order *o,
 	    const char *actor, const char *note, int64_t at);
 
 	/* migration 0003: reserves the next order id */
@@ -106,9 +106,10 @@ struct rp_store_ops {
 	/* migration 0009: stock */
 	int (*stock_count)(void *be, int64_t counter_id, int kind,
 	    const char *from, const char *until, int64_t *units, int64_t *held);
-	int (*stock_reserve)(void *be, int64_t order_id, int64_t counter_id,
-	    int kind, int32_t qty, const char *from, const char *until,
-	    int64_t at, int64_t *avail);
+	int (*stock_days)(void *be, int64_t counter_id, int kind,
+	    const char *from, int ndays, int64_t *units, int64_t *held);
+	int (*stock_reserve)(void *be, int64_t order_id,
+	    struct rp_stock_hold *h, int64_t at);
 	int (*stock_release)(void *be, int64_t order_id);
 };
 

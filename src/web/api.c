@@ -23,6 +23,7 @@
 #include "paylink/paylink.h"
 #include "store/store.h"
 #include "vault/client.h"
+#include "web/decode.h"
 #include "web/jsondepth.h"
 #include "web/api.h"
 #include "web/conns.h"
@@ -62,6 +63,22 @@ rp_api_error_fields(struct rp_req *rq, unsigned status, const char *code,
 		    json_string(errs->e[i].code));
 	e = json_pack("{s:{s:s, s:{s:s, s:s}, s:o, s:s}}", "error", "code", code,
 	    "message", "ja", ja, "en", en, "fields", fields, "request_id", rq->id);
+	if (e != NULL && errs != NULL && errs->n_alt > 0) {
+		json_t *alts = json_array();
+
+		for (size_t i = 0; i < errs->n_alt && i < RP_ORDER_MAX_ALTS; i++) {
+			const struct rp_order_alt *a = &errs->alt[i];
+
+			json_array_append_new(alts, json_pack("{s:s*, s:s*, s:s, "
+			    "s:s, s:s, s:I}", "counter", a->counter[0] ?
+			    a->counter : NULL, "airport", a->airport[0] ?
+			    a->airport : NULL, "pickup", a->counter[0] ?
+			    "counter" : "courier", "plan", a->plan, "device",
+			    a->device, "available", (json_int_t)a->available));
+		}
+		json_object_set_new(json_object_get(e, "error"), "alternatives",
+		    alts);
+	}
 	return rp_api_reply_json(rq, status, e);
 }
 
@@ -122,6 +139,7 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 	ctx->vault.arg = &tl_put;
 	ctx->actor = "api";
 	ctx->idem_stale_s = rp_worker.conf->order_idem_stale_s;
+	ctx->no_stock = rp_worker.conf->stock_reserve == 0;
 	return 0;
 }
 
@@ -278,6 +296,11 @@ service_error(struct rp_req *rq, int r, const struct rp_order_errors *errs)
 			    "入力内容をご確認ください。",
 			    "Some fields are invalid.", errs);
 		return bad_json(rq);
+	case RP_E_FULL:
+		return rp_api_error_fields(rq, 409, "sold_out",
+		    "この日程は在庫切れです。別のカウンター・端末・日程をお選びください。",
+		    "Sold out for these dates. Choose another counter, device or "
+		    "dates (alternatives below).", errs);
 	case RP_E_EXISTS:
 		return rp_api_error_fields(rq, 409, "idempotency_conflict",
 		    "同じIdempotency-Keyが別の内容で使われています。",
@@ -350,6 +373,128 @@ rp_api_plans(struct rp_req *rq)
 		    "corporate_price", plans[i].corporate_price));
 	free(plans);
 	return rp_api_reply_json(rq, 200, json_pack("{s:o}", "plans", arr));
+}
+
+/*
+ * The query's parameters: each of names (NULL-ended) at most once, into
+ * vals[] (borrowed from form); anything else → false (400).
+ */
+static bool
+query_params(struct rp_req *rq, struct rp_form *form,
+    const char *const *names, struct rp_str *vals)
+{
+	size_t i, k;
+
+	rp_form_init(form);
+	if (rp_form_decode(rq->query, &rp_form_limits_default, form) != 0)
+		return false;
+	for (k = 0; names[k] != NULL; k++)
+		vals[k] = RP_STR_NULL;
+	for (i = 0; i < form->n; i++) {
+		for (k = 0; names[k] != NULL; k++)
+			if (rp_str_eq_c(form->f[i].key, names[k]))
+				break;
+		if (names[k] == NULL || vals[k].p != NULL)
+			return false;
+		vals[k] = form->f[i].value;
+	}
+	return true;
+}
+
+/* GET /api/v1/counters: where travellers pick up and return. */
+int
+rp_api_counters(struct rp_req *rq)
+{
+	struct rp_order_ctx ctx;
+	struct rp_counter *c = NULL;
+	json_t *arr;
+	int64_t tenant;
+	size_t n = 0;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	if (rq->query.n > 0)
+		return bad_json(rq);
+	if ((r = rp_store_counter_list(ctx.st, &c, &n)) != 0)
+		return service_error(rq, r, NULL);
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:{s:s, s:s}, s:{s:i, s:i}}", "code", c[i].code, "name",
+		    c[i].name, "airport", c[i].airport, "terminal",
+		    c[i].terminal, "hours", "opens", c[i].opens, "closes",
+		    c[i].closes, "pickup_deadline", "days_before",
+		    (int)c[i].deadline_days, "hour", (int)c[i].deadline_hour));
+	free(c);
+	return rp_api_reply_json(rq, 200, json_pack("{s:o}", "counters", arr));
+}
+
+/* GET /api/v1/availability?plan=&counter=&from=&to= */
+int
+rp_api_availability(struct rp_req *rq)
+{
+	static const char *const names[] = { "plan", "counter", "from", "to",
+	    NULL };
+	/* the order service's fields as this query names them */
+	static const char *const qname[RP_OF__COUNT] = {
+		[RP_OF_PLAN] = "plan", [RP_OF_PICKUP_COUNTER] = "counter",
+		[RP_OF_DEPART] = "from", [RP_OF_RETURN] = "to",
+	};
+	struct rp_order_ctx ctx;
+	struct rp_order_errors errs;
+	struct rp_order_avail *a = NULL;
+	struct rp_str v[4];
+	struct rp_form form;
+	json_t *days, *fields, *j;
+	int64_t tenant;
+	int r;
+
+	if ((r = begin(rq, &ctx, &tenant)) != 0)
+		return r < 0 ? r : 0;
+	if (!query_params(rq, &form, names, v)) {
+		rp_form_release(&form);
+		return bad_json(rq);
+	}
+	if ((a = malloc(sizeof(*a))) == NULL) {
+		rp_form_release(&form);
+		return service_error(rq, RP_E_NOMEM, NULL);
+	}
+	r = rp_order_availability(&ctx, v[0], v[1], v[2], v[3], a, &errs);
+	rp_form_release(&form);
+	if (r == RP_E_INVAL) {
+		free(a);
+		fields = json_object();
+		for (size_t i = 0; i < errs.n; i++)
+			if (errs.e[i].field >= 0 && errs.e[i].field < RP_OF__COUNT &&
+			    qname[errs.e[i].field] != NULL)
+				json_object_set_new(fields, qname[errs.e[i].field],
+				    json_string(errs.e[i].code));
+		j = json_pack("{s:{s:s, s:{s:s, s:s}, s:o, s:s}}", "error",
+		    "code", "invalid_fields", "message", "ja",
+		    "入力内容をご確認ください。", "en", "Some parameters are invalid.",
+		    "fields", fields, "request_id", rq->id);
+		return rp_api_reply_json(rq, 422, j);
+	}
+	if (r != 0) {
+		free(a);
+		return service_error(rq, r, NULL);
+	}
+	days = json_array();
+	for (size_t i = 0; i < a->ndays; i++)
+		json_array_append_new(days, json_pack("{s:s, s:I}", "date",
+		    a->days[i].date, "available",
+		    (json_int_t)a->days[i].available));
+	j = json_pack("{s:s, s:s, s:s*, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
+	    "plan", a->plan, "device", a->device, "counter",
+	    a->counter[0] ? a->counter : NULL, "pickup", a->counter[0] ?
+	    "counter" : "courier", "from", a->days[0].date, "to",
+	    a->days[a->ndays - 1].date, "held_from", a->hold_from, "units",
+	    (json_int_t)a->units, "available", (json_int_t)a->available,
+	    "days", days);
+	json_object_set_new(j, "held_until", json_string(a->hold_until));
+	free(a);
+	return rp_api_reply_json(rq, 200, j);
 }
 
 int

@@ -16,6 +16,8 @@ struct rp_req;
 struct rp_order_errors;
 
 int rp_api_plans(struct rp_req *rq);		/* GET /api/v1/plans */
+int rp_api_counters(struct rp_req *rq);		/* GET /api/v1/counters */
+int rp_api_availability(struct rp_req *rq);	/* GET /api/v1/availability */
 int rp_api_quote(struct rp_req *rq);		/* POST /api/v1/quotes */
 int rp_api_order_new(struct rp_req *rq);	/* POST /api/v1/orders */
 int rp_api_order_get(struct rp_req *rq);	/* GET /api/v1/orders/{number} */

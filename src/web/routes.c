@@ -34,6 +34,8 @@ const struct rp_route rp_routes[] = {
 	{ "GET", "/static/{name}", h_static, 0, 0 },
 	{ "GET", "/robots.txt", h_robots, 0, 0 },
 	{ "GET", "/api/v1/plans", rp_api_plans, 0, 0 },
+	{ "GET", "/api/v1/counters", rp_api_counters, 0, 0 },
+	{ "GET", "/api/v1/availability", rp_api_availability, 0, 0 },
 	{ "POST", "/api/v1/quotes", rp_api_quote, RP_ROUTE_BODY, 16384 },
 	{ "POST", "/api/v1/orders", rp_api_order_new, RP_ROUTE_BODY, 16384 },
 	{ "GET", "/api/v1/orders/{number}", rp_api_order_get, 0, 0 },

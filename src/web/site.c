@@ -438,6 +438,7 @@ page_order_ctx(struct page *pg, struct rp_order_ctx *ctx)
 	ctx->vault.arg = &pg->put;	/* the receipt of a new traveller */
 	ctx->actor = pg->site.tenant_id > 0 ? "web:corporate" : "web";
 	ctx->idem_stale_s = rp_worker.conf->order_idem_stale_s;
+	ctx->no_stock = rp_worker.conf->stock_reserve == 0;
 }
 
 void
@@ -622,6 +623,37 @@ site_brand_css(struct rp_req *rq)
  out:
 	page_end(&pg);
 	return r < 0 ? r : 0;
+}
+
+void
+site_alt_vars(struct page *pg, const struct rp_order_errors *errs)
+{
+	struct rp_tmpl_scope *it;
+	struct rp_counter c;
+	struct rp_str where;
+
+	rp_tmpl_set_bool(pg->root, "alts_any", errs->n_alt > 0);
+	for (size_t i = 0; i < errs->n_alt && i < RP_ORDER_MAX_ALTS; i++) {
+		const struct rp_order_alt *a = &errs->alt[i];
+
+		if (rp_tmpl_push(pg->root, "alts", &it) != 0)
+			return;
+		if (a->counter[0] == '\0') {
+			if (rp_i18n_get(pg->lang, rp_str_c("order.pickup.courier"),
+			    &where) != 0)
+				where = rp_str_c("courier");
+		} else if (rp_store_counter_get(pg->st, a->counter, &c) == 0)
+			where = site_local_name(pg->lang, "counter", c.code,
+			    c.name);
+		else
+			where = rp_str_c(a->counter);
+		rp_tmpl_set(it, "where", where);
+		rp_tmpl_set_c(it, "counter", a->counter);
+		rp_tmpl_set_c(it, "plan", a->plan);
+		rp_tmpl_set(it, "device", site_local_name(pg->lang, "device",
+		    a->device, a->device));
+		rp_tmpl_set_u64(it, "available", (uint64_t)a->available);
+	}
 }
 
 struct rp_str

@@ -126,6 +126,13 @@ bool page_access_ok(struct page *pg);
 struct rp_str site_local_name(enum rp_lang lang, const char *prefix,
     const char *code, const char *fallback);
 
+/*
+ * Sold out: errs' alternatives under "alts" (where: the counter's local
+ * name or courier delivery; plan; device; available) and "alts_any".
+ */
+struct rp_order_errors;
+void site_alt_vars(struct page *pg, const struct rp_order_errors *errs);
+
 /* "12,345" into out. */
 void yen_format(int64_t yen, char out[32]);
 

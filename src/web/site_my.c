@@ -396,6 +396,8 @@ change_form(struct page *pg, const struct rp_order_view *ov,
 		rp_tmpl_set_c(e, rp_order_field_name(errs->e[i].field), key);
 	}
 	rp_tmpl_set_bool(pg->root, "errors", errs != NULL && errs->n > 0);
+	if (errs != NULL)
+		site_alt_vars(pg, errs);
 	for (i = 0; i < n; i++) {
 		bool on = false;
 
@@ -489,7 +491,7 @@ site_my_change_post(struct rp_req *rq)
 		    &ch, &res, &errs);
 	else
 		r = RP_E_INVAL;
-	if (r == RP_E_INVAL) {
+	if (r == RP_E_INVAL || r == RP_E_FULL) {
 		r = change_form(&pg, &ov, &errs, true, 422);
 		goto out;
 	}

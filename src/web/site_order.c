@@ -182,6 +182,8 @@ form_vars(struct page *pg, const struct rp_order_req *rq,
 	    "courier"));
 	rp_tmpl_set_bool(v, "card", !rp_str_eq_c(rq->billing, "invoice"));
 	rp_tmpl_set_bool(pg->root, "errors", errs != NULL && errs->n > 0);
+	if (errs != NULL)
+		site_alt_vars(pg, errs);
 }
 
 /* Lists the site sees: plans (select), options (checkboxes), counters. */
@@ -426,7 +428,7 @@ site_quote(struct rp_req *rq)
 		r = rp_order_quote(&ctx, pg.site.tenant_id, &orq, &q, &errs);
 		if (r == 0)
 			quote_vars(&pg, &q);
-		else if (r != RP_E_INVAL) {
+		else if (r != RP_E_INVAL && r != RP_E_FULL) {
 			r = unavailable(&pg, r);
 			goto out;
 		}
@@ -546,12 +548,16 @@ site_order_post(struct rp_req *rq)
 	}
 	v = rp_order_validate(&orq, time(NULL), pg.site.tenant_id > 0, &errs);
 	r = rp_order_quote(&ctx, pg.site.tenant_id, &orq, &q, &e2);
-	if (r != 0 && r != RP_E_INVAL) {
+	if (r != 0 && r != RP_E_INVAL && r != RP_E_FULL) {
 		r = unavailable(&pg, r);
 		goto out;
 	}
-	for (size_t i = 0; r == RP_E_INVAL && i < e2.n; i++)
+	for (size_t i = 0; r != 0 && i < e2.n; i++)
 		rp_order_err_add(&errs, e2.e[i].field, e2.e[i].code);
+	if (r == RP_E_FULL) {		/* sold out: what is not */
+		errs.n_alt = e2.n_alt;
+		memcpy(errs.alt, e2.alt, sizeof(errs.alt));
+	}
 	check_domain(&pg, &orq, &errs);
 	utf8_errors(&pg, &errs);
 	if (v != 0 || r != 0 || errs.n > 0) {
@@ -638,8 +644,9 @@ site_order_confirm(struct rp_req *rq)
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	if (r == RP_E_INVAL && errs.n > 0) {
-		/* e.g. the counter's deadline passed while on the review page */
+	if ((r == RP_E_INVAL || r == RP_E_FULL) && errs.n > 0) {
+		/* e.g. the counter's deadline passed while on the review page,
+		 * or another traveller took the last unit */
 		r = order_form(&pg, &orq, &errs, 422);
 		goto out;
 	}

@@ -8,7 +8,7 @@
 -- The same tables on PostgreSQL: migrations/pg/0009_stock.sql.
 
 CREATE TABLE stock_pools (
-	counter_id	INTEGER NOT NULL REFERENCES counters (id),
+	counter_id	INTEGER NOT NULL,	-- a counter's id; 0 = the warehouse
 	kind		TEXT NOT NULL,
 	PRIMARY KEY (counter_id, kind)
 );
@@ -16,7 +16,7 @@ CREATE TABLE stock_pools (
 CREATE TABLE stock_reservations (
 	id		INTEGER PRIMARY KEY,
 	order_id	INTEGER NOT NULL REFERENCES orders (id),
-	counter_id	INTEGER NOT NULL REFERENCES counters (id),
+	counter_id	INTEGER NOT NULL,	-- the pool's (0 = warehouse)
 	kind		TEXT NOT NULL,
 	qty		INTEGER NOT NULL CHECK (qty BETWEEN 1 AND 99),
 	from_date	TEXT NOT NULL,
@@ -24,8 +24,9 @@ CREATE TABLE stock_reservations (
 	created_at	INTEGER NOT NULL,
 	UNIQUE (order_id, kind)
 );
+-- a window's reservations: those that end on or after its first day
 CREATE INDEX stock_res_pool ON stock_reservations (counter_id, kind,
-    from_date);
+    until_date);
 
 CREATE TABLE device_events (
 	id		INTEGER PRIMARY KEY,
