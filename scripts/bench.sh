@@ -29,6 +29,9 @@
 #   5. several nodes (scripts/bench/cluster.py): orders/s through the JSON
 #      API on SQLite and on PostgreSQL, on a core + one web node and on a
 #      core + two web nodes; `seed --orders 1000000` into PostgreSQL.
+#   6. stock (scripts/bench/stock.py): orders/s holding stock under
+#      contention beside none held; availability queries/s over a seeded
+#      store.
 # Environment: BENCH_SECONDS (default 10), BENCH_CONNS (default 64),
 # BENCH_ORDERS (default 1000000); BENCH_ORDER_CONNS and BENCH_ORDER_SITES
 # (see scripts/bench/ordering.sh).  Exit status 1 if a benchmark's
@@ -169,5 +172,6 @@ fi
 
 echo
 python3 scripts/bench/cluster.py "$BIN" || bench_failed=1
+python3 scripts/bench/stock.py "$BIN" || bench_failed=1
 
 exit "$bench_failed"

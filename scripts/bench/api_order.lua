@@ -7,6 +7,10 @@
 --   BENCH_BODY  the order, JSON
 --   BENCH_IDEM  prefix of the Idempotency-Key: each request sends
 --               BENCH_IDEM-THREAD-N, so each places a NEW order
+--   BENCH_SPREAD_DAYS  (optional, scripts/bench/stock.py) a body's
+--               "{DEP}" and "{RET}" become a one-day trip on one of this
+--               many days from BENCH_SPREAD_FROM (a unix day number) on,
+--               request after request: one counter's stock, many dates
 --
 -- done() prints the line the caller parses:
 --   status-check expect=201 ok=N bad=M first_bad=S
@@ -28,13 +32,25 @@ function init(args)
 	ok, bad, first_bad, seq = 0, 0, 0, 0
 end
 
+local spread = tonumber(os.getenv("BENCH_SPREAD_DAYS") or "0")
+local spread_from = tonumber(os.getenv("BENCH_SPREAD_FROM") or "0")
+
+local function trip_body()
+	if spread == 0 then
+		return body
+	end
+	local day = spread_from + ((seq * 7 + tid * 13) % spread)
+	local d = os.date("!%Y-%m-%d", day * 86400)
+	return (body:gsub("{DEP}", d):gsub("{RET}", d))
+end
+
 function request()
 	seq = seq + 1
 	return wrk.format("POST", "/api/v1/orders", {
 		["Authorization"] = "Bearer " .. key,
 		["Content-Type"] = "application/json",
 		["Idempotency-Key"] = string.format("%s-%d-%d", idem, tid, seq),
-	}, body)
+	}, trip_body())
 end
 
 function response(status, hdrs, b)

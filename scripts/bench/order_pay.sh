@@ -113,8 +113,10 @@ ps_port=$(free_port)
 pl_port=$(free_port)
 base="http://127.0.0.1:$rp_port"
 agent="http://127.0.0.1:$ps_port"
+# --stock-reserve=0: one counter and date would sell out at once (the
+# stock's cost: scripts/bench/stock.py)
 "$BIN" serve --data-dir="$var" --port="$rp_port" --workers=2 \
-    --listen-addr=127.0.0.1 --public-url="$base" \
+    --listen-addr=127.0.0.1 --public-url="$base" --stock-reserve=0 \
     --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
     --paysim-local=1 --paysim-port="$ps_port" --paylink-port="$pl_port" --console-port="$(free_port)" \
     $ips_off >"$tmp/rp.out" 2>&1 &

@@ -92,8 +92,12 @@ base="http://127.0.0.1:$rp_port"
 # measures placing with a card authorization.
 RENTPORT_IPS_RATE_PER_S=0 RENTPORT_IPS_STRICT_PER_MIN=0 RENTPORT_IPS_RATE_BAN_AFTER=0 \
 RENTPORT_IPS_SCAN_MAX=0 RENTPORT_IPS_WAF_MAX=0 RENTPORT_IPS_CARD_ATTEMPTS_MAX=0 \
+# --stock-reserve=0: thousands of orders for one counter and date would
+# sell out its units in the first second; what the stock costs is
+# measured beside it by scripts/bench/stock.py
 "$BIN" serve --data-dir="$var" --port="$rp_port" --workers=2 \
     --listen-addr=127.0.0.1 --public-url="$base" --paysim-local=0 \
+    --stock-reserve=0 \
     --alog-http-port="$(free_port)" --witness-port="$(free_port)" \
     --paysim-port="$(free_port)" --paylink-port="$(free_port)" --console-port="$(free_port)" \
     >"$tmp/rp.out" 2>&1 &

@@ -468,6 +468,19 @@ def api_checks(srv, va, vp, exercised):
         "US-R-1G") == price_of(srv, A, "US-R-1G"),
        "API: A's key sees A's price (control)")
     exercised.add(("api", "GET", "/api/v1/plans"))
+    # counters and availability: the company's shared stock, the same
+    # answer whoever asks (nothing of a tenant's own in them), no key → 401
+    q = "/availability?plan=US-R-1G&counter=NRT1&from=%s&to=%s" % (day(20),
+                                                                 day(26))
+    for path in ("/counters", q):
+        s, ja = api(srv, "GET", base + path, ka)
+        s2, jb = api(srv, "GET", base + path, kb)
+        s3, j3 = api(srv, "GET", base + path, None)
+        ok(s == s2 == 200 and ja == jb and s3 == 401,
+           "API: GET %s — the same for A's and B's keys, 401 without "
+           "(%d %d %d)" % (path.split("?")[0], s, s2, s3))
+    exercised |= {("api", "GET", "/api/v1/counters"),
+                  ("api", "GET", "/api/v1/availability")}
     trip = {"plan": "US-R-1G", "departure": day(20), "return": day(26),
             "pickup": {"method": "counter", "counter": "NRT1"},
             "dropoff": {"method": "counter", "counter": "NRT1"}}
