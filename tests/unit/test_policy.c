@@ -155,6 +155,25 @@ test_refusals(void)
 	    "loss_damage.router.device.loss_yen:");
 	refused("\"loss_yen\": 15000", "\"loss_yen\": 10000001", RP_E_RANGE,
 	    "loss_damage.router.device.loss_yen:");
+	refused("\"inspection_days\": 1", "\"inspection_days\": 15",
+	    RP_E_RANGE, "stock.inspection_days: must be an integer 0..14");
+	refused("\"courier_days\": 2", "\"courier_days\": 2, \"shelf\": 1",
+	    RP_E_INVAL, "stock.shelf: unknown key");
+	{
+		/* without "stock": one inspection day, two courier days */
+		char *doc = edit("\"stock\": { \"inspection_days\": 1, "
+		    "\"courier_days\": 2 },", "");
+
+		ok(doc != NULL && rp_policy_parse(rp_str_c(doc), &p, errbuf,
+		    sizeof(errbuf)) == 0 && p.stock_inspection_days == 1 &&
+		    p.stock_courier_days == 2, "no \"stock\": the defaults 1 and 2");
+		free(doc);
+		doc = edit("\"inspection_days\": 1", "\"inspection_days\": 3");
+		ok(doc != NULL && rp_policy_parse(rp_str_c(doc), &p, errbuf,
+		    sizeof(errbuf)) == 0 && p.stock_inspection_days == 3,
+		    "stock.inspection_days 3 is read");
+		free(doc);
+	}
 	refused("\"rate_bp\": 1000", "\"rate_bp\": \"1000\"", RP_E_INVAL,
 	    "tax.rate_bp: must be an integer");
 	refused("\"rate_bp\": 1000", "\"rate_bp\": 1000.0", RP_E_INVAL,
