@@ -65,8 +65,13 @@ scan_pan() {
 		esac
 		set -- "$@" "$p"
 	done
-	# the private PostgreSQL's files: the core store of the pg suite
+	# the private PostgreSQL's files: the core store of the pg suite,
+	# read while the server is stopped (a running one recycles its WAL
+	# files under the scanner: "No such file", exit 2); started again after
+	pg_paused=false
 	if [ -n "${pgdir:-}" ] && [ -d "$pgdir/data" ]; then
+		sh scripts/pgtmp.sh stop "$pgdir"
+		pg_paused=true
 		set -- "$@" "$pgdir/data"
 	fi
 	kinds=$(for p in "$@"; do b=${p##*/}; echo "${b%-*}"; done | sort | uniq -c |
@@ -78,6 +83,10 @@ scan_pan() {
 	fi
 	"$dir/rentport" scan-pan "$@" >"$tmp.scan" 2>&1
 	rc=$?
+	if $pg_paused && ! sh scripts/pgtmp.sh start "$pgdir" >/dev/null; then
+		echo "  !! FAILED: the private PostgreSQL did not start again"
+		rc=2
+	fi
 	cat "$tmp.scan"
 	rm -f "$tmp.scan"
 	case $rc in
