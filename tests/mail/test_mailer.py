@@ -259,7 +259,10 @@ def test_eml():
         ok(new and pid_alive(new), "killed mailer restarted (%s → %s)"
            % (mailer, new))
         mid2 = int(helper("enqueue", d, person, "RP-TEST0002"))
-        path2 = wait_for(lambda: eml_path(d, mid2), 10)
+        # the .eml is written before the outbox row says "sent": wait for
+        # both (checking the state right after the file raced it)
+        path2 = wait_for(lambda: state(d, mid2)[0] == "sent" and
+                         eml_path(d, mid2), 10)
         ok(path2 is not None and state(d, mid2)[0] == "sent",
            "the restarted mailer delivers")
 
