@@ -18,28 +18,14 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
-from harness import Server, Tap, pg_store  # noqa: E402
+from harness import Server, Tap, api_call, pg_store  # noqa: E402
 
 BIN = os.environ["RENTPORT_BIN"]
 T = Tap()
 ok = T.ok
 
 
-def call(base, method, path, key=None, body=None, headers=None):
-    data = None if body is None else (body if isinstance(body, bytes)
-                                      else json.dumps(body).encode())
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if key:
-        req.add_header("Authorization", "Bearer " + key)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+call = api_call
 
 
 def main():

@@ -355,6 +355,29 @@ class Server:
         return out
 
 
+def api_call(base, method, path, key=None, body=None, headers=None,
+             timeout=30):
+    """A JSON API call: (status, decoded body or None).  body: a value to
+    send as JSON, or bytes as they are; key: an API key (Bearer)."""
+    import json
+    import urllib.error
+    import urllib.request
+    data = None if body is None else (body if isinstance(body, bytes)
+                                      else json.dumps(body).encode())
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if key:
+        req.add_header("Authorization", "Bearer " + key)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
 def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
