@@ -208,6 +208,9 @@ struct rp_order_ctx {
 	const char *actor;		/* event actor; NULL = "web" / "web:corporate" */
 	int64_t idem_stale_s;		/* 0 = RP_ORDER_IDEM_STALE */
 	bool no_stock;			/* conf stock_reserve = off: hold nothing */
+	/* a walk-in at the counter (channel counter): no order deadline;
+	 * confirmed, paid when it is settled there */
+	bool at_counter;
 };
 
 /*
@@ -234,7 +237,8 @@ struct rp_order_result {
  * Places an order: validates and quotes as rp_order_quote, puts the
  * traveller in the vault, inserts the order (invoice-billed → confirmed;
  * card → awaiting_payment) with its events, and fills *res.  channel is
- * RP_CHANNEL_PUBLIC (tenant_id 0) or RP_CHANNEL_CORPORATE (tenant_id > 0).
+ * RP_CHANNEL_PUBLIC (tenant_id 0), RP_CHANNEL_CORPORATE (tenant_id > 0)
+ * or RP_CHANNEL_COUNTER (tenant_id 0, ctx->at_counter: a walk-in).
  *
  * idem_key (may be empty; ≤ RP_IDEM_KEY_MAX printable ASCII) is the
  * Idempotency-Key, per tenant: the same key with the same request gives
@@ -366,5 +370,70 @@ struct rp_order_view {
  */
 int rp_order_get(const struct rp_order_ctx *ctx, int64_t tenant_id,
     struct rp_str number, struct rp_order_view *out) RP_WARN_UNUSED;
+
+
+/* ---- the airport counter (order/counter.c) --------------------------------
+ *
+ * What the counter console and the handheld API do with an order in hand;
+ * the store keeps it atomic (store.h "the counter").  Fees follow the
+ * policy the store holds (late rule and grace, the loss and damage
+ * schedule under the order's cover option), tax-exclusive per line.
+ */
+#define RP_COUNTER_FEES_MAX	24
+#define RP_COUNTER_MISSING_MAX	6
+struct rp_counter_fee {
+	char code[33];			/* "late", "damage:device", "loss:cable" */
+	int qty;			/* charged days, items */
+	int64_t amount_yen;		/* tax-exclusive */
+};
+struct rp_counter_return_req {
+	struct rp_str serial;
+	int condition;			/* enum rp_unit_condition (store.h) */
+	int missing[RP_COUNTER_MISSING_MAX];	/* items, parts_missing */
+	size_t n_missing;
+	bool police_report;
+	int64_t returned_at;		/* unix time (courier: the postmark) */
+	int64_t counter_id;		/* where it came back; 0 = by courier */
+};
+struct rp_counter_due {
+	int late_days;			/* this return */
+	size_t n_fees;			/* this return's fees */
+	struct rp_counter_fee fees[RP_COUNTER_FEES_MAX];
+	size_t n_all;			/* every charge of the order so far */
+	struct rp_counter_fee all[RP_COUNTER_FEES_MAX];
+	int64_t extra_yen, extra_tax_yen;	/* all charges, their tax */
+	int64_t order_total_yen;		/* the order's price, with tax */
+	int64_t total_due_yen;			/* both, with tax */
+	char cover[33];			/* the cover (insurance tier), "" none */
+	bool complete;			/* the last unit is back */
+};
+/* An item's number by name ("cable"): 0 or RP_E_NOTFOUND. */
+int rp_counter_item_parse(struct rp_str name, int *item) RP_WARN_UNUSED;
+
+/*
+ * A unit comes back for order_id: fees computed and recorded with the
+ * return, in one transaction (*why: enum rp_unit_why on a refusal; the
+ * store's errors; RP_E_INVAL with *why RP_UNIT_OK for a missing-parts list
+ * that is empty or names an item not in the kit).
+ */
+int rp_counter_return(struct rp_store *st, int64_t order_id,
+    const struct rp_counter_return_req *rq, const char *actor,
+    struct rp_counter_due *out, int *why) RP_WARN_UNUSED;
+
+/* What order_id owes now: its price and every charge, with tax. */
+int rp_counter_due(struct rp_store *st, int64_t order_id,
+    struct rp_counter_due *out) RP_WARN_UNUSED;
+
+/*
+ * Orders at counter_id not picked up by the end of their departure day
+ * (before today, JST, at now) become no_show: their stock is let go and
+ * the policy's cancellation fee on the day is charged.  *n how many.
+ */
+int rp_counter_no_shows(struct rp_store *st, int64_t counter_id,
+    int64_t now, const char *actor, size_t *n) RP_WARN_UNUSED;
+
+/* Today's date in Japan (the policy's offset) at now into out. */
+int rp_counter_today(struct rp_store *st, int64_t now, char out[11])
+    RP_WARN_UNUSED;
 
 #endif

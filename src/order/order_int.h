@@ -109,4 +109,48 @@ int order_stock_sold_out(struct rp_store *st, const struct order_policy *pol,
     const struct rp_plan *plan, const struct order_trip *t, int field,
     struct rp_order_errors *errs) RP_WARN_UNUSED;
 
+
+/*
+ * What a unit's return costs beyond the order's price (the counter, order
+ * /counter.c): late days per the policy's late rule and grace, then by
+ * condition — damaged: the device's damage fee; parts_missing: the loss
+ * fee of each missing item; lost: the loss fee of every item of the kit
+ * (police_report lowers it under a cover that says so) — each under the
+ * order's cover (insurance tier code, "" none).  Lines into out (at most
+ * max): code "late" (qty = charged days), "damage:device", "loss:ITEM".
+ * *late_days = days late (0 on time).  RP_E_NOTFOUND: a missing item not
+ * in that device's kit; RP_E_RANGE bad dates; RP_E_INVAL otherwise.
+ */
+#define ORDER_FEE_LINES_MAX	12
+struct order_fee_in {
+	int device;			/* enum rp_device_kind == enum rp_device */
+	const char *cover;		/* insurance tier code, "" none */
+	struct rp_date due, returned;
+	int condition;			/* enum rp_unit_condition */
+	const int *missing;		/* enum rp_item, for parts_missing */
+	size_t n_missing;
+	bool police_report;
+};
+struct order_fee_line {
+	char code[33];
+	int qty;
+	int64_t amount_yen;		/* tax-exclusive */
+};
+int order_return_fees(const struct order_policy *pol,
+    const struct order_fee_in *in, struct order_fee_line *out, size_t max,
+    size_t *n, int *late_days) RP_WARN_UNUSED;
+/* An item's number from its name ("cable"): 0 or RP_E_NOTFOUND. */
+int order_item_parse(struct rp_str name, int *item) RP_WARN_UNUSED;
+/* Tax on a tax-exclusive amount under the policy. */
+int order_tax(const struct order_policy *pol, int64_t amount, int64_t *tax)
+    RP_WARN_UNUSED;
+/* The insurance tier an option code stands for ("insurance_full" →
+ * "full"), copied into out; false if none. */
+bool order_cover_of(const struct order_policy *pol, const char *option_code,
+    char *out, size_t n);
+/* The latest policy in the store (the embedded one if none): service.c. */
+struct rp_store;
+int order_load_policy(struct rp_store *st, struct order_policy **pol,
+    int64_t *id) RP_WARN_UNUSED;
+
 #endif

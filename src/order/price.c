@@ -160,3 +160,122 @@ order_change_allowed(const struct order_policy *pol, struct rp_date dep,
 {
 	return rp_change_allowed(&pol->p, dep, now, NULL);
 }
+
+/* ---- at the counter: what a return costs ---------------------------------- */
+
+static int
+fee_line(struct order_fee_line *out, size_t max, size_t *n, const char *kind,
+    const char *what, int qty, int64_t yen)
+{
+	if (*n >= max)
+		return RP_E_TOOBIG;
+	snprintf(out[*n].code, sizeof(out[*n].code), "%s%s%s", kind,
+	    what[0] ? ":" : "", what);
+	out[*n].qty = qty;
+	out[*n].amount_yen = yen;
+	(*n)++;
+	return 0;
+}
+
+static int
+item_fee(const struct rp_policy *p, const struct order_fee_in *in,
+    const struct rp_insurance *ins, enum rp_item item, enum rp_incident kind,
+    struct order_fee_line *out, size_t max, size_t *n)
+{
+	int64_t yen;
+	int r;
+
+	if ((r = rp_loss_charge(p, (enum rp_device)in->device, item, kind, ins,
+	    in->police_report, &yen)) != 0)
+		return r;
+	return fee_line(out, max, n, kind == RP_INCIDENT_LOSS ? "loss" :
+	    "damage", rp_item_name(item), 1, yen);
+}
+
+int
+order_return_fees(const struct order_policy *pol,
+    const struct order_fee_in *in, struct order_fee_line *out, size_t max,
+    size_t *n, int *late_days)
+{
+	const struct rp_policy *p = &pol->p;
+	const struct rp_insurance *ins = NULL;
+	struct rp_late late;
+	int r;
+
+	*n = 0;
+	*late_days = 0;
+	if (in->device < 0 || in->device >= RP_DEVICE__COUNT)
+		return RP_E_INVAL;
+	if (in->cover != NULL && in->cover[0] != '\0' &&
+	    (ins = rp_policy_insurance(p, rp_str_c(in->cover))) == NULL)
+		return RP_E_INVAL;
+	if ((r = rp_late_fee(p, (enum rp_device)in->device, 1, in->due,
+	    in->returned, &late)) != 0)
+		return r;
+	*late_days = late.days_late;
+	if (late.charged_days > 0 && (r = fee_line(out, max, n, "late", "",
+	    late.charged_days, late.fee_yen)) != 0)
+		return r;
+	switch (in->condition) {
+	case 0:		/* ok */
+		return 0;
+	case 1:		/* damaged */
+		return item_fee(p, in, ins, RP_ITEM_DEVICE, RP_INCIDENT_DAMAGE,
+		    out, max, n);
+	case 2:		/* parts missing */
+		if (in->n_missing == 0)
+			return RP_E_INVAL;
+		for (size_t i = 0; i < in->n_missing; i++) {
+			if (in->missing[i] < 0 || in->missing[i] >= RP_ITEM__COUNT)
+				return RP_E_INVAL;
+			for (size_t j = 0; j < i; j++)
+				if (in->missing[j] == in->missing[i])
+					return RP_E_INVAL;
+			if ((r = item_fee(p, in, ins, (enum rp_item)in->missing[i],
+			    RP_INCIDENT_LOSS, out, max, n)) != 0)
+				return r;
+		}
+		return 0;
+	case 3:		/* lost: the whole kit */
+		for (int i = 0; i < RP_ITEM__COUNT; i++)
+			if (p->loss[in->device][i].present &&
+			    (r = item_fee(p, in, ins, (enum rp_item)i,
+			    RP_INCIDENT_LOSS, out, max, n)) != 0)
+				return r;
+		return 0;
+	}
+	return RP_E_INVAL;
+}
+
+int
+order_item_parse(struct rp_str name, int *item)
+{
+	enum rp_item it;
+	int r;
+
+	if ((r = rp_item_from_name(name, &it)) != 0)
+		return r;
+	*item = (int)it;
+	return 0;
+}
+
+int
+order_tax(const struct order_policy *pol, int64_t amount, int64_t *tax)
+{
+	return rp_tax(&pol->p, amount, tax);
+}
+
+bool
+order_cover_of(const struct order_policy *pol, const char *option_code,
+    char *out, size_t n)
+{
+	size_t pre = sizeof(INSURANCE_PREFIX) - 1, len = strlen(option_code);
+	const struct rp_insurance *ins;
+
+	if (len <= pre || strncmp(option_code, INSURANCE_PREFIX, pre) != 0 ||
+	    (ins = rp_policy_insurance(&pol->p, (struct rp_str){
+	    option_code + pre, len - pre })) == NULL)
+		return false;
+	snprintf(out, n, "%s", ins->code);
+	return true;
+}

@@ -88,8 +88,8 @@ cstr(char *dst, size_t cap, struct rp_str s)
 }
 
 /* The latest "default" policy in the store, else the embedded one. */
-static int
-load_policy(struct rp_store *st, struct order_policy **pol, int64_t *id)
+int
+order_load_policy(struct rp_store *st, struct order_policy **pol, int64_t *id)
 {
 	char *json = NULL;
 	int32_t ver;
@@ -244,7 +244,7 @@ resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	r = rp_order_validate(rq, now, tenant_id > 0, errs);
 	if (p->quote_only)
 		drop_person_errors(errs);
-	if ((r = load_policy(ctx->st, &p->pol, &p->policy_id)) != 0)
+	if ((r = order_load_policy(ctx->st, &p->pol, &p->policy_id)) != 0)
 		return r;
 	if (tenant_id > 0 &&
 	    (r = rp_store_tenant_get_id(ctx->st, tenant_id, &p->tenant)) != 0)
@@ -300,7 +300,7 @@ resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
 
 	if (rp_order_error_of(errs, RP_OF_DEPART) == NULL &&
 	    rp_date_parse(rq->depart, &p->dep) == 0 && p->pc.id > 0 &&
-	    (r = deadline(p, &p->pc, now, errs)) != 0)
+	    !ctx->at_counter && (r = deadline(p, &p->pc, now, errs)) != 0)
 		return r;
 	if (errs->n > 0)
 		return RP_E_INVAL;
@@ -463,7 +463,8 @@ actor_of(const struct rp_order_ctx *ctx, int channel)
 {
 	if (ctx->actor != NULL)
 		return ctx->actor;
-	return channel == RP_CHANNEL_CORPORATE ? "web:corporate" : "web";
+	return channel == RP_CHANNEL_CORPORATE ? "web:corporate" :
+	    channel == RP_CHANNEL_COUNTER ? "counter" : "web";
 }
 
 /* Copies s into out[size] (validated input: fits; else truncated). */
@@ -526,7 +527,8 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	memset(errs, 0, sizeof(*errs));
 	if ((channel == RP_CHANNEL_PUBLIC && tenant_id != 0) ||
 	    (channel == RP_CHANNEL_CORPORATE && tenant_id <= 0) ||
-	    (channel != RP_CHANNEL_PUBLIC && channel != RP_CHANNEL_CORPORATE) ||
+	    (channel == RP_CHANNEL_COUNTER && (tenant_id != 0 ||
+	    !ctx->at_counter)) || rp_channel_name(channel) == NULL ||
 	    ctx->vault.put == NULL)
 		return RP_E_INVAL;
 	if (sodium_init() < 0)
@@ -589,7 +591,9 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	o->pickup_counter_id = p->pc.id;
 	o->ret = p->ret;
 	o->return_counter_id = p->rc.id;
-	o->status = p->billing == RP_BILLING_INVOICE ? RP_ORDER_CONFIRMED :
+	/* a walk-in pays at the counter when it is settled */
+	o->status = p->billing == RP_BILLING_INVOICE ||
+	    channel == RP_CHANNEL_COUNTER ? RP_ORDER_CONFIRMED :
 	    RP_ORDER_AWAITING_PAYMENT;
 	o->subtotal_yen = p->q.subtotal_yen;
 	o->tax_yen = p->q.tax_yen;
@@ -621,6 +625,7 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	hist[1].to = o->status;
 	snprintf(hist[1].note, sizeof(hist[1].note), "%s",
 	    p->billing == RP_BILLING_INVOICE ? "billing: invoice" :
+	    channel == RP_CHANNEL_COUNTER ? "billing: counter" :
 	    "billing: card");
 	/*
 	 * XXX: if this insert fails the person stays in the vault without
@@ -668,8 +673,14 @@ rp_order_vault_client_put(struct rp_vault_client *vc, const uint8_t *cap,
 	*id = 0;
 	if (cap_len > sizeof(c.cap))
 		return RP_E_INVAL;
-	if ((r = rp_vault_caller_init(&c, channel == RP_CHANNEL_CORPORATE ?
-	    "corporate_web" : "public_web", "web", "web", "order_new")) != 0)
+	if (channel == RP_CHANNEL_COUNTER)
+		/* a walk-in: the counter login's capability names the role */
+		r = rp_vault_caller_init(&c, "counter", "console", "staff",
+		    "counter");
+	else
+		r = rp_vault_caller_init(&c, channel == RP_CHANNEL_CORPORATE ?
+		    "corporate_web" : "public_web", "web", "web", "order_new");
+	if (r != 0)
 		return r;
 	c.tenant = tenant;
 	if (cap_len > 0)
@@ -750,7 +761,7 @@ cancel(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		goto out;
 	}
 	/* XXX: the latest policy, not necessarily the one sold under. */
-	if ((r = load_policy(ctx->st, &pol, &pid)) != 0 ||
+	if ((r = order_load_policy(ctx->st, &pol, &pid)) != 0 ||
 	    (r = rp_date_parse(rp_str_c(o->depart_date), &dep)) != 0 ||
 	    (r = order_cancel_fee(pol, o->subtotal_yen, dep, now, &days,
 	    fee_yen)) != 0)
@@ -809,7 +820,7 @@ rp_order_change(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		r = RP_E_STATE;
 		goto out;
 	}
-	if ((r = load_policy(ctx->st, &p->pol, &p->policy_id)) != 0 ||
+	if ((r = order_load_policy(ctx->st, &p->pol, &p->policy_id)) != 0 ||
 	    (r = rp_date_parse(rp_str_c(o->depart_date), &p->dep)) != 0)
 		goto out;
 	if ((r = order_change_allowed(p->pol, p->dep, now)) != 0)
@@ -1065,7 +1076,7 @@ rp_order_availability(const struct rp_order_ctx *ctx, struct rp_str plan,
 		rp_order_err_add(errs, RP_OF_RETURN, "rental_too_long");
 	if (errs->n > 0)
 		return RP_E_INVAL;
-	if ((r = load_policy(ctx->st, &pol, &pid)) != 0)
+	if ((r = order_load_policy(ctx->st, &pol, &pid)) != 0)
 		return r;
 	/* the counter's own return; courier delivery comes back by courier */
 	if ((r = order_stock_window(pol, pl.device, 1, counter.n > 0 ?
@@ -1183,7 +1194,7 @@ rp_order_get(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		struct rp_date dep;
 		int64_t pid;
 
-		if (load_policy(ctx->st, &pol, &pid) == 0 &&
+		if (order_load_policy(ctx->st, &pol, &pid) == 0 &&
 		    rp_date_parse(rp_str_c(o->depart_date), &dep) == 0 &&
 		    order_change_allowed(pol, dep, ctx_now(ctx)) == 0)
 			out->can_change = true;

@@ -21,7 +21,7 @@
 #include "store/store.h"
 
 static const char *const op_names[] = { "authorize", "capture", "void",
-    "refund", "charge" };
+    "refund", "charge", "terminal" };
 static const char *const state_names[] = { "queued", "action", "done",
     "failed", "unknown" };
 
@@ -44,7 +44,7 @@ show(struct rp_store *st, const struct rp_order *o)
 	    rp_order_status_name(o->status), o->total_yen,
 	    o->pay_brand[0] ? ", card " : "", o->pay_brand,
 	    o->pay_last4[0] ? " •••• " : "", o->pay_last4);
-	for (int op = RP_PAY_AUTHORIZE; op <= RP_PAY_CHARGE; op++)
+	for (int op = RP_PAY_AUTHORIZE; op <= RP_PAY_OP_LAST; op++)
 		if (rp_store_payment_last(st, o->id, op, &p) == 0) {
 			show_row(&p);
 			any = 1;

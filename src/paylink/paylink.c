@@ -377,6 +377,13 @@ take_payment(struct rp_payment *p, json_t *obj)
 		    sizeof(q.payment_method));
 	if (json_is_object(na))
 		bad |= take_str(na, "url", false, q.next_url, sizeof(q.next_url));
+	if (p->op == RP_PAY_TERMINAL) {
+		/* a terminal collection: the terminal's page and its failure */
+		bad |= take_str(obj, "url", false, q.next_url, sizeof(q.next_url));
+		if (json_string_length(json_object_get(obj, "failure_code")) > 0)
+			bad |= take_str(obj, "failure_code", true,
+			    q.decline_code, sizeof(q.decline_code));
+	}
 	if (json_is_object(le)) {
 		bad |= take_str(le, "decline_code", true, code, sizeof(code));
 		if (code[0] == '\0')
@@ -423,6 +430,48 @@ order_authorized(struct rp_paylink *pl, const struct rp_payment *p)
 		rp_log_error("paylink: order %s: not confirmed", o.number);
 }
 
+/*
+ * An order waiting as settle_pending is settled once its settlement has
+ * come through: at the terminal, the terminal's collection; on the card
+ * on file, the capture and the extra charge (if any), each latest attempt.
+ * done is the row just done (not yet written back).
+ */
+static bool
+op_done(struct rp_paylink *pl, const struct rp_payment *done, int op,
+    bool needed)
+{
+	struct rp_payment q;
+
+	if (done->op == op)
+		return true;
+	if (rp_store_payment_last(pl->st, done->order_id, op, &q) != 0)
+		return !needed;
+	return q.state == RP_PAY_DONE;
+}
+
+static void
+order_settle_check(struct rp_paylink *pl, const struct rp_payment *done)
+{
+	struct rp_order o;
+	bool ok;
+
+	if (rp_store_order_get_id(pl->st, done->order_id, &o) != 0 ||
+	    o.status != RP_ORDER_SETTLE_PENDING)
+		return;
+	if (strcmp(o.settle_method, "terminal") == 0)
+		ok = done->op == RP_PAY_TERMINAL;
+	else
+		ok = op_done(pl, done, RP_PAY_CAPTURE, true) &&
+		    op_done(pl, done, RP_PAY_CHARGE, false);
+	if (!ok)
+		return;
+	if (rp_store_order_transition(pl->st, o.id, RP_ORDER_SETTLED, "paylink",
+	    "settled", time(NULL)) != 0)
+		rp_log_error("paylink: order %s: not settled", o.number);
+	else
+		rp_log_info("paylink: order %s settled", o.number);
+}
+
 /* Applies the agent's answer for row p (already holding its fields). */
 static void
 settle_row(struct rp_paylink *pl, struct rp_payment *p)
@@ -448,6 +497,16 @@ settle_row(struct rp_paylink *pl, struct rp_payment *p)
 		p->state = strcmp(s, "succeeded") == 0 ? RP_PAY_DONE :
 		    strcmp(s, "requires_payment_method") == 0 ? RP_PAY_FAILED :
 		    RP_PAY_UNKNOWN;
+		if (p->state == RP_PAY_DONE)
+			order_settle_check(pl, p);
+		break;
+	case RP_PAY_TERMINAL:
+		/* pending: the traveller is at the terminal; poll it */
+		p->state = strcmp(s, "succeeded") == 0 ? RP_PAY_DONE :
+		    strcmp(s, "failed") == 0 ? RP_PAY_FAILED :
+		    strcmp(s, "pending") == 0 ? RP_PAY_ACTION : RP_PAY_UNKNOWN;
+		if (p->state == RP_PAY_DONE)
+			order_settle_check(pl, p);
 		break;
 	case RP_PAY_VOID:
 		p->state = strcmp(s, "canceled") == 0 ? RP_PAY_DONE :
@@ -523,6 +582,12 @@ send_row(struct rp_paylink *pl, struct rp_payment *p, int64_t now)
 		    "customer", p->customer, "payment_method", p->payment_method,
 		    "capture_method", "automatic", "metadata", "order", order_ref);
 		snprintf(path, sizeof(path), "/v1/payments");
+		break;
+	case RP_PAY_TERMINAL:
+		body = json_pack("{s:I, s:s, s:{s:s}}", "amount",
+		    (json_int_t)p->amount_yen, "currency", "jpy", "metadata",
+		    "order", order_ref);
+		snprintf(path, sizeof(path), "/v1/terminal/collections");
 		break;
 	case RP_PAY_CAPTURE:
 		body = json_pack("{s:I}", "amount_to_capture",
@@ -621,7 +686,8 @@ refresh(struct rp_paylink *pl, struct rp_payment *p)
 
 	if (!rp_paylink_id_ok(rp_str_c(p->psp_id)))
 		return RP_E_INVAL;	/* never pasted into the path */
-	snprintf(path, sizeof(path), "/v1/payments/%s", p->psp_id);
+	snprintf(path, sizeof(path), p->op == RP_PAY_TERMINAL ?
+	    "/v1/terminal/collections/%s" : "/v1/payments/%s", p->psp_id);
 	if ((r = agent_call(pl, "GET", path, NULL, NULL, &status, &reply)) != 0 ||
 	    status != 200 || !json_is_object(reply) ||
 	    take_payment(p, reply) != 0) {

@@ -362,6 +362,24 @@ access_settings(struct rp_tenant *t, char *code, size_t n)
 	return 0;
 }
 
+/* The counter where x in [0, span) falls by the counters' weights. */
+static size_t
+pick_counter(const struct catalogue *cat, int x, int span)
+{
+	int total = 0, acc = 0;
+	size_t i;
+
+	(void)cat;
+	for (i = 0; i < NCOUNTER; i++)
+		total += counter_defs[i].weight;
+	for (i = 0; i < NCOUNTER; i++) {
+		acc += counter_defs[i].weight;
+		if ((int64_t)x * total < (int64_t)acc * span)
+			return i;
+	}
+	return NCOUNTER - 1;
+}
+
 static int
 ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
     struct catalogue *cat)
@@ -375,8 +393,8 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 	struct rp_device d;
 	char *json = NULL;
 	int32_t ver;
-	size_t i, v;
-	int r;
+	size_t i, v, ndev;
+	int r, r2, w;
 
 	memset(cat, 0, sizeof(*cat));
 	for (i = 0; i < NTENANT; i++) {
@@ -476,33 +494,51 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 			return r;
 		cat->counter_id[i] = c.id;
 	}
-	/* 500 devices: 350 routers, 100 SIMs, 50 phones, spread over counters. */
-	for (i = 0; i < NDEVICES; i++) {
+	/*
+	 * Units: 500, or one per 8 orders for a large history (enough for
+	 * the orders open at any one time), 70% routers, 20% SIMs, 10%
+	 * phones; 30% at the warehouse (courier delivery), the rest over the
+	 * counters by their weight.  All available but 1 in 25 in repair:
+	 * a unit goes out only with an order (gen_orders, demo_today).
+	 */
+	ndev = o->orders / 8 > NDEVICES ? o->orders / 8 : NDEVICES;
+	if ((r = rp_store_bulk_begin(st)) != 0)
+		return r;
+	for (i = 0; r == 0 && i < ndev; i++) {
+		size_t m = i % 10;
+
 		memset(&d, 0, sizeof(d));
-		if (i < 350) {
+		if (m < 7) {
 			snprintf(d.serial, sizeof(d.serial), "RT-%06zu", i + 1);
 			snprintf(d.model, sizeof(d.model), "%s",
 			    i % 2 ? "Aterm MP02LN (demo)" : "GlocalMe U3 (demo)");
 			d.kind = RP_DEVICE_ROUTER;
-		} else if (i < 450) {
-			snprintf(d.serial, sizeof(d.serial), "SIM-%06zu", i - 349);
+		} else if (m < 9) {
+			snprintf(d.serial, sizeof(d.serial), "SIM-%06zu", i + 1);
 			snprintf(d.model, sizeof(d.model), "eSIM/nanoSIM (demo)");
 			d.kind = RP_DEVICE_SIM;
 		} else {
-			snprintf(d.serial, sizeof(d.serial), "PH-%06zu", i - 449);
+			snprintf(d.serial, sizeof(d.serial), "PH-%06zu", i + 1);
 			snprintf(d.model, sizeof(d.model), "Android 5G (demo)");
 			d.kind = RP_DEVICE_PHONE;
 		}
-		d.status = i % 25 == 7 ? RP_DEVSTAT_MAINTENANCE :
-		    i % 5 == 3 ? RP_DEVSTAT_RENTED : RP_DEVSTAT_IN_STOCK;
-		d.counter_id = i % 10 == 9 ? 0 : cat->counter_id[i % NCOUNTER];
+		d.status = i % 25 == 7 ? RP_DEVSTAT_REPAIR : RP_DEVSTAT_AVAILABLE;
+		/* stride 10 ≠ the kind's cycle: every kind at every pool */
+		w = (int)((i / 10 * 7 + i) % 100);
+		d.counter_id = w < 30 ? 0 : cat->counter_id[pick_counter(cat,
+		    w - 30, 70)];
 		r = rp_store_device_insert(st, &d);
-		if (r == RP_E_EXISTS)
+		if (r == RP_E_EXISTS) {
+			r = 0;
 			continue;
-		if (r != 0)
-			return r;
-		cat->ndevices_new++;
+		}
+		if (r == 0)
+			cat->ndevices_new++;
 	}
+	if ((r2 = rp_store_bulk_end(st, r == 0)) != 0 && r == 0)
+		r = r2;
+	if (r != 0)
+		return r;
 	r = rp_store_policy_latest(st, "default", &cat->policy_id, &ver, &json);
 	free(json);
 	if (r == RP_E_NOTFOUND &&
@@ -515,8 +551,8 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 		return r;
 	say(o, "catalogue: %zu corporate clients, %zu plans for %zu "
 	    "destinations, %d options, %zu airport counters, %zu new devices "
-	    "(of %d), policy %s\n", NTENANT, cat->nplans, NDEST, O_COUNT,
-	    NCOUNTER, cat->ndevices_new, NDEVICES,
+	    "(of %zu), policy %s\n", NTENANT, cat->nplans, NDEST, O_COUNT,
+	    NCOUNTER, cat->ndevices_new, ndev,
 	    cat->policy_id ? "default" : "(none built in)");
 	return 0;
 }
@@ -894,6 +930,8 @@ add_event(struct rp_order_event *h, size_t *n, int to, int64_t at,
 struct gen {
 	struct rng g;
 	const struct catalogue *cat;
+	int (*kind_of)(struct gen *G, int64_t plan_id);
+	uint64_t held, unheld;		/* open orders holding stock, or not */
 	int32_t since, until;
 	int64_t now;			/* end of the until day */
 	uint64_t person_first, person_next;
@@ -1091,6 +1129,60 @@ gen_order(struct gen *G, uint64_t k, uint64_t n, const int32_t *day_of,
 }
 
 /*
+ * The stock an open order holds (reserved, confirmed or out at "now"),
+ * as the order service would have: its pool — the pickup counter, or the
+ * warehouse for courier delivery, shipped two days ahead — from departure
+ * to the day after return (two more when it comes back by courier or
+ * post).  A pool that is full leaves the order without a hold (the
+ * history oversold it; counted).
+ */
+/* The device kind of a catalogue plan. */
+static int
+plan_kind(struct gen *G, int64_t plan_id)
+{
+	for (size_t d = 0; d < NDEST; d++)
+		for (size_t v = 0; v < V_COUNT; v++)
+			if (G->cat->plan_id[d][v] == plan_id)
+				return variant_device[v];
+	return RP_DEVICE_ROUTER;
+}
+
+static int
+open_hold(struct rp_store *st, struct gen *G, struct rp_order *o)
+{
+	struct rp_stock_hold *hd = &o->hold;
+	int32_t dep, ret;
+	int64_t units = 0, held = 0;
+	int r;
+
+	memset(hd, 0, sizeof(*hd));
+	if (o->status != RP_ORDER_RESERVED && o->status != RP_ORDER_CONFIRMED &&
+	    o->status != RP_ORDER_AWAITING_PAYMENT &&
+	    o->status != RP_ORDER_PICKED_UP)
+		return 0;
+	dep = parse_day(o->depart_date);
+	ret = parse_day(o->return_date) + 1 +
+	    (o->ret != RP_HANDOVER_COUNTER ? 2 : 0);
+	if (o->pickup == RP_HANDOVER_COURIER)
+		dep -= 2;
+	hd->counter_id = o->pickup == RP_HANDOVER_COUNTER ?
+	    o->pickup_counter_id : 0;
+	hd->kind = G->kind_of(G, o->plan_id);
+	hd->qty = o->qty;
+	fmt_day(dep, hd->from);
+	fmt_day(ret, hd->until);
+	if ((r = rp_store_stock_count(st, hd->counter_id, hd->kind, hd->from,
+	    hd->until, &units, &held)) != 0)
+		return r;
+	if (units - held < hd->qty) {
+		hd->qty = 0;
+		G->unheld++;
+	} else
+		G->held++;
+	return 0;
+}
+
+/*
  * Lays n orders out over [since, until] by month weight, in date order:
  * order k falls on the day where the cumulative weight passes (k + ½)/n.
  */
@@ -1163,6 +1255,7 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 	memset(&G, 0, sizeof(G));
 	rng_init(&G.g, o->seed);
 	G.cat = cat;
+	G.kind_of = plan_kind;
 	G.since = parse_day(o->since);
 	G.until = parse_day(o->until);
 	G.now = jst_start(G.until + 1) - 1;
@@ -1202,6 +1295,8 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 		it = &cur->p[cur->n];
 		it->is_new = gen_order(&G, k, o->orders, day_of, &ord, h, &nh,
 		    &it->p);
+		if ((r = open_hold(st, &G, &ord)) != 0)
+			goto out;
 		if ((r = rp_store_order_insert(st, &ord, h, nh)) != 0) {
 			rp_log_error("seed: order %" PRIu64 " refused: %s", k,
 			    rp_strerror(r));
@@ -1226,6 +1321,8 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 		cur = NULL;
 	}
 	res->orders = o->orders;
+	say(o, "stock: %" PRIu64 " open orders hold their units, %" PRIu64
+	    " over a full pool hold none\n", G.held, G.unheld);
  out:
 	if (thread) {
 		pthread_mutex_lock(&w.mu);
@@ -1273,6 +1370,171 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 	return r;
 }
 
+/* ---- the demo's counter day --------------------------------------------- */
+
+/*
+ * What the counter console shows on a first run: at every counter, two
+ * pickups departing today, a return due today (an invoice-billed
+ * client's), three overdue rentals (due back two days ago, one per cover:
+ * none, light, full) and one returned yesterday — their units bound to
+ * them through the store's own pickup and return.  Dates are relative to
+ * the seed's "now" (--until, today by default).
+ */
+enum { DT_PICKUP, DT_DUE_TODAY, DT_OVERDUE, DT_RETURNED };
+static const struct demo_day {
+	int what, dep, ret, cover;	/* cover: -1 none, else an O_INS_* */
+} demo_days[] = {
+	{ DT_PICKUP, 0, 3, -1 }, { DT_PICKUP, 0, 5, O_INS_LIGHT },
+	{ DT_DUE_TODAY, -3, 0, O_INS_FULL },
+	{ DT_OVERDUE, -6, -2, -1 }, { DT_OVERDUE, -6, -2, O_INS_LIGHT },
+	{ DT_OVERDUE, -6, -2, O_INS_FULL },
+	{ DT_RETURNED, -5, -1, -1 },
+};
+
+static int
+demo_today(struct rp_store *st, struct rp_vault *vault,
+    const struct rp_seed_opts *o, const struct catalogue *cat)
+{
+	struct rp_vault_caller vc;
+	struct rp_order_event h[2];
+	struct rp_device *ds = NULL;
+	struct rp_order ord;
+	struct pgen pp;
+	struct rng g;
+	int32_t today = parse_day(o->until);
+	size_t nd = 0, next, made = 0, ti = 0, i, k;
+	int64_t plan = 0, yen = 0, t;
+	char actor[40], serial[RP_STORE_CODE_MAX + 1];
+	bool complete;
+	int why, r = 0;
+
+	rng_init(&g, o->seed ^ 0x636f756e746572ULL);
+	rp_vault_caller_seed(&vc);
+	for (i = 0; i < NDEST && plan == 0; i++)
+		if (cat->plan_id[i][V_R1G] != 0) {
+			plan = cat->plan_id[i][V_R1G];
+			yen = cat->plan_yen[i][V_R1G];
+		}
+	for (i = 0; i < NTENANT; i++)
+		if (tenant_defs[i].billing == RP_BILLING_INVOICE)
+			ti = i;
+	if (plan == 0)
+		return 0;
+	for (size_t c = 0; r == 0 && c < NCOUNTER; c++) {
+		free(ds);
+		ds = NULL;
+		if ((r = rp_store_device_list(st, RP_DEVSTAT_AVAILABLE,
+		    cat->counter_id[c], &ds, &nd)) != 0)
+			break;
+		next = 0;
+		snprintf(actor, sizeof(actor), "counter:%s", counter_defs[c].code);
+		for (k = 0; r == 0 && k < RP_ARRAY_LEN(demo_days); k++) {
+			const struct demo_day *dd = &demo_days[k];
+			const struct rp_vault_person *pv[1];
+			struct rp_vault_person vp;
+			struct rp_str num;
+			uint32_t tenant;
+			uint64_t pid = 0;
+			int days = dd->ret - dd->dep + 1;
+
+			memset(&ord, 0, sizeof(ord));
+			if ((r = rp_store_order_reserve(st, &ord.reserved_id,
+			    ord.number)) != 0)
+				break;
+			ord.channel = dd->what == DT_DUE_TODAY ?
+			    RP_CHANNEL_CORPORATE : RP_CHANNEL_PUBLIC;
+			ord.tenant_id = dd->what == DT_DUE_TODAY ?
+			    cat->tenant_id[ti] : 0;
+			gen_person(&g, &pp, ord.tenant_id ? &tenant_defs[ti] : NULL);
+			memset(&vp, 0, sizeof(vp));
+			vp.f[RP_VF_NAME] = rp_str_c(pp.name);
+			vp.f[RP_VF_KANA] = rp_str_c(pp.kana);
+			vp.f[RP_VF_EMAIL] = rp_str_c(pp.email);
+			vp.f[RP_VF_PHONE] = rp_str_c(pp.phone);
+			vp.f[RP_VF_COMPANY] = rp_str_c(pp.company);
+			pv[0] = &vp;
+			tenant = (uint32_t)ord.tenant_id;
+			num = rp_str_c(ord.number);
+			if ((r = rp_vault_put_batch(vault, &vc, pv, &tenant, &num,
+			    &pid, 1)) != 0)
+				break;
+			ord.person_id = (int64_t)pid;
+			ord.plan_id = plan;
+			ord.qty = 1;
+			fmt_day(today + dd->dep - 10, ord.order_date);
+			fmt_day(today + dd->dep, ord.depart_date);
+			fmt_day(today + dd->ret, ord.return_date);
+			ord.pickup = RP_HANDOVER_COUNTER;
+			ord.pickup_counter_id = cat->counter_id[c];
+			ord.ret = RP_HANDOVER_COUNTER;
+			ord.return_counter_id = cat->counter_id[c];
+			ord.status = RP_ORDER_CONFIRMED;
+			ord.subtotal_yen = yen * days;
+			if (dd->cover >= 0) {
+				ord.options[0].option_id = cat->option_id[dd->cover];
+				ord.options[0].qty = 1;
+				ord.noptions = 1;
+				ord.subtotal_yen += option_defs[dd->cover].yen * days;
+			}
+			ord.tax_yen = ord.subtotal_yen * TAX_BP / 10000;
+			ord.total_yen = ord.subtotal_yen + ord.tax_yen;
+			ord.policy_id = cat->policy_id;
+			t = jst_start(today + dd->dep - 10) + 10 * 3600;
+			memset(h, 0, sizeof(h));
+			add_event(h, &(size_t){ 0 }, RP_ORDER_RESERVED, t, "web");
+			h[1] = h[0];
+			h[1].from = RP_ORDER_RESERVED;
+			h[1].to = RP_ORDER_CONFIRMED;
+			h[1].at = t + 60;
+			snprintf(h[1].note, sizeof(h[1].note), "%s",
+			    ord.tenant_id ? "billing: invoice" : "billing: card");
+			/* the unit held from departure to the day after return */
+			ord.hold.counter_id = cat->counter_id[c];
+			ord.hold.kind = RP_DEVICE_ROUTER;
+			ord.hold.qty = 1;
+			fmt_day(today + dd->dep, ord.hold.from);
+			fmt_day(today + dd->ret + 1, ord.hold.until);
+			if ((r = rp_store_order_insert(st, &ord, h, 2)) ==
+			    RP_E_FULL) {
+				ord.hold.qty = 0;	/* a busy pool: no hold */
+				r = rp_store_order_insert(st, &ord, h, 2);
+			}
+			if (r != 0)
+				break;
+			made++;
+			if (dd->what == DT_PICKUP)
+				continue;
+			/* out with a unit of this counter, back if returned */
+			for (why = -1; next < nd && why != RP_UNIT_OK; next++) {
+				if (ds[next].kind != RP_DEVICE_ROUTER)
+					continue;
+				snprintf(serial, sizeof(serial), "%s",
+				    ds[next].serial);
+				r = rp_store_unit_pickup(st, ord.id, serial,
+				    cat->counter_id[c], "", actor,
+				    jst_start(today + dd->dep) + 9 * 3600, &why,
+				    &complete);
+				if (r != 0 && why == RP_UNIT_OK)
+					break;
+				r = 0;
+			}
+			if (r != 0 || why != RP_UNIT_OK)
+				break;
+			if (dd->what == DT_RETURNED)
+				r = rp_store_unit_return(st, ord.id, serial,
+				    cat->counter_id[c], RP_COND_OK, NULL, 0, actor,
+				    jst_start(today + dd->ret) + 15 * 3600, &why,
+				    &complete);
+		}
+	}
+	free(ds);
+	if (r == 0)
+		say(o, "demo counter day: %zu orders at %zu counters (pickups "
+		    "and returns due today, overdue, returned)\n", made,
+		    (size_t)NCOUNTER);
+	return r;
+}
+
 int
 rp_seed_run(struct rp_store *st, struct rp_vault *vault,
     const struct rp_seed_opts *o, struct rp_seed_result *res)
@@ -1292,6 +1554,8 @@ rp_seed_run(struct rp_store *st, struct rp_vault *vault,
 	if (o->demo && (r = demo_staff(o, &cat)) != 0)
 		return r;
 	if (o->orders > 0 && (r = gen_orders(st, vault, o, &cat, res)) != 0)
+		return r;
+	if (o->demo && (r = demo_today(st, vault, o, &cat)) != 0)
 		return r;
 	res->seconds = mono() - t0;
 	return 0;

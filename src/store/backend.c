@@ -42,7 +42,7 @@ static const struct rp_store_ops backend_ops;
 	"coalesce(pickup_counter_id, 0), ret, coalesce(return_counter_id, 0), " \
 	"status, subtotal_yen, tax_yen, total_yen, coalesce(policy_id, 0), " \
 	"pay_token, pay_brand, pay_last4, pay_auth_id, created_at, updated_at, " \
-	"lang, employee_no, cost_centre"
+	"lang, employee_no, cost_centre, settle_method"
 
 static const char *const sql[S_COUNT] = {
 	[S_TENANT_INS] = "INSERT INTO tenants (slug, name, billing, settings, "
@@ -157,11 +157,11 @@ static const char *const sql[S_COUNT] = {
 	    "(?1, ?2) ON CONFLICT DO NOTHING",
 	[S_POOL_LOCK] = "SELECT counter_id FROM stock_pools WHERE "
 	    "counter_id = ?1 AND kind = ?2",
-	/* a pool's usable units (not in maintenance, lost or retired);
+	/* a pool's usable units (not in repair, lost or retired);
 	 * counter 0 is the warehouse, a NULL counter_id */
 	[S_STOCK_UNITS] = "SELECT count(*) FROM devices WHERE (counter_id = ?1 "
 	    "OR (?1 = 0 AND counter_id IS NULL)) AND kind = ?2 AND "
-	    "status IN ('in_stock', 'rented')",
+	    "status IN ('available', 'out', 'inspection')",
 	/* the reservations of a pool that overlap the window [?3, ?4] */
 	[S_STOCK_WINDOW] = "SELECT from_date, until_date, qty FROM "
 	    "stock_reservations WHERE counter_id = ?1 AND kind = ?2 AND "
@@ -170,6 +170,49 @@ static const char *const sql[S_COUNT] = {
 	    "counter_id, kind, qty, from_date, until_date, created_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_STOCK_RELEASE] = "DELETE FROM stock_reservations WHERE order_id = ?1",
+	/* the counter (0010) */
+	[S_ORDER_LOCK_KIND] = "SELECT o.status, o.qty, p.device FROM orders o "
+	    "JOIN plans p ON p.id = o.plan_id WHERE o.id = ?1",
+	/* a unit's state changes only from the state it was read in */
+	[S_DEVICE_STATE] = "UPDATE devices SET status = ?3, counter_id = ?4 "
+	    "WHERE id = ?1 AND status = ?2",
+	[S_UNITS_TAKEN] = "SELECT count(*) FROM order_units WHERE order_id = ?1",
+	[S_UNIT_INS] = "INSERT INTO order_units (order_id, device_id, out_at, "
+	    "out_counter_id, tracking) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_UNIT_OPEN] = "SELECT id, order_id FROM order_units WHERE "
+	    "device_id = ?1 AND back_at IS NULL",
+	[S_UNIT_BACK] = "UPDATE order_units SET back_at = ?2, "
+	    "back_counter_id = ?3, condition = ?4 WHERE id = ?1 AND "
+	    "back_at IS NULL",
+	[S_UNITS_STILL_OUT] = "SELECT count(*) FROM order_units WHERE "
+	    "order_id = ?1 AND back_at IS NULL",
+	[S_DEVEV_INS] = "INSERT INTO device_events (device_id, at, actor, "
+	    "from_status, to_status, counter_id, order_id, note) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_CHARGE_INS] = "INSERT INTO order_charges (order_id, code, qty, "
+	    "amount_yen, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_CHARGES] = "SELECT code, qty, amount_yen, created_at FROM "
+	    "order_charges WHERE order_id = ?1 ORDER BY id",
+	[S_UNITS] = "SELECT u.device_id, d.serial, d.kind, u.out_at, "
+	    "coalesce(u.out_counter_id, 0), u.tracking, coalesce(u.back_at, 0), "
+	    "coalesce(u.back_counter_id, 0), u.condition FROM order_units u "
+	    "JOIN devices d ON d.id = u.device_id WHERE u.order_id = ?1 "
+	    "ORDER BY u.id",
+	[S_COUNTER_PICKUPS] = "SELECT " ORDER_COLS " FROM orders WHERE "
+	    "pickup_counter_id = ?1 AND depart_date = ?2 AND status IN "
+	    "('reserved', 'confirmed') ORDER BY id LIMIT ?3",
+	[S_COUNTER_RETURNS] = "SELECT " ORDER_COLS " FROM orders WHERE "
+	    "return_counter_id = ?1 AND return_date = ?2 AND "
+	    "status = 'picked_up' ORDER BY id LIMIT ?3",
+	[S_COUNTER_OVERDUE] = "SELECT " ORDER_COLS " FROM orders WHERE "
+	    "return_counter_id = ?1 AND return_date < ?2 AND "
+	    "status = 'picked_up' ORDER BY return_date, id LIMIT ?3",
+	[S_COUNTER_NOSHOWS] = "SELECT " ORDER_COLS " FROM orders WHERE "
+	    "pickup_counter_id = ?1 AND depart_date < ?2 AND status IN "
+	    "('reserved', 'confirmed') ORDER BY depart_date, id LIMIT ?3",
+	[S_ORDER_SETTLE] = "UPDATE orders SET settle_method = ?2 WHERE id = ?1",
+	[S_ORDER_LIST_PERSON] = "SELECT " ORDER_COLS " FROM orders WHERE "
+	    "person_id = ?1 ORDER BY id DESC LIMIT ?2",
 	[S_BAN_PUT] = "INSERT INTO bans (addr, until, reason, created_at, "
 	    "source) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (addr) DO UPDATE "
 	    "SET until = excluded.until, reason = excluded.reason, "
@@ -549,6 +592,7 @@ read_order(struct rp_sqlst *s, void *rec)
 	COPY(25, o->lang);
 	COPY(26, o->employee_no);
 	COPY(27, o->cost_centre);
+	COPY(28, o->settle_method);
 	return 0;
 }
 
@@ -1603,7 +1647,7 @@ be_order_reserve(void *arg, int64_t at, int64_t *id)
 /* ---- migration 0004: the payment outbox -------------------------------- */
 
 static const char *const pay_ops[] = { "authorize", "capture", "void",
-    "refund", "charge" };
+    "refund", "charge", "terminal" };
 static const char *const pay_states[] = { "queued", "action", "done",
     "failed", "unknown" };
 
@@ -2145,6 +2189,481 @@ be_ban_purge(void *arg, int64_t before)
 	return step_done(be, s);
 }
 
+/* ---- the counter (0010) ------------------------------------------------- */
+
+/* One integer from a one-row query with order_id as ?1. */
+static int
+count_of(struct be *be, int id, int64_t key, int64_t *out)
+{
+	struct rp_sqlst *s;
+	int rc;
+
+	if ((s = stmt(be, id)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, key);
+	rc = sql_step(s);
+	*out = rc == RP_SQL_ROW ? sql_col_i64(s, 0) : 0;
+	sql_reset(s);
+	return rc == RP_SQL_ROW ? 0 : rc < 0 ? rc : RP_E_DB;
+}
+
+/* The order's status, devices and device kind, its row locked. */
+static int
+order_lock_kind(struct be *be, int64_t order_id, int *status, int64_t *qty,
+    int *kind)
+{
+	struct rp_sqlst *s;
+	int rc, r;
+
+	if ((s = stmt(be, S_ORDER_LOCK_KIND)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	rc = sql_step(s);
+	if (rc == RP_SQL_ROW) {
+		*qty = sql_col_i64(s, 1);
+		if ((r = col_enum(s, 0, rp_order_status_parse, status)) == 0)
+			r = col_enum(s, 2, rp_device_kind_parse, kind);
+	} else
+		r = rc == RP_SQL_DONE ? RP_E_NOTFOUND : rc < 0 ? rc : RP_E_DB;
+	sql_reset(s);
+	return r;
+}
+
+/* Moves unit d from its read state to `to` at counter_id (0: none);
+ * RP_E_EXISTS when another writer moved it first. */
+static int
+device_move(struct be *be, const struct rp_device *d, int to,
+    int64_t counter_id)
+{
+	struct rp_sqlst *s;
+	int r;
+
+	if ((s = stmt(be, S_DEVICE_STATE)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, d->id);
+	sql_text(s, 2, rp_device_status_name(d->status));
+	sql_text(s, 3, rp_device_status_name(to));
+	bind_ref(s, 4, counter_id);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return be->changes == 1 ? 0 : RP_E_EXISTS;
+}
+
+static int
+device_event(struct be *be, const struct rp_device *d, int to,
+    int64_t counter_id, int64_t order_id, const char *actor, int64_t at,
+    const char *note)
+{
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_DEVEV_INS)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, d->id);
+	sql_i64(s, 2, at);
+	sql_text(s, 3, actor);
+	sql_text(s, 4, rp_device_status_name(d->status));
+	sql_text(s, 5, rp_device_status_name(to));
+	bind_ref(s, 6, counter_id);
+	bind_ref(s, 7, order_id);
+	sql_text(s, 8, note);
+	return step_done(be, s);
+}
+
+static int
+charge_insert(struct be *be, int64_t order_id, const struct rp_order_charge *c,
+    int64_t at)
+{
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_CHARGE_INS)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	sql_text(s, 2, c->code);
+	sql_i64(s, 3, c->qty);
+	sql_i64(s, 4, c->amount_yen);
+	sql_i64(s, 5, at);
+	return step_done(be, s);
+}
+
+/* Moves the locked order from `from` to `to` with its event. */
+static int
+order_move(struct be *be, int64_t order_id, int from, int to,
+    const char *actor, int64_t at, const char *note)
+{
+	struct rp_sqlst *s;
+	int r;
+
+	if (!rp_order_transition_ok(from, to))
+		return RP_E_STATE;
+	if ((s = stmt(be, S_ORDER_SET_STATUS)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	sql_text(s, 2, rp_order_status_name(to));
+	sql_i64(s, 3, at);
+	if ((r = step_done(be, s)) != 0)
+		return r;
+	return insert_event(be, order_id, from, to, actor, at, note);
+}
+
+static int
+be_unit_pickup(void *arg, int64_t order_id, const char *serial,
+    int64_t counter_id, const char *tracking, const char *actor, int64_t at,
+    int *why, bool *complete)
+{
+	struct be *be = arg;
+	struct rp_device d;
+	struct rp_sqlst *s;
+	int64_t qty = 0, taken = 0;
+	int status = -1, kind = -1, r;
+
+	if (at == 0)
+		at = now();
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((r = order_lock_kind(be, order_id, &status, &qty, &kind)) != 0)
+		goto out;
+	if (status != RP_ORDER_RESERVED && status != RP_ORDER_CONFIRMED) {
+		*why = RP_UNIT_ORDER_STATE;
+		r = RP_E_STATE;
+		goto out;
+	}
+	if ((r = be_device_get(be, serial, &d)) != 0) {
+		if (r == RP_E_NOTFOUND)
+			*why = RP_UNIT_UNKNOWN_SERIAL;
+		goto out;
+	}
+	if (d.kind != kind) {
+		*why = RP_UNIT_WRONG_KIND;
+		r = RP_E_INVAL;
+		goto out;
+	}
+	if (d.counter_id != counter_id) {
+		*why = RP_UNIT_WRONG_COUNTER;
+		r = RP_E_INVAL;
+		goto out;
+	}
+	if (d.status != RP_DEVSTAT_AVAILABLE) {
+		*why = RP_UNIT_UNAVAILABLE;
+		r = RP_E_EXISTS;
+		goto out;
+	}
+	if ((r = count_of(be, S_UNITS_TAKEN, order_id, &taken)) != 0)
+		goto out;
+	if (taken >= qty) {
+		*why = RP_UNIT_ORDER_STATE;
+		r = RP_E_STATE;
+		goto out;
+	}
+	/* two counters scanning one unit: the state check in the UPDATE
+	 * (and the unique index on units out) lets one win */
+	if ((r = device_move(be, &d, RP_DEVSTAT_OUT, counter_id)) != 0) {
+		if (r == RP_E_EXISTS)
+			*why = RP_UNIT_UNAVAILABLE;
+		goto out;
+	}
+	if ((s = stmt(be, S_UNIT_INS)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, order_id);
+	sql_i64(s, 2, d.id);
+	sql_i64(s, 3, at);
+	bind_ref(s, 4, counter_id);
+	sql_text(s, 5, tracking);
+	if ((r = step_done(be, s)) != 0) {
+		if (r == RP_E_EXISTS)
+			*why = RP_UNIT_UNAVAILABLE;
+		goto out;
+	}
+	if ((r = device_event(be, &d, RP_DEVSTAT_OUT, counter_id, order_id,
+	    actor, at, counter_id == 0 ? "dispatched" : "picked up")) != 0)
+		goto out;
+	if (taken + 1 == qty) {
+		r = order_move(be, order_id, status, RP_ORDER_PICKED_UP, actor, at,
+		    counter_id == 0 ? tracking : "");
+		*complete = r == 0;
+	}
+ out:
+	return tx_end(be, r);
+}
+
+static int
+be_unit_return(void *arg, int64_t order_id, const char *serial,
+    int64_t counter_id, int condition, const struct rp_order_charge *charges,
+    size_t ncharges, const char *actor, int64_t at, int *why, bool *complete)
+{
+	static const int next[RP_COND_COUNT] = {
+		[RP_COND_OK] = RP_DEVSTAT_INSPECTION,
+		[RP_COND_DAMAGED] = RP_DEVSTAT_REPAIR,
+		[RP_COND_PARTS_MISSING] = RP_DEVSTAT_REPAIR,
+		[RP_COND_LOST] = RP_DEVSTAT_LOST,
+	};
+	struct be *be = arg;
+	struct rp_device d;
+	struct rp_sqlst *s;
+	int64_t qty = 0, unit_id = 0, unit_order = 0, still = 0;
+	int status = -1, kind = -1, rc, r;
+
+	if (at == 0)
+		at = now();
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((r = order_lock_kind(be, order_id, &status, &qty, &kind)) != 0)
+		goto out;
+	if ((r = be_device_get(be, serial, &d)) != 0) {
+		if (r == RP_E_NOTFOUND)
+			*why = RP_UNIT_UNKNOWN_SERIAL;
+		goto out;
+	}
+	if ((s = stmt(be, S_UNIT_OPEN)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, d.id);
+	rc = sql_step(s);
+	if (rc == RP_SQL_ROW) {
+		unit_id = sql_col_i64(s, 0);
+		unit_order = sql_col_i64(s, 1);
+	}
+	sql_reset(s);
+	if (rc < 0) {
+		r = rc;
+		goto out;
+	}
+	if (unit_id != 0 && unit_order != order_id) {
+		*why = RP_UNIT_OTHER_ORDER;
+		r = RP_E_INVAL;
+		goto out;
+	}
+	if (status != RP_ORDER_PICKED_UP) {
+		*why = RP_UNIT_ORDER_STATE;
+		r = RP_E_STATE;
+		goto out;
+	}
+	if (unit_id == 0 || d.status != RP_DEVSTAT_OUT) {
+		*why = RP_UNIT_NOT_OUT;
+		r = RP_E_STATE;
+		goto out;
+	}
+	if ((s = stmt(be, S_UNIT_BACK)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, unit_id);
+	sql_i64(s, 2, at);
+	bind_ref(s, 3, counter_id);
+	sql_text(s, 4, rp_unit_condition_name(condition));
+	if ((r = step_done(be, s)) != 0)
+		goto out;
+	if (be->changes != 1 ||
+	    (r = device_move(be, &d, next[condition], counter_id)) != 0) {
+		*why = RP_UNIT_NOT_OUT;	/* returned by another counter first */
+		r = RP_E_STATE;
+		goto out;
+	}
+	if ((r = device_event(be, &d, next[condition], counter_id, order_id,
+	    actor, at, rp_unit_condition_name(condition))) != 0)
+		goto out;
+	for (size_t i = 0; i < ncharges; i++)
+		if ((r = charge_insert(be, order_id, &charges[i], at)) != 0)
+			goto out;
+	if ((r = count_of(be, S_UNITS_STILL_OUT, order_id, &still)) != 0)
+		goto out;
+	if (still == 0) {
+		r = order_move(be, order_id, status, RP_ORDER_RETURNED, actor, at,
+		    rp_unit_condition_name(condition));
+		*complete = r == 0;
+	}
+ out:
+	return tx_end(be, r);
+}
+
+static int
+read_unit(struct rp_sqlst *s, void *rec)
+{
+	struct rp_order_unit *u = rec;
+	char cond[24];
+	int r;
+
+	u->device_id = sql_col_i64(s, 0);
+	COPY(1, u->serial);
+	if ((r = col_enum(s, 2, rp_device_kind_parse, &u->kind)) != 0)
+		return r;
+	u->out_at = sql_col_i64(s, 3);
+	u->out_counter_id = sql_col_i64(s, 4);
+	COPY(5, u->tracking);
+	u->back_at = sql_col_i64(s, 6);
+	u->back_counter_id = sql_col_i64(s, 7);
+	COPY(8, cond);
+	u->condition = -1;
+	if (cond[0] != '\0' && rp_unit_condition_parse(cond, &u->condition) != 0)
+		return RP_E_DB;
+	return 0;
+}
+
+static int
+read_charge(struct rp_sqlst *s, void *rec)
+{
+	struct rp_order_charge *c = rec;
+	int r;
+
+	COPY(0, c->code);
+	c->qty = (int32_t)sql_col_i64(s, 1);
+	c->amount_yen = sql_col_i64(s, 2);
+	c->at = sql_col_i64(s, 3);
+	return 0;
+}
+
+static int
+be_order_units(void *arg, int64_t order_id, struct rp_order_unit **out,
+    size_t *n)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_UNITS)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	return list_rows(be, s, sizeof(**out), read_unit, (void **)out, n);
+}
+
+static int
+be_order_charges(void *arg, int64_t order_id, struct rp_order_charge **out,
+    size_t *n)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_CHARGES)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, order_id);
+	return list_rows(be, s, sizeof(**out), read_charge, (void **)out, n);
+}
+
+static int
+be_counter_orders(void *arg, int64_t counter_id, int which, const char *date,
+    size_t max, struct rp_order **out, size_t *n)
+{
+	static const int ids[] = {
+		[RP_COUNTER_PICKUPS] = S_COUNTER_PICKUPS,
+		[RP_COUNTER_RETURNS] = S_COUNTER_RETURNS,
+		[RP_COUNTER_OVERDUE] = S_COUNTER_OVERDUE,
+		[RP_COUNTER_NO_SHOWS] = S_COUNTER_NOSHOWS,
+	};
+	struct be *be = arg;
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, ids[which])) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, counter_id);
+	sql_text(s, 2, date);
+	sql_i64(s, 3, (int64_t)max);
+	return list_rows(be, s, sizeof(**out), read_order, (void **)out, n);
+}
+
+static int
+be_order_list_person(void *arg, int64_t person_id, size_t max,
+    struct rp_order **out, size_t *n)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_ORDER_LIST_PERSON)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, person_id);
+	sql_i64(s, 2, (int64_t)max);
+	return list_rows(be, s, sizeof(**out), read_order, (void **)out, n);
+}
+
+static int
+be_order_settle(void *arg, int64_t order_id, const char *method, int to,
+    const char *actor, int64_t at)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+	int64_t qty;
+	int status = -1, kind, r;
+
+	if (at == 0)
+		at = now();
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((r = order_lock_kind(be, order_id, &status, &qty, &kind)) != 0)
+		goto out;
+	if (status != RP_ORDER_RETURNED) {
+		r = RP_E_STATE;
+		goto out;
+	}
+	if ((s = stmt(be, S_ORDER_SETTLE)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, order_id);
+	sql_text(s, 2, method);
+	if ((r = step_done(be, s)) != 0)
+		goto out;
+	r = order_move(be, order_id, status, to, actor, at, method);
+ out:
+	return tx_end(be, r);
+}
+
+static int
+be_order_no_show(void *arg, int64_t order_id, const struct rp_order_charge *fee,
+    const char *actor, int64_t at)
+{
+	struct be *be = arg;
+	int64_t qty;
+	int status = -1, kind, r;
+
+	if (at == 0)
+		at = now();
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((r = order_lock_kind(be, order_id, &status, &qty, &kind)) != 0)
+		goto out;
+	if ((r = order_move(be, order_id, status, RP_ORDER_NO_SHOW, actor, at,
+	    "not picked up")) != 0 || (r = stock_drop(be, order_id, NULL)) != 0)
+		goto out;
+	if (fee != NULL && fee->amount_yen > 0)
+		r = charge_insert(be, order_id, fee, at);
+ out:
+	return tx_end(be, r);
+}
+
+static int
+be_device_transfer(void *arg, const char *serial, int64_t to_counter_id,
+    const char *actor, int64_t at, int *why)
+{
+	struct be *be = arg;
+	struct rp_device d;
+	int r;
+
+	if (at == 0)
+		at = now();
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((r = be_device_get(be, serial, &d)) != 0) {
+		if (r == RP_E_NOTFOUND)
+			*why = RP_UNIT_UNKNOWN_SERIAL;
+		goto out;
+	}
+	if (d.status != RP_DEVSTAT_AVAILABLE && d.status !=
+	    RP_DEVSTAT_INSPECTION) {
+		*why = RP_UNIT_UNAVAILABLE;
+		r = RP_E_EXISTS;
+		goto out;
+	}
+	if ((r = device_move(be, &d, d.status, to_counter_id)) != 0) {
+		if (r == RP_E_EXISTS)
+			*why = RP_UNIT_UNAVAILABLE;
+		goto out;
+	}
+	r = device_event(be, &d, d.status, to_counter_id, 0, actor, at,
+	    "transfer");
+ out:
+	return tx_end(be, r);
+}
+
 static const struct rp_store_ops backend_ops = {
 	.name = "sql",
 	.close = be_close,
@@ -2200,4 +2719,13 @@ static const struct rp_store_ops backend_ops = {
 	.ban_delete = be_ban_delete,
 	.ban_list = be_ban_list,
 	.ban_purge = be_ban_purge,
+	.unit_pickup = be_unit_pickup,
+	.unit_return = be_unit_return,
+	.order_units = be_order_units,
+	.order_charges = be_order_charges,
+	.counter_orders = be_counter_orders,
+	.order_list_person = be_order_list_person,
+	.order_settle = be_order_settle,
+	.order_no_show = be_order_no_show,
+	.device_transfer = be_device_transfer,
 };

@@ -25,6 +25,7 @@
 static const struct rp_sql_migration migrations[] = {
 	{ 8, "src/store/migrations/pg/0008_schema.sql" },
 	{ 9, "src/store/migrations/pg/0009_stock.sql" },
+	{ 10, "src/store/migrations/pg/0010_counter.sql" },
 };
 
 struct pgst {
@@ -441,6 +442,8 @@ static const char *const overrides[S_COUNT] = {
 	    "(nextval('order_ids_seq'), ?1) RETURNING id",
 	/* two nodes changing one order: the second waits for the first */
 	[S_ORDER_STATUS] = "SELECT status FROM orders WHERE id = ?1 FOR UPDATE",
+	[S_ORDER_LOCK_KIND] = "SELECT o.status, o.qty, p.device FROM orders o "
+	    "JOIN plans p ON p.id = o.plan_id WHERE o.id = ?1 FOR UPDATE OF o",
 	/* a reservation waits for the pool's row: two nodes serialise */
 	[S_POOL_LOCK] = "SELECT counter_id FROM stock_pools WHERE "
 	    "counter_id = ?1 AND kind = ?2 FOR UPDATE",

@@ -29,6 +29,7 @@ static const struct rp_sql_migration migrations[] = {
 	{ 7, "src/store/migrations/0007_staff_out.sql" },
 	{ 8, "src/store/migrations/0008_tokens_out.sql" },
 	{ 9, "src/store/migrations/0009_stock.sql" },
+	{ 10, "src/store/migrations/0010_counter.sql" },
 };
 
 struct sqst {

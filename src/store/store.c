@@ -20,13 +20,16 @@
 static const char *const billing_names[] = { "card", "invoice" };
 static const char *const device_kind_names[] = { "router", "sim", "phone" };
 static const char *const device_status_names[] = {
-	"in_stock", "rented", "maintenance", "lost", "retired"
+	"available", "out", "repair", "lost", "retired", "inspection"
 };
 static const char *const channel_names[] = { "public", "corporate", "counter" };
 static const char *const handover_names[] = { "counter", "courier", "post" };
 static const char *const order_status_names[] = {
 	"reserved", "confirmed", "picked_up", "returned", "settled",
-	"cancelled", "awaiting_payment"
+	"cancelled", "awaiting_payment", "no_show", "settle_pending"
+};
+static const char *const unit_condition_names[] = {
+	"ok", "damaged", "parts_missing", "lost"
 };
 static const char *const option_kind_names[] = {
 	"insurance", "accessory", "device"
@@ -74,6 +77,7 @@ ENUM_FUNCS(channel, channel_names, RP_CHANNEL_COUNT)
 ENUM_FUNCS(handover, handover_names, RP_HANDOVER_COUNT)
 ENUM_FUNCS(order_status, order_status_names, RP_ORDER_STATUS_COUNT)
 ENUM_FUNCS(option_kind, option_kind_names, RP_OPTION_KIND_COUNT)
+ENUM_FUNCS(unit_condition, unit_condition_names, RP_COND_COUNT)
 
 bool
 rp_order_transition_ok(int from, int to)
@@ -81,17 +85,20 @@ rp_order_transition_ok(int from, int to)
 	switch (from) {
 	case RP_ORDER_RESERVED:
 		return to == RP_ORDER_CONFIRMED || to == RP_ORDER_CANCELLED ||
-		    to == RP_ORDER_AWAITING_PAYMENT;
+		    to == RP_ORDER_AWAITING_PAYMENT || to == RP_ORDER_NO_SHOW;
 	case RP_ORDER_AWAITING_PAYMENT:
 		return to == RP_ORDER_CONFIRMED || to == RP_ORDER_CANCELLED;
 	case RP_ORDER_CONFIRMED:
-		return to == RP_ORDER_PICKED_UP || to == RP_ORDER_CANCELLED;
+		return to == RP_ORDER_PICKED_UP || to == RP_ORDER_CANCELLED ||
+		    to == RP_ORDER_NO_SHOW;
 	case RP_ORDER_PICKED_UP:
 		return to == RP_ORDER_RETURNED;
 	case RP_ORDER_RETURNED:
+		return to == RP_ORDER_SETTLED || to == RP_ORDER_SETTLE_PENDING;
+	case RP_ORDER_SETTLE_PENDING:
 		return to == RP_ORDER_SETTLED;
 	default:
-		return false;		/* settled and cancelled are final */
+		return false;	/* settled, cancelled and no_show are final */
 	}
 }
 
@@ -966,7 +973,7 @@ payment_ok(const struct rp_payment *p)
 {
 	int r;
 
-	REQUIRE(p->op >= RP_PAY_AUTHORIZE && p->op <= RP_PAY_CHARGE);
+	REQUIRE(p->op >= RP_PAY_AUTHORIZE && p->op <= RP_PAY_OP_LAST);
 	REQUIRE(p->state >= RP_PAY_QUEUED && p->state <= RP_PAY_UNKNOWN);
 	REQUIRE(p->amount_yen >= 0);
 	CHECK(text_ok(p->token, sizeof(p->token) - 1, true));
@@ -1014,7 +1021,7 @@ rp_store_payment_last(struct rp_store *st, int64_t order_id, int op,
     struct rp_payment *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (order_id <= 0 || op < RP_PAY_AUTHORIZE || op > RP_PAY_CHARGE)
+	if (order_id <= 0 || op < RP_PAY_AUTHORIZE || op > RP_PAY_OP_LAST)
 		return RP_E_NOTFOUND;
 	return st->ops->payment_get(st->be, 0, NULL, order_id, op, p);
 }
@@ -1025,7 +1032,7 @@ rp_store_payment_by_psp(struct rp_store *st, const char *psp_id, int op,
 {
 	memset(p, 0, sizeof(*p));
 	if (psp_id == NULL || psp_id[0] == '\0' || op < RP_PAY_AUTHORIZE ||
-	    op > RP_PAY_CHARGE)
+	    op > RP_PAY_OP_LAST)
 		return RP_E_NOTFOUND;
 	return st->ops->payment_get(st->be, 0, psp_id, 0, op, p);
 }
@@ -1191,4 +1198,141 @@ rp_store_stock_release(struct rp_store *st, int64_t order_id)
 {
 	REQUIRE(order_id > 0);
 	return st->ops->stock_release(st->be, order_id);
+}
+
+/* ---- the counter (migration 0010) --------------------------------------- */
+
+static bool
+serial_ok(const char *s)
+{
+	return s != NULL && s[0] != '\0' && text_ok(s, RP_STORE_CODE_MAX, false) == 0;
+}
+
+static bool
+charges_ok(const struct rp_order_charge *c, size_t n)
+{
+	if (n > 0 && c == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (c[i].code[0] == '\0' || text_ok(c[i].code,
+		    RP_STORE_CODE_MAX, false) != 0 || c[i].qty < 1 || c[i].qty > 999 ||
+		    c[i].amount_yen < 0 || c[i].amount_yen > 100000000)
+			return false;
+	return true;
+}
+
+int
+rp_store_unit_pickup(struct rp_store *st, int64_t order_id,
+    const char *serial, int64_t counter_id, const char *tracking,
+    const char *actor, int64_t at, int *why, bool *complete)
+{
+	int r;
+
+	*why = RP_UNIT_OK;
+	*complete = false;
+	REQUIRE(order_id > 0 && counter_id >= 0 && at >= 0 && serial_ok(serial));
+	CHECK(text_ok(tracking == NULL ? "" : tracking, RP_STORE_CODE_MAX, true));
+	CHECK(text_ok(actor, RP_STORE_CODE_MAX * 2, false));
+	return st->ops->unit_pickup(st->be, order_id, serial, counter_id,
+	    tracking == NULL ? "" : tracking, actor, at, why, complete);
+}
+
+int
+rp_store_unit_return(struct rp_store *st, int64_t order_id,
+    const char *serial, int64_t counter_id, int condition,
+    const struct rp_order_charge *charges, size_t ncharges,
+    const char *actor, int64_t at, int *why, bool *complete)
+{
+	int r;
+
+	*why = RP_UNIT_OK;
+	*complete = false;
+	REQUIRE(order_id > 0 && counter_id >= 0 && at >= 0 && serial_ok(serial));
+	REQUIRE(rp_unit_condition_name(condition) != NULL);
+	REQUIRE(ncharges <= 64 && charges_ok(charges, ncharges));
+	CHECK(text_ok(actor, RP_STORE_CODE_MAX * 2, false));
+	return st->ops->unit_return(st->be, order_id, serial, counter_id,
+	    condition, charges, ncharges, actor, at, why, complete);
+}
+
+int
+rp_store_order_units(struct rp_store *st, int64_t order_id,
+    struct rp_order_unit **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(order_id > 0);
+	return st->ops->order_units(st->be, order_id, out, n);
+}
+
+int
+rp_store_order_charges(struct rp_store *st, int64_t order_id,
+    struct rp_order_charge **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(order_id > 0);
+	return st->ops->order_charges(st->be, order_id, out, n);
+}
+
+int
+rp_store_counter_orders(struct rp_store *st, int64_t counter_id, int which,
+    const char *date, size_t max, struct rp_order **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(counter_id > 0 && which >= RP_COUNTER_PICKUPS &&
+	    which <= RP_COUNTER_NO_SHOWS && rp_store_date_valid(date));
+	REQUIRE(max >= 1 && max <= RP_STORE_LIST_MAX);
+	return st->ops->counter_orders(st->be, counter_id, which, date, max,
+	    out, n);
+}
+
+int
+rp_store_order_list_person(struct rp_store *st, int64_t person_id,
+    size_t max, struct rp_order **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(person_id > 0 && max >= 1 && max <= RP_STORE_LIST_MAX);
+	return st->ops->order_list_person(st->be, person_id, max, out, n);
+}
+
+int
+rp_store_order_settle(struct rp_store *st, int64_t order_id,
+    const char *method, int to, const char *actor, int64_t at)
+{
+	int r;
+
+	REQUIRE(order_id > 0 && at >= 0 && method != NULL &&
+	    (strcmp(method, "card_on_file") == 0 ||
+	    strcmp(method, "terminal") == 0 || strcmp(method, "invoice") == 0));
+	REQUIRE(to == RP_ORDER_SETTLED || to == RP_ORDER_SETTLE_PENDING);
+	CHECK(text_ok(actor, RP_STORE_CODE_MAX * 2, false));
+	return st->ops->order_settle(st->be, order_id, method, to, actor, at);
+}
+
+int
+rp_store_order_no_show(struct rp_store *st, int64_t order_id,
+    const struct rp_order_charge *fee, const char *actor, int64_t at)
+{
+	int r;
+
+	REQUIRE(order_id > 0 && at >= 0);
+	REQUIRE(fee == NULL || charges_ok(fee, 1));
+	CHECK(text_ok(actor, RP_STORE_CODE_MAX * 2, false));
+	return st->ops->order_no_show(st->be, order_id, fee, actor, at);
+}
+
+int
+rp_store_device_transfer(struct rp_store *st, const char *serial,
+    int64_t to_counter_id, const char *actor, int64_t at, int *why)
+{
+	int r;
+
+	*why = RP_UNIT_OK;
+	REQUIRE(serial_ok(serial) && to_counter_id >= 0 && at >= 0);
+	CHECK(text_ok(actor, RP_STORE_CODE_MAX * 2, false));
+	return st->ops->device_transfer(st->be, serial, to_counter_id, actor,
+	    at, why);
 }

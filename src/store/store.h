@@ -61,9 +61,14 @@ enum rp_billing { RP_BILLING_CARD, RP_BILLING_INVOICE, RP_BILLING_COUNT };
 enum rp_device_kind {
 	RP_DEVICE_ROUTER, RP_DEVICE_SIM, RP_DEVICE_PHONE, RP_DEVICE_KIND_COUNT
 };
+/* A unit's state (migration 0010): available at its counter, out with an
+ * order, back and awaiting inspection and charging, in repair, lost,
+ * retired.  Reservations hold a pool's units, not a unit: the unit is
+ * chosen when it is scanned at pickup. */
 enum rp_device_status {
-	RP_DEVSTAT_IN_STOCK, RP_DEVSTAT_RENTED, RP_DEVSTAT_MAINTENANCE,
-	RP_DEVSTAT_LOST, RP_DEVSTAT_RETIRED, RP_DEVSTAT_COUNT
+	RP_DEVSTAT_AVAILABLE, RP_DEVSTAT_OUT, RP_DEVSTAT_REPAIR,
+	RP_DEVSTAT_LOST, RP_DEVSTAT_RETIRED, RP_DEVSTAT_INSPECTION,
+	RP_DEVSTAT_COUNT
 };
 enum rp_channel {
 	RP_CHANNEL_PUBLIC, RP_CHANNEL_CORPORATE, RP_CHANNEL_COUNTER,
@@ -77,13 +82,15 @@ enum rp_handover {
 /*
  * Order lifecycle.  Allowed transitions (rp_order_transition_ok):
  *   reserved → confirmed → picked_up → returned → settled
- *   reserved | confirmed → cancelled
+ *   returned → settle_pending → settled   (the payment agent's answer)
+ *   reserved | confirmed → cancelled | no_show
  *   reserved → awaiting_payment → confirmed | cancelled   (payment agent)
  */
 enum rp_order_status {
 	RP_ORDER_RESERVED, RP_ORDER_CONFIRMED, RP_ORDER_PICKED_UP,
 	RP_ORDER_RETURNED, RP_ORDER_SETTLED, RP_ORDER_CANCELLED,
-	RP_ORDER_AWAITING_PAYMENT, RP_ORDER_STATUS_COUNT
+	RP_ORDER_AWAITING_PAYMENT, RP_ORDER_NO_SHOW, RP_ORDER_SETTLE_PENDING,
+	RP_ORDER_STATUS_COUNT
 };
 enum rp_option_kind {
 	RP_OPTION_INSURANCE, RP_OPTION_ACCESSORY, RP_OPTION_DEVICE,
@@ -262,6 +269,7 @@ struct rp_order {
 	char lang[3];				/* "ja" / "en"; "" on insert = ja */
 	char employee_no[RP_STORE_CODE_MAX * 2 + 1];	/* corporate reference */
 	char cost_centre[RP_STORE_CODE_MAX * 2 + 1];	/* corporate reference */
+	char settle_method[16];		/* "" until settled (rp_store_order_settle) */
 	size_t noptions;
 	struct rp_order_option options[RP_ORDER_MAX_OPTIONS];
 	/* insert and change: the stock to hold (hold.qty 0: none).  Not
@@ -548,7 +556,8 @@ int rp_store_order_reserve(struct rp_store *st, int64_t *id,
  * card data (every text field is refused if it holds a run of 12 digits).
  */
 enum rp_pay_op { RP_PAY_AUTHORIZE, RP_PAY_CAPTURE, RP_PAY_VOID, RP_PAY_REFUND,
-	RP_PAY_CHARGE };
+	RP_PAY_CHARGE, RP_PAY_TERMINAL };
+#define RP_PAY_OP_LAST	RP_PAY_TERMINAL
 enum rp_pay_state {
 	RP_PAY_QUEUED,		/* to send (again: same key) */
 	RP_PAY_ACTION,		/* the customer must act (3-D Secure): next_url */
@@ -680,6 +689,119 @@ int rp_store_stock_days(struct rp_store *st, int64_t counter_id, int kind,
 /* Lets an order's reservations go (cancelled, no-show): 0, or
  * RP_E_NOTFOUND when it held none. */
 int rp_store_stock_release(struct rp_store *st, int64_t order_id)
+    RP_WARN_UNUSED;
+
+/* ---- the counter (migration 0010) ---------------------------------------
+ *
+ * A unit goes out with an order when its serial is scanned at pickup (or
+ * dispatched by courier, counter 0) and comes back at any counter (or by
+ * courier) in a condition; every change of its state is a device event.
+ * Each call is one transaction; on an error nothing changed and *why says
+ * which rule refused it.
+ */
+enum rp_unit_why {
+	RP_UNIT_OK,
+	RP_UNIT_UNKNOWN_SERIAL,		/* no such unit (RP_E_NOTFOUND) */
+	RP_UNIT_WRONG_KIND,		/* another device type (RP_E_INVAL) */
+	RP_UNIT_WRONG_COUNTER,		/* kept at another counter (RP_E_INVAL) */
+	RP_UNIT_UNAVAILABLE,		/* out, in repair, ... (RP_E_EXISTS) */
+	RP_UNIT_ORDER_STATE,		/* the order cannot (RP_E_STATE) */
+	RP_UNIT_OTHER_ORDER,		/* out with another order (RP_E_INVAL) */
+	RP_UNIT_NOT_OUT,		/* not out (any more) (RP_E_STATE) */
+};
+
+enum rp_unit_condition {
+	RP_COND_OK, RP_COND_DAMAGED, RP_COND_PARTS_MISSING, RP_COND_LOST,
+	RP_COND_COUNT
+};
+const char *rp_unit_condition_name(int v);
+int rp_unit_condition_parse(const char *s, int *out) RP_WARN_UNUSED;
+
+/* A charge added after pricing: "late", "damage:device", "loss:cable",
+ * "no_show"; tax-exclusive. */
+struct rp_order_charge {
+	rp_code_t code;
+	int32_t qty;			/* 1..999 (days, items) */
+	int64_t amount_yen;		/* >= 0 */
+	int64_t at;			/* set by the store */
+};
+
+struct rp_order_unit {
+	int64_t device_id;
+	rp_code_t serial;
+	int kind;			/* enum rp_device_kind */
+	int64_t out_at, out_counter_id;		/* 0: by courier */
+	rp_code_t tracking;
+	int64_t back_at, back_counter_id;	/* back_at 0: still out */
+	int condition;			/* enum rp_unit_condition; -1 while out */
+};
+
+/*
+ * Pickup (or courier dispatch, counter_id 0, with a tracking number): the
+ * unit with serial — of the order's device type, available at counter_id
+ * — goes out with order_id (reserved or confirmed).  When the order has
+ * all its units, it becomes picked_up (*complete).
+ */
+int rp_store_unit_pickup(struct rp_store *st, int64_t order_id,
+    const char *serial, int64_t counter_id, const char *tracking,
+    const char *actor, int64_t at, int *why, bool *complete) RP_WARN_UNUSED;
+
+/*
+ * Return at counter_id (0: by courier) at time at: the unit out with
+ * order_id (picked_up) comes back in condition (ok → inspection, damaged
+ * or parts missing → repair, lost → lost) and the charges are recorded;
+ * the last unit back makes the order returned (*complete).
+ */
+int rp_store_unit_return(struct rp_store *st, int64_t order_id,
+    const char *serial, int64_t counter_id, int condition,
+    const struct rp_order_charge *charges, size_t ncharges,
+    const char *actor, int64_t at, int *why, bool *complete) RP_WARN_UNUSED;
+
+/* The units an order took, in order; the charges added to it. */
+int rp_store_order_units(struct rp_store *st, int64_t order_id,
+    struct rp_order_unit **out, size_t *n) RP_WARN_UNUSED;
+int rp_store_order_charges(struct rp_store *st, int64_t order_id,
+    struct rp_order_charge **out, size_t *n) RP_WARN_UNUSED;
+
+/*
+ * A counter's lists on JST date: pickups due (reserved or confirmed,
+ * departing that day), returns due (picked up, back that day), overdue
+ * (picked up, due back before), no-shows (reserved or confirmed, departed
+ * before).  Options are not loaded.  At most max (1..RP_STORE_LIST_MAX).
+ */
+enum rp_counter_list {
+	RP_COUNTER_PICKUPS, RP_COUNTER_RETURNS, RP_COUNTER_OVERDUE,
+	RP_COUNTER_NO_SHOWS
+};
+int rp_store_counter_orders(struct rp_store *st, int64_t counter_id,
+    int which, const char *date, size_t max, struct rp_order **out,
+    size_t *n) RP_WARN_UNUSED;
+
+/* A traveller's orders (vault record id), newest first, at most max;
+ * options not loaded. */
+int rp_store_order_list_person(struct rp_store *st, int64_t person_id,
+    size_t max, struct rp_order **out, size_t *n) RP_WARN_UNUSED;
+
+/*
+ * Settlement of a returned order by method ("card_on_file", "terminal",
+ * "invoice"): to is settled, or settle_pending while the payment agent
+ * has yet to answer.  RP_E_STATE unless the order is returned (a second
+ * settlement changes nothing).
+ */
+int rp_store_order_settle(struct rp_store *st, int64_t order_id,
+    const char *method, int to, const char *actor, int64_t at)
+    RP_WARN_UNUSED;
+
+/* A reserved or confirmed order not picked up: no_show, its stock let go,
+ * fee (if non-NULL, amount > 0) recorded.  RP_E_STATE otherwise. */
+int rp_store_order_no_show(struct rp_store *st, int64_t order_id,
+    const struct rp_order_charge *fee, const char *actor, int64_t at)
+    RP_WARN_UNUSED;
+
+/* Moves an available unit to counter to_counter_id (0 = warehouse), with
+ * its event. */
+int rp_store_device_transfer(struct rp_store *st, const char *serial,
+    int64_t to_counter_id, const char *actor, int64_t at, int *why)
     RP_WARN_UNUSED;
 
 #endif

@@ -111,6 +111,28 @@ struct rp_store_ops {
 	int (*stock_reserve)(void *be, int64_t order_id,
 	    struct rp_stock_hold *h, int64_t at);
 	int (*stock_release)(void *be, int64_t order_id);
+	/* migration 0010: the counter */
+	int (*unit_pickup)(void *be, int64_t order_id, const char *serial,
+	    int64_t counter_id, const char *tracking, const char *actor,
+	    int64_t at, int *why, bool *complete);
+	int (*unit_return)(void *be, int64_t order_id, const char *serial,
+	    int64_t counter_id, int condition,
+	    const struct rp_order_charge *charges, size_t ncharges,
+	    const char *actor, int64_t at, int *why, bool *complete);
+	int (*order_units)(void *be, int64_t order_id,
+	    struct rp_order_unit **out, size_t *n);
+	int (*order_charges)(void *be, int64_t order_id,
+	    struct rp_order_charge **out, size_t *n);
+	int (*counter_orders)(void *be, int64_t counter_id, int which,
+	    const char *date, size_t max, struct rp_order **out, size_t *n);
+	int (*order_list_person)(void *be, int64_t person_id, size_t max,
+	    struct rp_order **out, size_t *n);
+	int (*order_settle)(void *be, int64_t order_id, const char *method,
+	    int to, const char *actor, int64_t at);
+	int (*order_no_show)(void *be, int64_t order_id,
+	    const struct rp_order_charge *fee, const char *actor, int64_t at);
+	int (*device_transfer)(void *be, const char *serial,
+	    int64_t to_counter_id, const char *actor, int64_t at, int *why);
 };
 
 struct rp_store {

@@ -52,6 +52,15 @@ rp_str_has_prefix(struct rp_str s, const char *prefix)
 	return s.n >= n && memcmp(s.p, prefix, n) == 0;
 }
 
+bool
+rp_str_charset_ok(struct rp_str s, const char *set)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (s.p[i] == '\0' || strchr(set, s.p[i]) == NULL)
+			return false;
+	return true;
+}
+
 struct rp_str
 rp_str_trim(struct rp_str s)
 {

@@ -32,6 +32,8 @@ bool rp_str_eq_c(struct rp_str a, const char *c);
 /* ASCII case-insensitive equality. */
 bool rp_str_case_eq_c(struct rp_str a, const char *c);
 bool rp_str_has_prefix(struct rp_str s, const char *prefix);
+/* True if every byte of s is one of the bytes of set (NUL-terminated). */
+bool rp_str_charset_ok(struct rp_str s, const char *set);
 
 /* Trims ASCII space and tab on both sides. */
 struct rp_str rp_str_trim(struct rp_str s);

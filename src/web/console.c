@@ -22,6 +22,7 @@
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/conns.h"
+#include "web/console.h"
 #include "web/decode.h"
 #include "web/ipsgate.h"
 #include "web/request.h"
@@ -43,7 +44,6 @@ static int c_signout(struct rp_req *rq);
 static int c_sessions(struct rp_req *rq);
 static int c_revoke(struct rp_req *rq);
 static int c_role_home(struct rp_req *rq);
-static int c_counter(struct rp_req *rq);
 static int c_client(struct rp_req *rq);
 static int c_healthz(struct rp_req *rq);
 static int c_static(struct rp_req *rq);
@@ -62,13 +62,33 @@ const struct rp_route rp_console_routes[] = {
 	{ "GET", "/backoffice", c_role_home, 0, 0 },
 	{ "GET", "/security", c_role_home, 0, 0 },
 	{ "GET", "/incident", c_role_home, 0, 0 },
-	{ "GET", "/counter/{code}", c_counter, 0, 0 },
+	{ "GET", "/counter/{code}", counter_home, 0, 0 },
+	{ "GET", "/counter/{code}/orders/{number}", counter_order_page, 0, 0 },
+	{ "POST", "/counter/{code}/orders/{number}/pickup", counter_pickup_post,
+	  RP_ROUTE_BODY, 2048 },
+	{ "POST", "/counter/{code}/orders/{number}/return", counter_return_post,
+	  RP_ROUTE_BODY, 2048 },
+	{ "POST", "/counter/{code}/orders/{number}/settle", counter_settle_post,
+	  RP_ROUTE_BODY, 2048 },
+	{ "GET", "/counter/{code}/walk-in", counter_walkin_form, 0, 0 },
+	{ "POST", "/counter/{code}/walk-in", counter_walkin_post, RP_ROUTE_BODY,
+	  8192 },
 	{ "GET", "/client/{slug}", c_client, 0, 0 },
 	{ "GET", "/healthz", c_healthz, 0, 0 },
 	{ "GET", "/static/{name}", c_static, 0, 0 },
 	{ "POST", "/api/v1/session", c_api_session, RP_ROUTE_BODY, 4096 },
 	{ "GET", "/api/v1/me", c_api_me, 0, 0 },
 	{ "DELETE", "/api/v1/session", c_api_signout, 0, 0 },
+	{ "GET", "/api/v1/counters/{code}/today", counter_api_today, 0, 0 },
+	{ "GET", "/api/v1/counters/{code}/units", counter_api_units, 0, 0 },
+	{ "POST", "/api/v1/orders/{number}/pickup", counter_api_pickup,
+	  RP_ROUTE_BODY, 2048 },
+	{ "POST", "/api/v1/orders/{number}/return", counter_api_return,
+	  RP_ROUTE_BODY, 2048 },
+	{ "POST", "/api/v1/orders/{number}/settle", counter_api_settle,
+	  RP_ROUTE_BODY, 2048 },
+	{ "POST", "/api/v1/orders/{number}/dispatch", counter_api_dispatch,
+	  RP_ROUTE_BODY, 2048 },
 };
 const size_t rp_console_nroutes = RP_ARRAY_LEN(rp_console_routes);
 
@@ -150,8 +170,9 @@ set_who(struct page *pg, const struct rp_auth_who *w)
  * sent (1): the sign-in page for a missing or ended session, 503 when the
  * identity holder is down.
  */
-static int
-need_session(struct page *pg, struct rp_auth_who *w, struct rp_str *token)
+int
+console_need_session(struct page *pg, struct rp_auth_who *w,
+    struct rp_str *token)
 {
 	int r;
 
@@ -323,7 +344,7 @@ c_signout(struct rp_req *rq)
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0 ||
-	    (r = need_session(&pg, &w, &token)) != 0)
+	    (r = console_need_session(&pg, &w, &token)) != 0)
 		goto out;
 	if ((r = rp_auth_client_signout(data_dir(), token)) != 0 &&
 	    r != RP_E_NOTFOUND) {
@@ -337,8 +358,8 @@ c_signout(struct rp_req *rq)
 	return r < 0 ? r : 0;
 }
 
-static void
-time_text(int64_t t, char out[32])
+void
+console_time_text(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t + 9 * 3600;	/* Japan time */
 	struct tm tm;
@@ -360,7 +381,7 @@ c_sessions(struct rp_req *rq)
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0 ||
-	    (r = need_session(&pg, &w, &token)) != 0)
+	    (r = console_need_session(&pg, &w, &token)) != 0)
 		goto out;
 	if ((rows = calloc(RP_AUTH_MAX_SESSIONS, sizeof(*rows))) == NULL ||
 	    rp_auth_client_sessions(data_dir(), token, rows, &n) != 0) {
@@ -373,11 +394,11 @@ c_sessions(struct rp_req *rq)
 		rp_tmpl_set_c(it, "sid", rows[i].sid);
 		rp_tmpl_set_c(it, "kind", rows[i].kind);
 		rp_tmpl_set_c(it, "client", rows[i].client);
-		time_text(rows[i].created, t);
+		console_time_text(rows[i].created, t);
 		rp_tmpl_set_c(it, "created", t);
-		time_text(rows[i].last_seen, t);
+		console_time_text(rows[i].last_seen, t);
 		rp_tmpl_set_c(it, "last_seen", t);
-		time_text(rows[i].expires, t);
+		console_time_text(rows[i].expires, t);
 		rp_tmpl_set_c(it, "expires", t);
 		rp_tmpl_set_bool(it, "current", rows[i].current);
 	}
@@ -410,7 +431,7 @@ c_revoke(struct rp_req *rq)
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0 ||
-	    (r = need_session(&pg, &w, &token)) != 0)
+	    (r = console_need_session(&pg, &w, &token)) != 0)
 		goto out;
 	s = page_arg(&pg, "sid");
 	if (!sid_ok(s)) {
@@ -440,7 +461,7 @@ c_root(struct rp_req *rq)
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0 ||
-	    (r = need_session(&pg, &w, &token)) != 0)
+	    (r = console_need_session(&pg, &w, &token)) != 0)
 		goto out;
 	role_home(&w, home, sizeof(home));
 	r = page_redirect(&pg, home + 1);
@@ -465,7 +486,7 @@ home_page(struct rp_req *rq, int role, scope_fn mine)
 	int r;
 
 	if ((r = page_begin(&pg, rq)) != 0 ||
-	    (r = need_session(&pg, &w, &token)) != 0)
+	    (r = console_need_session(&pg, &w, &token)) != 0)
 		goto out;
 	if (w.role != role || (mine != NULL && !mine(rq, &w, scope,
 	    sizeof(scope)))) {
@@ -492,8 +513,8 @@ c_role_home(struct rp_req *rq)
 }
 
 /* Whether code is one of the comma-separated list. */
-static bool
-in_list(const char *list, struct rp_str code)
+bool
+console_in_list(const char *list, struct rp_str code)
 {
 	struct rp_str l = rp_str_c(list), item;
 
@@ -506,26 +527,6 @@ in_list(const char *list, struct rp_str code)
 			return true;
 	}
 	return false;
-}
-
-/* A counter's page: that counter's staff only. */
-static bool
-counter_mine(struct rp_req *rq, const struct rp_auth_who *w, char *scope,
-    size_t n)
-{
-	struct rp_str code;
-
-	if (rp_route_param(&rq->match, "code", &code) != 0 || code.n == 0 ||
-	    code.n > 16 || !in_list(w->counters, code))
-		return false;
-	snprintf(scope, n, "%.*s", (int)code.n, code.p);
-	return true;
-}
-
-static int
-c_counter(struct rp_req *rq)
-{
-	return home_page(rq, RP_STAFF_COUNTER, counter_mine);
 }
 
 /* A client's page: that client's administrators only. */
@@ -640,8 +641,9 @@ c_api_session(struct rp_req *rq)
 }
 
 /* Bearer token → who; 0, or an answer sent (1). */
-static int
-api_who(struct rp_req *rq, struct rp_auth_who *w, struct rp_str *token)
+int
+console_api_who(struct rp_req *rq, struct rp_auth_who *w,
+    struct rp_str *token)
 {
 	struct rp_str h = rp_req_header(rq, "Authorization");
 	int r = RP_E_NOTFOUND;
@@ -667,7 +669,7 @@ c_api_me(struct rp_req *rq)
 	struct rp_str token;
 	int r;
 
-	if ((r = api_who(rq, &w, &token)) != 0)
+	if ((r = console_api_who(rq, &w, &token)) != 0)
 		return r < 0 ? r : 0;
 	return rp_api_reply_json(rq, 200, json_pack("{s:s, s:s, s:I, s:s, s:s, "
 	    "s:I, s:I}", "user", w.user, "role", rp_staff_role_name(w.role),
@@ -683,7 +685,7 @@ c_api_signout(struct rp_req *rq)
 	struct rp_str token;
 	int r;
 
-	if ((r = api_who(rq, &w, &token)) != 0)
+	if ((r = console_api_who(rq, &w, &token)) != 0)
 		return r < 0 ? r : 0;
 	if ((r = rp_auth_client_signout(data_dir(), token)) != 0 &&
 	    r != RP_E_NOTFOUND)

@@ -119,9 +119,9 @@ main(void)
 		snprintf(d.serial, sizeof(d.serial), "%s", serial);
 		snprintf(d.model, sizeof(d.model), "MR-5G");
 		d.kind = i >= NUNITS + 2 ? RP_DEVICE_SIM : RP_DEVICE_ROUTER;
-		d.status = i == NUNITS ? RP_DEVSTAT_MAINTENANCE :
+		d.status = i == NUNITS ? RP_DEVSTAT_REPAIR :
 		    i == NUNITS + 1 ? RP_DEVSTAT_LOST : i % 3 == 0 ?
-		    RP_DEVSTAT_RENTED : RP_DEVSTAT_IN_STOCK;
+		    RP_DEVSTAT_OUT : RP_DEVSTAT_AVAILABLE;
 		d.counter_id = c.id;
 		if (rp_store_device_insert(st, &d) != 0)
 			OKF(0, "device %s", serial);

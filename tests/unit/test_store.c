@@ -477,7 +477,7 @@ main(void)
 	snprintf(d.serial, sizeof(d.serial), "RT-000001");
 	snprintf(d.model, sizeof(d.model), "MR-5G");
 	d.kind = RP_DEVICE_ROUTER;
-	d.status = RP_DEVSTAT_IN_STOCK;
+	d.status = RP_DEVSTAT_AVAILABLE;
 	d.counter_id = c.id;
 	is_int(rp_store_device_insert(st, &d), 0, "device insert");
 	d2 = d;
@@ -490,10 +490,10 @@ main(void)
 	is_int(rp_store_device_list(st, -1, c.id, &dl, &n), 0, "devices at counter");
 	ok(n == 1 && strcmp(dl[0].serial, "RT-000001") == 0, "one at NRT1");
 	free(dl);
-	is_int(rp_store_device_update(st, d2.id, RP_DEVSTAT_RENTED, c.id), 0, "move");
+	is_int(rp_store_device_update(st, d2.id, RP_DEVSTAT_OUT, c.id), 0, "move");
 	is_int(rp_store_device_get(st, "RT-000002", &d2), 0, "device get");
-	ok(d2.status == RP_DEVSTAT_RENTED && d2.counter_id == c.id, "moved");
-	is_int(rp_store_device_list(st, RP_DEVSTAT_IN_STOCK, -1, &dl, &n), 0, "in stock");
+	ok(d2.status == RP_DEVSTAT_OUT && d2.counter_id == c.id, "moved");
+	is_int(rp_store_device_list(st, RP_DEVSTAT_AVAILABLE, -1, &dl, &n), 0, "in stock");
 	is_int(n, 1, "one in stock");
 	free(dl);
 	is_int(rp_store_device_update(st, 9999, RP_DEVSTAT_LOST, 0), RP_E_NOTFOUND,
