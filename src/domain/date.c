@@ -224,3 +224,56 @@ rp_date_to_unix(struct rp_date d, int minute_of_day, int utc_offset_min,
 	    (int64_t)(minute_of_day - utc_offset_min) * 60;
 	return 0;
 }
+
+/* n ASCII digits at s as a number; -1 if not all digits. */
+static int
+digits_at(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int
+rp_time_parse_iso(struct rp_str s, int64_t *out)
+{
+	struct rp_date d;
+	size_t k;
+	int hh, mm, ss = 0, off = 0, oh, om;
+	int64_t day;
+
+	*out = 0;
+	if (s.n < 17 || s.n > 25 || rp_date_parse((struct rp_str){ s.p, 10 },
+	    &d) != 0 || s.p[10] != 'T' || s.p[13] != ':')
+		return RP_E_INVAL;
+	hh = digits_at(s.p + 11, 2);
+	mm = digits_at(s.p + 14, 2);
+	k = 16;
+	if (s.n > k && s.p[k] == ':') {
+		if (s.n < k + 3 || (ss = digits_at(s.p + k + 1, 2)) < 0)
+			return RP_E_INVAL;
+		k += 3;
+	}
+	if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss > 59)
+		return RP_E_INVAL;
+	if (s.n == k + 1 && s.p[k] == 'Z')
+		off = 0;
+	else if (s.n == k + 6 && (s.p[k] == '+' || s.p[k] == '-') &&
+	    s.p[k + 3] == ':') {
+		oh = digits_at(s.p + k + 1, 2);
+		om = digits_at(s.p + k + 4, 2);
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return RP_E_INVAL;
+		off = (oh * 60 + om) * (s.p[k] == '-' ? -1 : 1);
+	} else
+		return RP_E_INVAL;
+	if (rp_date_to_unix(d, hh * 60 + mm, off, &day) != 0)
+		return RP_E_INVAL;
+	*out = day + ss;
+	return 0;
+}

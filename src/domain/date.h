@@ -107,4 +107,13 @@ int rp_time_local(int64_t t, int utc_offset_min, struct rp_localtime *out)
 int rp_date_to_unix(struct rp_date d, int minute_of_day, int utc_offset_min,
     int64_t *out) RP_WARN_UNUSED;
 
+/*
+ * Parses an ISO 8601 / RFC 3339 instant with its offset, exactly
+ * "YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM|-HH:MM)" (ASCII digits, a real day,
+ * hour 0..23, minute 0..59, second 0..59, offset within the limits of
+ * rp_date_to_unix), into unix seconds.  RP_E_INVAL (and *out = 0) for
+ * anything else: another length, spaces, signs, fractions, a bare date.
+ */
+int rp_time_parse_iso(struct rp_str s, int64_t *out) RP_WARN_UNUSED;
+
 #endif

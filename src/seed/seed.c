@@ -288,6 +288,7 @@ static const struct option_def {
 
 #define TAX_BP		1000	/* 10 % consumption tax */
 #define NDEVICES	500
+#define NDEVICES_MAX	400000
 
 /* Ids and prices of the catalogue, as the generator needs them. */
 struct catalogue {
@@ -502,6 +503,8 @@ ensure_catalogue(struct rp_store *st, const struct rp_seed_opts *o,
 	 * a unit goes out only with an order (gen_orders, demo_today).
 	 */
 	ndev = o->orders / 8 > NDEVICES ? o->orders / 8 : NDEVICES;
+	if (ndev > NDEVICES_MAX)
+		ndev = NDEVICES_MAX;
 	if ((r = rp_store_bulk_begin(st)) != 0)
 		return r;
 	for (i = 0; r == 0 && i < ndev; i++) {
@@ -932,6 +935,13 @@ struct gen {
 	const struct catalogue *cat;
 	int (*kind_of)(struct gen *G, int64_t plan_id);
 	uint64_t held, unheld;		/* open orders holding stock, or not */
+	/* the units of each pool (0: the warehouse, 1 + counter index) */
+	struct pool {
+		int64_t *id;
+		bool *out;
+		size_t n, next;
+	} pool[NCOUNTER + 1][RP_DEVICE_KIND_COUNT];
+	uint64_t bound, unbound;
 	int32_t since, until;
 	int64_t now;			/* end of the until day */
 	uint64_t person_first, person_next;
@@ -1136,6 +1146,109 @@ gen_order(struct gen *G, uint64_t k, uint64_t n, const int32_t *day_of,
  * post).  A pool that is full leaves the order without a hold (the
  * history oversold it; counted).
  */
+/* The units of every pool, for binding the history's rentals. */
+static int
+pools_load(struct rp_store *st, struct gen *G)
+{
+	struct rp_device *ds = NULL;
+	size_t n = 0;
+	int r;
+
+	for (size_t p = 0; p <= NCOUNTER; p++) {
+		if ((r = rp_store_device_list(st, RP_DEVSTAT_AVAILABLE, p == 0 ? 0 :
+		    G->cat->counter_id[p - 1], &ds, &n)) != 0)
+			return r;
+		for (int k = 0; k < RP_DEVICE_KIND_COUNT; k++) {
+			struct pool *pl = &G->pool[p][k];
+
+			if ((pl->id = calloc(n + 1, sizeof(*pl->id))) == NULL ||
+			    (pl->out = calloc(n + 1, sizeof(*pl->out))) == NULL) {
+				free(ds);
+				return RP_E_NOMEM;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (ds[i].kind == k)
+					pl->id[pl->n++] = ds[i].id;
+		}
+		free(ds);
+		ds = NULL;
+	}
+	return 0;
+}
+
+static void
+pools_free(struct gen *G)
+{
+	for (size_t p = 0; p <= NCOUNTER; p++)
+		for (int k = 0; k < RP_DEVICE_KIND_COUNT; k++) {
+			free(G->pool[p][k].id);
+			free(G->pool[p][k].out);
+		}
+}
+
+static size_t
+pool_of(const struct gen *G, int64_t counter_id)
+{
+	for (size_t i = 0; i < NCOUNTER; i++)
+		if (G->cat->counter_id[i] == counter_id)
+			return i + 1;
+	return 0;
+}
+
+/*
+ * The units a picked-up or returned order of the history took: a unit of
+ * its pool, still out (a free one, marked out) or back (any, in turn),
+ * with the times of its pickup and return events.
+ */
+static int
+bind_units(struct rp_store *st, struct gen *G, const struct rp_order *o,
+    const struct rp_order_event *h, size_t nh)
+{
+	int64_t out_at = 0, back_at = 0;
+	struct pool *pl;
+	size_t i, q;
+	int r;
+
+	for (i = 0; i < nh; i++) {
+		if (h[i].to == RP_ORDER_PICKED_UP)
+			out_at = h[i].at;
+		else if (h[i].to == RP_ORDER_RETURNED)
+			back_at = h[i].at;
+	}
+	if (out_at == 0)
+		return 0;
+	pl = &G->pool[o->pickup == RP_HANDOVER_COUNTER ?
+	    pool_of(G, o->pickup_counter_id) : 0][G->kind_of(G, o->plan_id)];
+	for (q = 0; q < (size_t)o->qty; q++) {
+		size_t k = 0;
+
+		if (pl->n == 0) {
+			G->unbound++;
+			continue;
+		}
+		if (back_at == 0) {
+			/* a free unit: the next not out */
+			while (k < pl->n && pl->out[(pl->next + k) % pl->n])
+				k++;
+			if (k == pl->n) {
+				G->unbound++;
+				continue;
+			}
+			k = (pl->next + k) % pl->n;
+			pl->out[k] = true;
+		} else
+			k = pl->next % pl->n;
+		pl->next = (k + 1) % pl->n;
+		if ((r = rp_store_unit_history(st, o->id, pl->id[k], out_at,
+		    o->pickup == RP_HANDOVER_COUNTER ? o->pickup_counter_id : 0,
+		    back_at, o->ret == RP_HANDOVER_COUNTER ? o->return_counter_id :
+		    0, RP_COND_OK)) != 0)
+			return r;
+		G->bound++;
+	}
+	return 0;
+}
+
 /* The device kind of a catalogue plan. */
 static int
 plan_kind(struct gen *G, int64_t plan_id)
@@ -1269,6 +1382,8 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 		r = RP_E_NOMEM;
 		goto out;
 	}
+	if ((r = pools_load(st, &G)) != 0)
+		goto out;
 	if ((r = rp_vault_bulk_begin(vault, &G.person_first)) != 0)
 		goto out;
 	persons_bulk = true;
@@ -1302,6 +1417,8 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 			    rp_strerror(r));
 			goto out;
 		}
+		if ((r = bind_units(st, &G, &ord, h, nh)) != 0)
+			goto out;
 		/* Every order's number is linked to its person in the vault. */
 		it->id = (uint64_t)ord.person_id;
 		it->tenant = (uint32_t)ord.tenant_id;
@@ -1322,7 +1439,9 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 	}
 	res->orders = o->orders;
 	say(o, "stock: %" PRIu64 " open orders hold their units, %" PRIu64
-	    " over a full pool hold none\n", G.held, G.unheld);
+	    " over a full pool hold none; %" PRIu64 " units bound to the "
+	    "rentals picked up and returned (%" PRIu64 " with none free)\n",
+	    G.held, G.unheld, G.bound, G.unbound);
  out:
 	if (thread) {
 		pthread_mutex_lock(&w.mu);
@@ -1367,6 +1486,7 @@ gen_orders(struct rp_store *st, struct rp_vault *vault,
 	free(w.orders);
 	free(w.ids);
 	free(day_of);
+	pools_free(&G);
 	return r;
 }
 

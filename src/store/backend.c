@@ -211,6 +211,10 @@ static const char *const sql[S_COUNT] = {
 	    "pickup_counter_id = ?1 AND depart_date < ?2 AND status IN "
 	    "('reserved', 'confirmed') ORDER BY depart_date, id LIMIT ?3",
 	[S_ORDER_SETTLE] = "UPDATE orders SET settle_method = ?2 WHERE id = ?1",
+	[S_UNIT_HIST] = "INSERT INTO order_units (order_id, device_id, out_at, "
+	    "out_counter_id, back_at, back_counter_id, condition) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_DEVICE_OUT] = "UPDATE devices SET status = 'out' WHERE id = ?1",
 	[S_ORDER_LIST_PERSON] = "SELECT " ORDER_COLS " FROM orders WHERE "
 	    "person_id = ?1 ORDER BY id DESC LIMIT ?2",
 	[S_BAN_PUT] = "INSERT INTO bans (addr, until, reason, created_at, "
@@ -2479,6 +2483,43 @@ be_unit_return(void *arg, int64_t order_id, const char *serial,
 }
 
 static int
+be_unit_history(void *arg, int64_t order_id, int64_t device_id,
+    int64_t out_at, int64_t out_counter_id, int64_t back_at,
+    int64_t back_counter_id, int condition)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+	int r;
+
+	if ((r = tx_begin(be)) != 0)
+		return r;
+	if ((s = stmt(be, S_UNIT_HIST)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, order_id);
+	sql_i64(s, 2, device_id);
+	sql_i64(s, 3, out_at);
+	bind_ref(s, 4, out_counter_id);
+	if (back_at > 0) {
+		sql_i64(s, 5, back_at);
+		bind_ref(s, 6, back_counter_id);
+		sql_text(s, 7, rp_unit_condition_name(condition));
+	} else
+		sql_text(s, 7, "");
+	if ((r = step_done(be, s)) != 0 || back_at > 0)
+		goto out;
+	if ((s = stmt(be, S_DEVICE_OUT)) == NULL) {
+		r = RP_E_DB;
+		goto out;
+	}
+	sql_i64(s, 1, device_id);
+	r = step_done(be, s);
+ out:
+	return tx_end(be, r);
+}
+
+static int
 read_unit(struct rp_sqlst *s, void *rec)
 {
 	struct rp_order_unit *u = rec;
@@ -2721,6 +2762,7 @@ static const struct rp_store_ops backend_ops = {
 	.ban_purge = be_ban_purge,
 	.unit_pickup = be_unit_pickup,
 	.unit_return = be_unit_return,
+	.unit_history = be_unit_history,
 	.order_units = be_order_units,
 	.order_charges = be_order_charges,
 	.counter_orders = be_counter_orders,

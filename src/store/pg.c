@@ -386,10 +386,11 @@ pg_bulk(struct rp_sqldb *db, bool on)
 	if (on)
 		return pg_exec(db, "SET synchronous_commit = off");
 	(void)pg_exec(db, "SET synchronous_commit = on");
-	/* a bulk load numbers orders itself: the sequence catches up */
-	return pg_exec(db, "SELECT setval('order_ids_seq', greatest(1, "
-	    "(SELECT coalesce(max(id), 0) FROM orders), "
-	    "(SELECT coalesce(max(id), 0) FROM order_ids)))");
+	/* a bulk load numbers orders itself: the sequence catches up (a
+	 * load of no orders leaves the next id at 1, not 2) */
+	return pg_exec(db, "SELECT setval('order_ids_seq', greatest(1, m), "
+	    "m > 0) FROM (SELECT greatest((SELECT coalesce(max(id), 0) FROM "
+	    "orders), (SELECT coalesce(max(id), 0) FROM order_ids)) AS m) x");
 }
 
 static void

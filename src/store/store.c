@@ -1256,6 +1256,19 @@ rp_store_unit_return(struct rp_store *st, int64_t order_id,
 }
 
 int
+rp_store_unit_history(struct rp_store *st, int64_t order_id,
+    int64_t device_id, int64_t out_at, int64_t out_counter_id,
+    int64_t back_at, int64_t back_counter_id, int condition)
+{
+	REQUIRE(order_id > 0 && device_id > 0 && out_at > 0 && back_at >= 0 &&
+	    (back_at == 0 || back_at >= out_at) && out_counter_id >= 0 &&
+	    back_counter_id >= 0);
+	REQUIRE(back_at == 0 || rp_unit_condition_name(condition) != NULL);
+	return st->ops->unit_history(st->be, order_id, device_id, out_at,
+	    out_counter_id, back_at, back_counter_id, condition);
+}
+
+int
 rp_store_order_units(struct rp_store *st, int64_t order_id,
     struct rp_order_unit **out, size_t *n)
 {

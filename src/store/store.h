@@ -757,6 +757,16 @@ int rp_store_unit_return(struct rp_store *st, int64_t order_id,
     const struct rp_order_charge *charges, size_t ncharges,
     const char *actor, int64_t at, int *why, bool *complete) RP_WARN_UNUSED;
 
+/*
+ * History (seed): binds unit device_id to order_id as out at out_at from
+ * out_counter_id and, when back_at > 0, back then at back_counter_id in
+ * condition; a unit still out (back_at 0) becomes out.  No state checks:
+ * for importing what happened, never for the counter.
+ */
+int rp_store_unit_history(struct rp_store *st, int64_t order_id,
+    int64_t device_id, int64_t out_at, int64_t out_counter_id,
+    int64_t back_at, int64_t back_counter_id, int condition) RP_WARN_UNUSED;
+
 /* The units an order took, in order; the charges added to it. */
 int rp_store_order_units(struct rp_store *st, int64_t order_id,
     struct rp_order_unit **out, size_t *n) RP_WARN_UNUSED;

@@ -119,6 +119,9 @@ struct rp_store_ops {
 	    int64_t counter_id, int condition,
 	    const struct rp_order_charge *charges, size_t ncharges,
 	    const char *actor, int64_t at, int *why, bool *complete);
+	int (*unit_history)(void *be, int64_t order_id, int64_t device_id,
+	    int64_t out_at, int64_t out_counter_id, int64_t back_at,
+	    int64_t back_counter_id, int condition);
 	int (*order_units)(void *be, int64_t order_id,
 	    struct rp_order_unit **out, size_t *n);
 	int (*order_charges)(void *be, int64_t order_id,

@@ -737,36 +737,7 @@ counter_api_pickup(struct rp_req *rq)
 static bool
 iso_time(struct rp_str s, int64_t *out)
 {
-	char b[40];
-	struct rp_date d;
-	int hh, mm, ss = 0, oh = 0, om = 0, k = 0;
-	char sign = 'Z';
-	int64_t day;
-
-	if (s.n < 16 || s.n >= sizeof(b))
-		return false;
-	memcpy(b, s.p, s.n);
-	b[s.n] = '\0';
-	if (rp_date_parse((struct rp_str){ b, 10 }, &d) != 0 || b[10] != 'T')
-		return false;
-	if (sscanf(b + 11, "%2d:%2d:%2d%n", &hh, &mm, &ss, &k) != 3 &&
-	    (k = 0, sscanf(b + 11, "%2d:%2d%n", &hh, &mm, &k) != 2))
-		return false;
-	k += 11;
-	if (b[k] == 'Z' && b[k + 1] == '\0')
-		sign = 'Z';
-	else if ((b[k] == '+' || b[k] == '-') && strlen(b + k) == 6 &&
-	    b[k + 3] == ':' && sscanf(b + k + 1, "%2d:%2d", &oh, &om) == 2)
-		sign = b[k];
-	else
-		return false;
-	if (hh > 23 || mm > 59 || ss > 60 || oh > 14 || om > 59)
-		return false;
-	if (rp_date_to_unix(d, 0, 0, &day) != 0)
-		return false;
-	*out = day + hh * 3600 + mm * 60 + ss -
-	    (sign == '-' ? -1 : sign == '+' ? 1 : 0) * (oh * 3600 + om * 60);
-	return true;
+	return rp_time_parse_iso(s, out) == 0;
 }
 
 static json_t *
@@ -1189,13 +1160,14 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
     const struct rp_counter_due *ret, const struct settle_out *so)
 {
 	struct rp_order_unit *u = NULL;
+	struct rp_device *ds = NULL;
 	struct rp_counter_due due;
 	struct rp_tmpl_scope *it;
 	struct rp_plan *plans = NULL;
 	struct rp_order o;
-	size_t n = 0, np = 0;
+	size_t n = 0, np = 0, nd = 0;
 	char t[32];
-	int r;
+	int kind = -1, r;
 
 	if (rp_store_order_get_id(cp->st, o0->id, &o) != 0)
 		o = *o0;
@@ -1206,10 +1178,26 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
 	rp_tmpl_set_u64(cp->pg.root, "qty", (uint64_t)o.qty);
 	rp_tmpl_set_c(cp->pg.root, "billing", billing_of(cp->st, &o));
 	rp_tmpl_set_c(cp->pg.root, "channel", rp_channel_name(o.channel));
-	if (rp_store_plan_list(cp->st, NULL, -1, false, &plans, &np) == 0)
+	if (rp_store_plan_list(cp->st, NULL, -1, false, &plans, &np) == 0) {
 		rp_tmpl_set_c(cp->pg.root, "plan", plan_code(plans, np,
 		    o.plan_id));
+		for (size_t i = 0; i < np; i++)
+			if (plans[i].id == o.plan_id)
+				kind = plans[i].device;
+	}
 	free(plans);
+	if ((o.status == RP_ORDER_RESERVED || o.status == RP_ORDER_CONFIRMED) &&
+	    rp_store_device_list(cp->st, RP_DEVSTAT_AVAILABLE, cp->c.id, &ds,
+	    &nd) == 0) {
+		/* what the scanner may read here: a hand-typed serial's help */
+		for (size_t i = 0, k = 0; i < nd && k < 30; i++)
+			if (ds[i].kind == kind && rp_tmpl_push(cp->pg.root,
+			    "serials", &it) == 0) {
+				rp_tmpl_set_c(it, "serial", ds[i].serial);
+				k++;
+			}
+	}
+	free(ds);
 	traveller_vars(cp, &o);
 	rp_tmpl_set_bool(cp->pg.root, "can_pickup", (o.status ==
 	    RP_ORDER_RESERVED || o.status == RP_ORDER_CONFIRMED) &&

@@ -199,9 +199,40 @@ test_local(void)
 	}
 }
 
+/* ISO 8601 instants with an offset (the handheld's returned_at). */
+static void
+test_iso(void)
+{
+	static const char *const bad[] = {
+		"", "2026-12-07", "2026-12-07T18:30", "2026-12-07 18:30:00+09:00",
+		"2026-12-07T24:00:00Z", "2026-12-07T18:60Z", "2026-12-07T18:30:60Z",
+		"2026-02-30T10:00:00Z", "2026-12-07T18:30:00.5+09:00",
+		"2026-12-07T18:30:00+0900", "2026-12-07T18:30:00+24:00",
+		"2026-12-07T1a:30Z", "2026-12-07T18:30:00+09:00 ",
+		"+026-12-07T18:30Z", "2026-12-07t18:30Z",
+	};
+	int64_t t;
+
+	is_int(rp_time_parse_iso(RP_STR_LIT("2026-12-07T18:30:00+09:00"), &t),
+	    0, "JST with seconds");
+	is_int(t, 1796635800, "… is 09:30 UTC");
+	is_int(rp_time_parse_iso(RP_STR_LIT("2026-12-07T09:30Z"), &t), 0,
+	    "UTC without seconds");
+	is_int(t, 1796635800, "… the same instant");
+	is_int(rp_time_parse_iso(RP_STR_LIT("2026-12-06T23:30:00-10:00"), &t),
+	    0, "a western offset");
+	is_int(t, 1796635800, "… the same instant again");
+	for (size_t i = 0; i < RP_ARRAY_LEN(bad); i++) {
+		int r = rp_time_parse_iso(rp_str_c(bad[i]), &t);
+
+		ok(r == RP_E_INVAL && t == 0, bad[i]);
+	}
+}
+
 int
 main(void)
 {
+	test_iso();
 	test_parse();
 	test_exhaustive();
 	test_arith();

@@ -333,8 +333,20 @@ test_store_counts(const char *dir)
 	    "30+ destinations ordered");
 	is_int(sql_int(dir, "SELECT count(*) FROM counters", NULL, NULL), 6,
 	    "6 airport counters");
-	is_int(sql_int(dir, "SELECT count(*) FROM devices", NULL, NULL), 500,
-	    "500 devices");
+	is_int(sql_int(dir, "SELECT count(*) FROM devices", NULL, NULL), 2500,
+	    "2,500 devices: one per 8 orders");
+	/* a stock history: open orders hold units, every unit out is bound */
+	ok(sql_int(dir, "SELECT count(*) FROM stock_reservations r JOIN orders "
+	    "o ON o.id = r.order_id WHERE o.status IN ('confirmed', "
+	    "'picked_up')", NULL, NULL) > 100, "open orders hold their units");
+	is_int(sql_int(dir, "SELECT count(*) FROM stock_reservations r JOIN "
+	    "orders o ON o.id = r.order_id WHERE o.status IN ('cancelled', "
+	    "'returned', 'settled')", NULL, NULL), 0,
+	    "closed orders hold nothing");
+	is_int(sql_int(dir, "SELECT count(*) FROM devices d WHERE status = "
+	    "'out' AND NOT EXISTS (SELECT 1 FROM order_units u WHERE "
+	    "u.device_id = d.id AND u.back_at IS NULL)", NULL, NULL), 0,
+	    "no unit is out without its order");
 	ok(sql_int(dir, "SELECT count(DISTINCT destination) FROM plans", NULL,
 	    NULL) >= 30, "plans for 30+ destinations");
 	ok(sql_int2(dir, "SELECT CAST(avg(julianday(return_date) - "

@@ -312,12 +312,12 @@ test_migrations(const char *dir)
 		exit(tap_done());
 	}
 	is_int(rp_store_schema_version(st, &v), 0, "schema version");
-	is_int(v, 9, "migrations 1..9 applied");
+	is_int(v, 10, "migrations 1..10 applied");
 	is_int(rp_store_ping(st), 0, "ping");
 	rp_store_free(st);
 	is_int(rp_store_open(dir, &st), 0, "reopen (migrations idempotent)");
 	is_int(rp_store_schema_version(st, &v), 0, "schema version again");
-	is_int(v, 9, "still version 9");
+	is_int(v, 10, "still version 10");
 	rp_store_free(st);
 	st = NULL;
 	is_int(rp_store_connect(dir, &st), 0, "once migrated, a worker connects");
