@@ -471,6 +471,19 @@ list_all(void *arg, int which, size_t size, row_fn fn, void **out, size_t *n)
 	return list_rows(be, s, size, fn, out, n);
 }
 
+/* Every row of a statement whose one parameter is an id. */
+static int
+list_by_id(struct be *be, int which, int64_t id, size_t size, row_fn fn,
+    void **out, size_t *n)
+{
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, which)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, id);
+	return list_rows(be, s, size, fn, out, n);
+}
+
 /* ---- row readers ------------------------------------------------------- */
 
 static int
@@ -1386,13 +1399,8 @@ static int
 be_order_events(void *arg, int64_t order_id, struct rp_order_event **out,
     size_t *n)
 {
-	struct be *be = arg;
-	struct rp_sqlst *s;
-
-	if ((s = stmt(be, S_EVENTS)) == NULL)
-		return RP_E_DB;
-	sql_i64(s, 1, order_id);
-	return list_rows(be, s, sizeof(**out), read_event, (void **)out, n);
+	return list_by_id(arg, S_EVENTS, order_id, sizeof(**out), read_event,
+	    (void **)out, n);
 }
 
 static int
@@ -2559,26 +2567,16 @@ static int
 be_order_units(void *arg, int64_t order_id, struct rp_order_unit **out,
     size_t *n)
 {
-	struct be *be = arg;
-	struct rp_sqlst *s;
-
-	if ((s = stmt(be, S_UNITS)) == NULL)
-		return RP_E_DB;
-	sql_i64(s, 1, order_id);
-	return list_rows(be, s, sizeof(**out), read_unit, (void **)out, n);
+	return list_by_id(arg, S_UNITS, order_id, sizeof(**out), read_unit,
+	    (void **)out, n);
 }
 
 static int
 be_order_charges(void *arg, int64_t order_id, struct rp_order_charge **out,
     size_t *n)
 {
-	struct be *be = arg;
-	struct rp_sqlst *s;
-
-	if ((s = stmt(be, S_CHARGES)) == NULL)
-		return RP_E_DB;
-	sql_i64(s, 1, order_id);
-	return list_rows(be, s, sizeof(**out), read_charge, (void **)out, n);
+	return list_by_id(arg, S_CHARGES, order_id, sizeof(**out), read_charge,
+	    (void **)out, n);
 }
 
 static int

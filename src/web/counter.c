@@ -1274,8 +1274,13 @@ cpage_order(struct cpage *cp, struct rp_order *o)
 	return 0;
 }
 
-int
-counter_order_page(struct rp_req *rq)
+/* What a POST on an order does; it renders the order page itself. */
+typedef int (*order_op_fn)(struct cpage *cp, struct rp_order *o,
+    struct cres *res);
+
+/* The order page's frame: session, counter, order, then op (or a view). */
+static int
+order_run(struct rp_req *rq, order_op_fn op)
 {
 	struct cpage cp;
 	struct rp_order o;
@@ -1284,30 +1289,34 @@ counter_order_page(struct rp_req *rq)
 
 	memset(&res, 0, sizeof(res));
 	if ((r = cpage_begin(&cp, rq)) == 0 && (r = cpage_order(&cp, &o)) == 0)
-		r = order_page(&cp, &o, &res, NULL, NULL);
+		r = op != NULL ? op(&cp, &o, &res) :
+		    order_page(&cp, &o, &res, NULL, NULL);
 	page_end(&cp.pg);
 	return r < 0 ? r : 0;
 }
 
 int
+counter_order_page(struct rp_req *rq)
+{
+	return order_run(rq, NULL);
+}
+
+static int
+pickup_op(struct cpage *cp, struct rp_order *o, struct cres *res)
+{
+	bool complete;
+
+	(void)op_pickup(cp->st, &cp->w, &cp->c, o,
+	    rp_str_trim(page_arg(&cp->pg, "serial")), "", &complete, res);
+	if (res->status == 0)
+		rp_tmpl_set_bool(cp->pg.root, "picked", true);
+	return order_page(cp, o, res, NULL, NULL);
+}
+
+int
 counter_pickup_post(struct rp_req *rq)
 {
-	struct cpage cp;
-	struct rp_order o;
-	struct cres res;
-	bool complete;
-	int r;
-
-	memset(&res, 0, sizeof(res));
-	if ((r = cpage_begin(&cp, rq)) == 0 && (r = cpage_order(&cp, &o)) == 0) {
-		(void)op_pickup(cp.st, &cp.w, &cp.c, &o,
-		    rp_str_trim(page_arg(&cp.pg, "serial")), "", &complete, &res);
-		if (res.status == 0)
-			rp_tmpl_set_bool(cp.pg.root, "picked", true);
-		r = order_page(&cp, &o, &res, NULL, NULL);
-	}
-	page_end(&cp.pg);
-	return r < 0 ? r : 0;
+	return order_run(rq, pickup_op);
 }
 
 /* "2026-12-07T18:30" from a datetime-local field, in Japan time. */
@@ -1322,79 +1331,69 @@ local_time(struct rp_str s, int64_t *out)
 	return iso_time(rp_str_c(b), out);
 }
 
-int
-counter_return_post(struct rp_req *rq)
+static int
+return_op(struct cpage *cp, struct rp_order *o, struct cres *res)
 {
 	static const char *const items[] = { "sim", "adapter", "battery",
 	    "cable", "case" };
 	struct rp_counter_return_req rr;
 	struct rp_counter_due due;
-	struct cpage cp;
-	struct rp_order o;
-	struct cres res;
-	struct rp_str at;
+	struct rp_str at, cond;
 	char b[24];
-	int r;
 
-	memset(&res, 0, sizeof(res));
 	memset(&rr, 0, sizeof(rr));
-	if ((r = cpage_begin(&cp, rq)) != 0 || (r = cpage_order(&cp, &o)) != 0)
-		goto out;
-	rr.serial = rp_str_trim(page_arg(&cp.pg, "serial"));
-	snprintf(b, sizeof(b), "%.*s", (int)(page_arg(&cp.pg, "condition").n <
-	    23 ? page_arg(&cp.pg, "condition").n : 23),
-	    page_arg(&cp.pg, "condition").p);
+	rr.serial = rp_str_trim(page_arg(&cp->pg, "serial"));
+	cond = page_arg(&cp->pg, "condition");
+	snprintf(b, sizeof(b), "%.*s", (int)(cond.n < 23 ? cond.n : 23),
+	    cond.p);
 	for (size_t i = 0; i < RP_ARRAY_LEN(items); i++)
-		if (page_arg(&cp.pg, items[i]).n > 0 &&
+		if (page_arg(&cp->pg, items[i]).n > 0 &&
 		    rp_counter_item_parse(rp_str_c(items[i]),
 		    &rr.missing[rr.n_missing]) == 0)
 			rr.n_missing++;
-	rr.police_report = page_arg(&cp.pg, "police_report").n > 0;
-	at = page_arg(&cp.pg, "returned_at");
+	rr.police_report = page_arg(&cp->pg, "police_report").n > 0;
+	at = page_arg(&cp->pg, "returned_at");
 	rr.returned_at = time(NULL);
 	if (rr.serial.n == 0)
-		fail(&res, 422, "invalid_serial", "シリアル番号を入力してください。",
+		fail(res, 422, "invalid_serial", "シリアル番号を入力してください。",
 		    "Enter the serial number.");
 	else if (rp_unit_condition_parse(b, &rr.condition) != 0)
-		fail(&res, 422, "invalid_condition", "状態を選んでください。",
+		fail(res, 422, "invalid_condition", "状態を選んでください。",
 		    "Choose the condition.");
 	else if (rr.condition != RP_COND_PARTS_MISSING && rr.n_missing > 0)
 		rr.n_missing = 0;	/* ticked, then another condition chosen */
-	if (res.status == 0 && at.n > 0 && (!local_time(at, &rr.returned_at) ||
+	if (res->status == 0 && at.n > 0 && (!local_time(at, &rr.returned_at) ||
 	    rr.returned_at > time(NULL) + 300))
-		fail(&res, 422, "invalid_returned_at",
+		fail(res, 422, "invalid_returned_at",
 		    "返却日時が正しくありません（未来の日時は入力できません）。",
 		    "The return time is not valid (it cannot be in the future).");
-	if (res.status == 0 && op_return(cp.st, &cp.w, &cp.c, &o, &rr, &due,
-	    &res) == 0) {
-		r = order_page(&cp, &o, &res, &due, NULL);
-		goto out;
-	}
-	r = order_page(&cp, &o, &res, NULL, NULL);
- out:
-	page_end(&cp.pg);
-	return r < 0 ? r : 0;
+	if (res->status == 0 && op_return(cp->st, &cp->w, &cp->c, o, &rr, &due,
+	    res) == 0)
+		return order_page(cp, o, res, &due, NULL);
+	return order_page(cp, o, res, NULL, NULL);
+}
+
+int
+counter_return_post(struct rp_req *rq)
+{
+	return order_run(rq, return_op);
+}
+
+static int
+settle_op(struct cpage *cp, struct rp_order *o, struct cres *res)
+{
+	struct settle_out so;
+
+	if (op_settle(cp->st, &cp->w, o, page_arg(&cp->pg, "method"), &so,
+	    res) == 0)
+		return order_page(cp, o, res, NULL, &so);
+	return order_page(cp, o, res, NULL, NULL);
 }
 
 int
 counter_settle_post(struct rp_req *rq)
 {
-	struct settle_out so;
-	struct cpage cp;
-	struct rp_order o;
-	struct cres res;
-	int r;
-
-	memset(&res, 0, sizeof(res));
-	if ((r = cpage_begin(&cp, rq)) == 0 && (r = cpage_order(&cp, &o)) == 0) {
-		if (op_settle(cp.st, &cp.w, &o, page_arg(&cp.pg, "method"), &so,
-		    &res) == 0)
-			r = order_page(&cp, &o, &res, NULL, &so);
-		else
-			r = order_page(&cp, &o, &res, NULL, NULL);
-	}
-	page_end(&cp.pg);
-	return r < 0 ? r : 0;
+	return order_run(rq, settle_op);
 }
 
 /* ---- walk-in ------------------------------------------------------------ */

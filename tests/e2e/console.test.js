@@ -7,26 +7,13 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
-const fs = require('node:fs');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-const { startServer, launch, screenshot } = require('./lib');
+const { startServer, launch, screenshot, readLogins, totp } = require('./lib');
 
-function staffLogins(dir) {
-  const out = {};
-  for (const line of fs.readFileSync(path.join(dir, 'demo-logins.txt'), 'utf8').split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length === 4 && /^[A-Z2-7]{32}$/.test(f[2])) out[f[0]] = { password: f[1], secret: f[2] };
-  }
-  return out;
-}
-
-const totp = (secret) => execFileSync('oathtool', ['--totp', '-b', secret], { encoding: 'utf8' }).trim();
 
 test('staff console sign-in, ja and en, in headless chromium', async () => {
   const srv = await startServer();
   const browser = await launch();
-  const L = staffLogins(srv.dir);
+  const L = readLogins(srv.dir).staff;
   const base = 'http://127.0.0.1:' + srv.ports['--console-port'];
   try {
     // Japanese: the back office signs in with password + code.

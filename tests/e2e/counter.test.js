@@ -12,19 +12,8 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-const { startServer, launch, screenshot, isoDate } = require('./lib');
+const { startServer, launch, screenshot, isoDate, readLogins, totp } = require('./lib');
 
-function staffLogins(dir) {
-  const out = {};
-  for (const line of fs.readFileSync(path.join(dir, 'demo-logins.txt'), 'utf8').split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length === 4 && /^[A-Z2-7]{32}$/.test(f[2])) out[f[0]] = { password: f[1], secret: f[2] };
-  }
-  return out;
-}
-
-const totp = (secret) => execFileSync('oathtool', ['--totp', '-b', secret], { encoding: 'utf8' }).trim();
 const yen = (s) => Number(String(s).replace(/[^0-9]/g, ''));
 
 // A card order of a card-billed client through the corporate API: the
@@ -213,7 +202,7 @@ async function counterDay(browser, srv, L, lang, user, code) {
 test('a counter day in ja and en, in headless chromium', async () => {
   const srv = await startServer({ payments: true });
   const browser = await launch();
-  const L = staffLogins(srv.dir);
+  const L = readLogins(srv.dir).staff;
   try {
     await counterDay(browser, srv, L, 'ja', 'counter-nrt1', 'NRT1');
     await counterDay(browser, srv, L, 'en', 'counter-hnd3', 'HND3');

@@ -142,10 +142,14 @@ function readLogins(dir) {
     let m;
     if ((m = line.match(/access code for ([\w-]+): (\S+)/))) res.accessCode[m[1]] = m[2];
     else if ((m = line.match(/API key for ([\w-]+): (rpk_\w+)/))) res.apiKey[m[1]] = m[2];
-    else if ((m = line.trim().match(/^(\S+) (\S+) (\S+)$/))) res.staff[m[1]] = { password: m[2], role: m[3] };
+    // staff: "name password TOTP-SECRET role" (the secret: base32)
+    else if ((m = line.trim().match(/^(\S+) (\S+) ([A-Z2-7]{32}) (\S+)$/))) res.staff[m[1]] = { password: m[2], secret: m[3], role: m[4] };
   }
   return res;
 }
+
+// The authenticator's current code for a base32 TOTP secret (oathtool).
+const totp = (secret) => spawnSync('oathtool', ['--totp', '-b', secret], { encoding: 'utf8' }).stdout.trim();
 
 // A date `days` after today in Japan (the policy's UTC+9, which the server
 // uses for deadlines and fees), YYYY-MM-DD.
@@ -269,6 +273,6 @@ async function screenshot(page, name) {
 }
 
 module.exports = {
-  startServer, launch, screenshot, freePort, readLogins, isoDate, tabTo,
+  startServer, launch, screenshot, freePort, readLogins, totp, isoDate, tabTo,
   parseEml, mailFiles, waitMail, placeFromReview,
 };

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fuzz_util.h — what the fuzz targets of the services' protocols check of
- * a decoded request: that a view lies inside the input, and that a copied
- * string is terminated and printable (0x21..0x7e, the logs' rule).
+ * fuzz_util.h — what every fuzz target shares: libFuzzer's entry point,
+ * check() (a failed property aborts, which the fuzzer and the corpus
+ * replay both report), and what the targets of the services' protocols
+ * check of a decoded request: that a view lies inside the input, and that
+ * a copied string is terminated and printable (0x21..0x7e, the logs' rule).
  */
 #ifndef RP_FUZZ_UTIL_H
 #define RP_FUZZ_UTIL_H
@@ -10,9 +12,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/str.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static inline void
+check(int cond)
+{
+	if (!cond)
+		abort();
+}
 
 static inline bool
 inside(struct rp_str s, const uint8_t *data, size_t size)

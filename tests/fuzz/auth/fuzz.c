@@ -13,8 +13,6 @@
 #include "../fuzz_util.h"
 #include "proc/sandbox.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static bool
 staff_type(uint32_t t)
 {

@@ -2,8 +2,7 @@
 /* fuzz target: the rentport.conf parser. */
 #include "util/common.h"
 #include "conf/conf.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "../fuzz_util.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

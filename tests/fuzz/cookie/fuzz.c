@@ -13,15 +13,7 @@
 #include <sodium.h>
 
 #include "web/csrf.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "../fuzz_util.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -10,6 +10,7 @@
 #include "gate/gate.h"
 
 #include <assert.h>
+#include "../fuzz_util.h"
 
 struct seen {
 	const uint8_t *in;
@@ -30,8 +31,6 @@ emit(void *arg, const uint8_t *frame, size_t n)
 	s->frames++;
 	return 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,15 +11,7 @@
 #include <jansson.h>
 
 #include "web/jsondepth.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "../fuzz_util.h"
 
 /* The deepest nesting of a parsed value. */
 static unsigned

@@ -10,15 +10,7 @@
  */
 #include "util/common.h"
 #include "alog/note.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "../fuzz_util.h"
 
 /* rentport.example/vault-access/v1, RFC 8032 TEST 1 public key. */
 static const char log_vkey[] = "rentport.example/vault-access/v1+e2a44689+"

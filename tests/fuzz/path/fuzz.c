@@ -9,15 +9,7 @@
  */
 #include "util/common.h"
 #include "web/decode.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "../fuzz_util.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -3,8 +3,7 @@
  * (the input's first line) and body (the rest). */
 #include "util/common.h"
 #include "paylink/paylink.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "../fuzz_util.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

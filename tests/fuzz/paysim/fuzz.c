@@ -10,15 +10,7 @@
  */
 #include "util/common.h"
 #include "paysim/paysim.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "../fuzz_util.h"
 
 static void
 check_str(const char *s, size_t cap)

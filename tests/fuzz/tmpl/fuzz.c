@@ -16,15 +16,7 @@
 #include "util/common.h"
 #include "web/i18n.h"
 #include "web/tmpl.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "../fuzz_util.h"
 
 static const char fixed[] =
     "<p>\x01{{a}}\x02</p><p title=\"\x01{{b}}\x02\" data-x='\x01{{c}}\x02'>"

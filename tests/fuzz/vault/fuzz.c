@@ -9,8 +9,6 @@
 #include "../fuzz_util.h"
 #include "vault/vault.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
