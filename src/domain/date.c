@@ -9,6 +9,7 @@
  * libc time zone machinery is involved, so results do not depend on TZ.
  */
 #include "util/common.h"
+#include <assert.h>
 
 #include "domain/date.h"
 
@@ -275,5 +276,28 @@ rp_time_parse_iso(struct rp_str s, int64_t *out)
 	if (rp_date_to_unix(d, hh * 60 + mm, off, &day) != 0)
 		return RP_E_INVAL;
 	*out = day + ss;
+	return 0;
+}
+
+int
+rp_time_format_iso(int64_t t, int utc_offset_min, char out[RP_TIME_ISO_STRLEN])
+{
+	struct rp_localtime lt;
+	char day[RP_DATE_STRLEN], b[64];
+	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min, r;
+
+	out[0] = '\0';
+	if ((r = rp_time_local(t, utc_offset_min, &lt)) != 0 ||
+	    (r = rp_date_format(lt.date, day)) != 0)
+		return r;
+	if (utc_offset_min == 0)
+		snprintf(b, sizeof(b), "%sT%02d:%02d:%02dZ", day, lt.hour,
+		    lt.minute, lt.second);
+	else
+		snprintf(b, sizeof(b), "%sT%02d:%02d:%02d%c%02d:%02d", day,
+		    lt.hour, lt.minute, lt.second,
+		    utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
+	assert(strlen(b) < RP_TIME_ISO_STRLEN);
+	memcpy(out, b, strlen(b) + 1);
 	return 0;
 }

@@ -116,4 +116,11 @@ int rp_date_to_unix(struct rp_date d, int minute_of_day, int utc_offset_min,
  */
 int rp_time_parse_iso(struct rp_str s, int64_t *out) RP_WARN_UNUSED;
 
+/* "YYYY-MM-DDTHH:MM:SS+HH:MM" (or "Z" at offset 0): the instant t at
+ * utc_offset_min, which rp_time_parse_iso reads back.  RP_E_RANGE (and out
+ * "") as rp_time_local. */
+#define RP_TIME_ISO_STRLEN 26
+int rp_time_format_iso(int64_t t, int utc_offset_min,
+    char out[RP_TIME_ISO_STRLEN]) RP_WARN_UNUSED;
+
 #endif

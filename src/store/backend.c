@@ -191,6 +191,11 @@ static const char *const sql[S_COUNT] = {
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_CHARGE_INS] = "INSERT INTO order_charges (order_id, code, qty, "
 	    "amount_yen, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_DEVEV_LIST] = "SELECT e.at, e.actor, COALESCE(e.from_status, ''), "
+	    "e.to_status, COALESCE(c.code, ''), COALESCE(o.number, ''), "
+	    "e.note FROM device_events e LEFT JOIN counters c ON c.id = "
+	    "e.counter_id LEFT JOIN orders o ON o.id = e.order_id WHERE "
+	    "e.device_id = ?1 ORDER BY e.id DESC LIMIT ?2",
 	[S_CHARGES] = "SELECT code, qty, amount_yen, created_at FROM "
 	    "order_charges WHERE order_id = ?1 ORDER BY id",
 	[S_UNITS] = "SELECT u.device_id, d.serial, d.kind, u.out_at, "
@@ -2564,6 +2569,37 @@ read_charge(struct rp_sqlst *s, void *rec)
 }
 
 static int
+read_device_event(struct rp_sqlst *s, void *rec)
+{
+	struct rp_device_event *e = rec;
+	int r;
+
+	e->at = sql_col_i64(s, 0);
+	COPY(1, e->actor);
+	COPY(2, e->from);
+	COPY(3, e->to);
+	COPY(4, e->counter);
+	COPY(5, e->order);
+	COPY(6, e->note);
+	return 0;
+}
+
+static int
+be_device_history(void *arg, int64_t device_id, size_t max,
+    struct rp_device_event **out, size_t *n)
+{
+	struct be *be = arg;
+	struct rp_sqlst *s;
+
+	if ((s = stmt(be, S_DEVEV_LIST)) == NULL)
+		return RP_E_DB;
+	sql_i64(s, 1, device_id);
+	sql_i64(s, 2, (int64_t)max);
+	return list_rows(be, s, sizeof(**out), read_device_event, (void **)out,
+	    n);
+}
+
+static int
 be_order_units(void *arg, int64_t order_id, struct rp_order_unit **out,
     size_t *n)
 {
@@ -2768,4 +2804,5 @@ static const struct rp_store_ops backend_ops = {
 	.order_settle = be_order_settle,
 	.order_no_show = be_order_no_show,
 	.device_transfer = be_device_transfer,
+	.device_history = be_device_history,
 };

@@ -1349,3 +1349,13 @@ rp_store_device_transfer(struct rp_store *st, const char *serial,
 	return st->ops->device_transfer(st->be, serial, to_counter_id, actor,
 	    at, why);
 }
+
+int
+rp_store_device_history(struct rp_store *st, int64_t device_id, size_t max,
+    struct rp_device_event **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	REQUIRE(device_id > 0 && max >= 1 && max <= RP_STORE_LIST_MAX);
+	return st->ops->device_history(st->be, device_id, max, out, n);
+}

@@ -814,4 +814,19 @@ int rp_store_device_transfer(struct rp_store *st, const char *serial,
     int64_t to_counter_id, const char *actor, int64_t at, int *why)
     RP_WARN_UNUSED;
 
+/* One change of a unit's state: who, when, where, for which order. */
+struct rp_device_event {
+	int64_t at;
+	char actor[RP_STORE_CODE_MAX * 2 + 1];
+	rp_code_t from;			/* status name ("" for the first) */
+	rp_code_t to;
+	rp_code_t counter;		/* counter code ("" = warehouse/none) */
+	char order[RP_ORDER_NUMBER_LEN + 1];	/* "" if none */
+	char note[64];
+};
+
+/* A unit's history, newest first, up to max (<= RP_STORE_LIST_MAX). */
+int rp_store_device_history(struct rp_store *st, int64_t device_id,
+    size_t max, struct rp_device_event **out, size_t *n) RP_WARN_UNUSED;
+
 #endif

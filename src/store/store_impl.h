@@ -136,6 +136,8 @@ struct rp_store_ops {
 	    const struct rp_order_charge *fee, const char *actor, int64_t at);
 	int (*device_transfer)(void *be, const char *serial,
 	    int64_t to_counter_id, const char *actor, int64_t at, int *why);
+	int (*device_history)(void *be, int64_t device_id, size_t max,
+	    struct rp_device_event **out, size_t *n);
 };
 
 struct rp_store {

@@ -84,3 +84,15 @@ rp_web_vault_get(const struct rp_vault_caller *c, uint64_t id, uint32_t mask,
 	}
 	return r;
 }
+
+int
+rp_web_vault_find(const struct rp_vault_caller *c,
+    enum rp_vault_find_kind kind, struct rp_str value, uint64_t *ids,
+    size_t max, size_t *n)
+{
+	*n = 0;
+	if (vault() == NULL)
+		return RP_E_AGAIN;
+	return settle(rp_vault_client_find(tl_vault, c, kind, value, ids, max,
+	    n));
+}

@@ -43,4 +43,12 @@ int rp_web_vault_put(void *arg, const struct rp_vault_person *p,
 int rp_web_vault_get(const struct rp_vault_caller *c, uint64_t id,
     uint32_t mask, struct rp_vault_record *rec) RP_WARN_UNUSED;
 
+/*
+ * Ids (up to max) of the records in c's scope whose e-mail / phone matches
+ * value (rp_vault_client_find): 0 and *n, or RP_E_AGAIN / RP_E_DENIED.
+ */
+int rp_web_vault_find(const struct rp_vault_caller *c,
+    enum rp_vault_find_kind kind, struct rp_str value, uint64_t *ids,
+    size_t max, size_t *n) RP_WARN_UNUSED;
+
 #endif

@@ -89,6 +89,9 @@ const struct rp_route rp_console_routes[] = {
 	  RP_ROUTE_BODY, 2048 },
 	{ "POST", "/api/v1/orders/{number}/dispatch", counter_api_dispatch,
 	  RP_ROUTE_BODY, 2048 },
+	{ "GET", "/api/v1/units/{serial}", counter_api_unit, 0, 0 },
+	{ "POST", "/api/v1/units/{serial}/transfer", counter_api_transfer,
+	  RP_ROUTE_BODY, 1024 },
 };
 const size_t rp_console_nroutes = RP_ARRAY_LEN(rp_console_routes);
 

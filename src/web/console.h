@@ -39,5 +39,7 @@ int counter_api_pickup(struct rp_req *rq);
 int counter_api_return(struct rp_req *rq);
 int counter_api_settle(struct rp_req *rq);
 int counter_api_dispatch(struct rp_req *rq);
+int counter_api_transfer(struct rp_req *rq);
+int counter_api_unit(struct rp_req *rq);
 
 #endif

@@ -137,25 +137,38 @@ route_counter(struct rp_req *rq, struct rp_store *st,
 	return 0;
 }
 
+/* The counter of id (> 0) into *out: true if there is one. */
+static bool
+counter_by_id(struct rp_store *st, int64_t id, struct rp_counter *out)
+{
+	struct rp_counter *cs = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (id <= 0 || rp_store_counter_list(st, &cs, &n) != 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		if (cs[i].id == id) {
+			*out = cs[i];
+			found = true;
+		}
+	free(cs);
+	return found;
+}
+
+/* Counter id is one of the login's (*out, if non-NULL, set to it). */
 static bool
 counter_is_mine(struct rp_store *st, const struct rp_auth_who *w, int64_t id,
     struct rp_counter *out)
 {
-	struct rp_counter *cs = NULL;
-	size_t n = 0;
-	bool mine = false;
+	struct rp_counter c;
 
-	if (id <= 0 || rp_store_counter_list(st, &cs, &n) != 0)
+	if (!counter_by_id(st, id, &c) || !console_in_list(w->counters,
+	    rp_str_c(c.code)))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (cs[i].id == id && console_in_list(w->counters,
-		    rp_str_c(cs[i].code))) {
-			mine = true;
-			if (out != NULL)
-				*out = cs[i];
-		}
-	free(cs);
-	return mine;
+	if (out != NULL)
+		*out = c;
+	return true;
 }
 
 /* The order in the route; 404 if none. */
@@ -984,6 +997,162 @@ counter_api_dispatch(struct rp_req *rq)
 	return rp_api_reply_json(rq, 200, out);
 }
 
+/*
+ * POST /api/v1/units/{serial}/transfer {"counter": "HND3" | "warehouse"}:
+ * an available (or inspected-and-waiting) unit moves to another counter's
+ * stock or back to the warehouse, with its history row.  The back office
+ * moves any unit; a counter login sends off only units kept at its own
+ * counters.
+ */
+int
+counter_api_transfer(struct rp_req *rq)
+{
+	static const char *const keys[] = { "counter", NULL };
+	struct rp_auth_who w;
+	struct rp_store *st;
+	struct rp_device d;
+	struct rp_counter to;
+	struct cres res;
+	struct rp_str serial, code;
+	char sbuf[RP_STORE_CODE_MAX + 1], cbuf[RP_STORE_CODE_MAX + 1];
+	char actor[64];
+	bool bad = false;
+	int64_t to_id = 0;
+	int why = RP_UNIT_OK, r;
+	json_t *j;
+
+	memset(&res, 0, sizeof(res));
+	if ((r = api_begin(rq, &w, &st)) != 0)
+		return r < 0 ? r : 0;
+	if ((j = api_body(rq, keys)) == NULL)
+		return 0;
+	code = rp_api_jstr(j, "counter", &bad);
+	if (rp_route_param(&rq->match, "serial", &serial) != 0 ||
+	    serial.n == 0 || serial.n > RP_STORE_CODE_MAX)
+		serial = RP_STR_NULL;
+	if (w.role != RP_STAFF_BACKOFFICE && w.role != RP_STAFF_COUNTER)
+		fail(&res, 403, "forbidden", "在庫の移動はカウンターかバックオフィスの操作です。",
+		    "Moving stock is for counter or back-office logins.");
+	else if (serial.p == NULL)
+		unit_fail(&res, RP_UNIT_UNKNOWN_SERIAL, RP_E_NOTFOUND);
+	else if (bad || code.n == 0 || code.n > RP_STORE_CODE_MAX)
+		fail(&res, 422, "invalid_counter",
+		    "counter（移動先のカウンターコード、または warehouse）が必要です。",
+		    "counter (the destination counter's code, or warehouse) is "
+		    "required.");
+	if (res.status == 0) {
+		memcpy(sbuf, serial.p, serial.n);
+		sbuf[serial.n] = '\0';
+		memcpy(cbuf, code.p, code.n);
+		cbuf[code.n] = '\0';
+		if ((r = rp_store_device_get(st, sbuf, &d)) != 0)
+			unit_fail(&res, r == RP_E_NOTFOUND ?
+			    RP_UNIT_UNKNOWN_SERIAL : RP_UNIT_OK, r);
+		else if (w.role == RP_STAFF_COUNTER &&
+		    !counter_is_mine(st, &w, d.counter_id, NULL))
+			fail(&res, 403, "forbidden",
+			    "この端末はあなたのカウンターの在庫ではありません。",
+			    "This unit is not kept at your counter.");
+		else if (strcmp(cbuf, "warehouse") != 0) {
+			if (rp_store_counter_get(st, cbuf, &to) != 0)
+				fail(&res, 422, "invalid_counter",
+				    "移動先のカウンターがありません。",
+				    "No such destination counter.");
+			else
+				to_id = to.id;
+		}
+		if (res.status == 0 && to_id == d.counter_id)
+			fail(&res, 409, "same_counter",
+			    "この端末はすでに移動先の在庫です。",
+			    "This unit is already kept there.");
+	}
+	json_decref(j);
+	actor_of(&w, w.role == RP_STAFF_COUNTER ? "counter" : "backoffice",
+	    actor, sizeof(actor));
+	if (res.status == 0 && (r = rp_store_device_transfer(st, sbuf, to_id,
+	    actor, 0, &why)) != 0)
+		unit_fail(&res, why, r);
+	if (res.status != 0)
+		return api_fail(rq, &res);
+	return rp_api_reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:s}",
+	    "serial", d.serial, "device", rp_device_kind_name(d.kind),
+	    "status", rp_device_status_name(d.status), "counter",
+	    to_id == 0 ? "warehouse" : to.code));
+}
+
+/*
+ * GET /api/v1/units/{serial}: a unit, where it is, and its history newest
+ * first (who, when, where, for which order).  The back office sees every
+ * unit; a counter login the units kept at its counters.
+ */
+int
+counter_api_unit(struct rp_req *rq)
+{
+	struct rp_device_event *ev = NULL;
+	struct rp_auth_who w;
+	struct rp_store *st;
+	struct rp_device d;
+	struct rp_counter at;
+	struct cres res;
+	struct rp_str serial;
+	char sbuf[RP_STORE_CODE_MAX + 1], t[RP_TIME_ISO_STRLEN];
+	size_t n = 0;
+	json_t *arr;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	memset(&at, 0, sizeof(at));
+	if ((r = api_begin(rq, &w, &st)) != 0)
+		return r < 0 ? r : 0;
+	if (rq->query.n > 0)
+		return bad_request(rq, "パラメータはありません。",
+		    "This takes no parameters.");
+	if (rp_route_param(&rq->match, "serial", &serial) != 0 ||
+	    serial.n == 0 || serial.n > RP_STORE_CODE_MAX) {
+		unit_fail(&res, RP_UNIT_UNKNOWN_SERIAL, RP_E_NOTFOUND);
+		return api_fail(rq, &res);
+	}
+	memcpy(sbuf, serial.p, serial.n);
+	sbuf[serial.n] = '\0';
+	if (w.role != RP_STAFF_BACKOFFICE && w.role != RP_STAFF_COUNTER)
+		fail(&res, 403, "forbidden", "在庫の閲覧はカウンターかバックオフィスの操作です。",
+		    "Stock is for counter or back-office logins.");
+	else if ((r = rp_store_device_get(st, sbuf, &d)) != 0)
+		unit_fail(&res, r == RP_E_NOTFOUND ? RP_UNIT_UNKNOWN_SERIAL :
+		    RP_UNIT_OK, r);
+	else if (w.role == RP_STAFF_COUNTER &&
+	    !counter_is_mine(st, &w, d.counter_id, NULL))
+		fail(&res, 403, "forbidden",
+		    "この端末はあなたのカウンターの在庫ではありません。",
+		    "This unit is not kept at your counter.");
+	else if (rp_store_device_history(st, d.id, RP_STORE_LIST_MAX, &ev,
+	    &n) != 0)
+		store_fail(&res);
+	if (res.status != 0)
+		return api_fail(rq, &res);
+	if (d.counter_id > 0 && !counter_by_id(st, d.counter_id, &at))
+		snprintf(at.code, sizeof(at.code), "?");
+	arr = json_array();
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		if (rp_time_format_iso(ev[i].at, 9 * 60, t) != 0)
+			t[0] = '\0';
+		json_array_append_new(arr, json_pack(
+		    "{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s}", "at", t,
+		    "actor", ev[i].actor,
+		    "from", ev[i].from[0] ? ev[i].from : NULL,
+		    "to", ev[i].to,
+		    "counter", ev[i].counter[0] ? ev[i].counter : "warehouse",
+		    "order", ev[i].order[0] ? ev[i].order : NULL,
+		    "note", ev[i].note));
+	}
+	free(ev);
+	return rp_api_reply_json(rq, 200, json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:o}", "serial", d.serial, "device",
+	    rp_device_kind_name(d.kind), "model", d.model, "status",
+	    rp_device_status_name(d.status), "counter", d.counter_id == 0 ?
+	    "warehouse" : at.code, "history", arr));
+}
+
 /* ---- pages ------------------------------------------------------------ */
 
 struct cpage {
@@ -1056,6 +1225,116 @@ list_vars(struct cpage *cp, const char *name, const struct rp_order *os,
 	    name[0] == 'r' ? "n_returns" : "n_overdue", n);
 }
 
+/* The vault caller for the order in hand: purpose counter, under the
+ * capability auth mints for this login and this order alone (the vault
+ * checks it; every use is logged).  Wipe c.cap after use. */
+static int
+order_caller(struct cpage *cp, const char *number, struct rp_vault_caller *c)
+{
+	struct rp_auth_who w2;
+	int r = -1;
+
+	if (rp_auth_client_who(rp_worker.conf->data_dir, cp->token, number,
+	    &w2) == 0 && w2.cap_len <= sizeof(c->cap) &&
+	    rp_vault_caller_init(c, "counter", "console", "staff",
+	    "counter") == 0) {
+		snprintf(c->scope_order, sizeof(c->scope_order), "%s", number);
+		sodium_hex2bin(c->request_id, sizeof(c->request_id),
+		    cp->pg.rq->id, strlen(cp->pg.rq->id), NULL, NULL, NULL);
+		memcpy(c->cap, w2.cap, w2.cap_len);
+		c->cap_len = (uint32_t)w2.cap_len;
+		r = 0;
+	}
+	sodium_memzero(&w2, sizeof(w2));
+	return r;
+}
+
+/* The traveller's name and phone for the order in hand: a vault get with
+ * purpose counter, under a capability scoped to this order (logged). */
+static void
+traveller_vars(struct cpage *cp, const struct rp_order *o)
+{
+	struct rp_vault_caller c;
+	struct rp_vault_record rec;
+
+	if (order_caller(cp, o->number, &c) != 0)
+		return;
+	if (rp_web_vault_get(&c, (uint64_t)o->person_id, RP_FIELD_NAME |
+	    RP_FIELD_KANA | RP_FIELD_PHONE, &rec) == 0) {
+		rp_tmpl_set(cp->pg.root, "name", rec.f[RP_VF_NAME]);
+		rp_tmpl_set(cp->pg.root, "kana", rec.f[RP_VF_KANA]);
+		rp_tmpl_set(cp->pg.root, "phone", rec.f[RP_VF_PHONE]);
+		rp_vault_record_release(&rec);
+	} else
+		rp_tmpl_set_bool(cp->pg.root, "no_traveller", true);
+	sodium_memzero(c.cap, sizeof(c.cap));
+}
+
+/* What the search box holds: an e-mail, a phone number, or else an order
+ * number. */
+static enum rp_vault_find_kind
+query_kind(struct rp_str q)
+{
+	size_t digits = 0;
+
+	if (memchr(q.p, '@', q.n) != NULL)
+		return RP_VAULT_FIND_EMAIL;
+	for (size_t i = 0; i < q.n; i++) {
+		if (q.p[i] >= '0' && q.p[i] <= '9')
+			digits++;
+		else if (strchr("+-() ", q.p[i]) == NULL)
+			return RP_VAULT_FIND_ORDER;
+	}
+	return digits >= 8 ? RP_VAULT_FIND_PHONE : RP_VAULT_FIND_ORDER;
+}
+
+/*
+ * The traveller who gives a phone number or e-mail instead of the order
+ * number: looked for among this counter's orders of the day (pickups,
+ * returns, overdue) only, one vault find per order under that order's
+ * capability — each one logged, none releasing anything but "this order's
+ * traveller matches" — never across the customer base.  Puts the matching
+ * orders' numbers in the "matches" list; returns how many.
+ */
+static size_t
+find_in_day(struct cpage *cp, const struct day_lists *d,
+    enum rp_vault_find_kind kind, struct rp_str q, char *first,
+    size_t first_cap)
+{
+	struct rp_tmpl_scope *it;
+	struct rp_vault_caller c;
+	uint64_t ids[4];
+	size_t found = 0, n;
+
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < d->n[l]; i++) {
+			const struct rp_order *o = &d->l[l][i];
+
+			if (o->person_id <= 0 || order_caller(cp, o->number,
+			    &c) != 0)
+				continue;
+			n = 0;
+			if (rp_web_vault_find(&c, kind, q, ids,
+			    RP_ARRAY_LEN(ids), &n) == 0) {
+				for (size_t k = 0; k < n; k++)
+					if (ids[k] == (uint64_t)o->person_id) {
+						if (found++ == 0)
+							snprintf(first,
+							    first_cap, "%s",
+							    o->number);
+						if (rp_tmpl_push(cp->pg.root,
+						    "matches", &it) == 0)
+							rp_tmpl_set_c(it,
+							    "number",
+							    o->number);
+						break;
+					}
+			}
+			sodium_memzero(c.cap, sizeof(c.cap));
+		}
+	return found;
+}
+
 int
 counter_home(struct rp_req *rq)
 {
@@ -1064,16 +1343,39 @@ counter_home(struct rp_req *rq)
 	struct rp_order o;
 	struct rp_str q;
 	struct cres res;
+	enum rp_vault_find_kind kind;
 	char num[RP_ORDER_NUMBER_LEN + 1], url[96];
+	size_t found;
 	int r;
 
 	memset(&d, 0, sizeof(d));
 	memset(&res, 0, sizeof(res));
 	if ((r = cpage_begin(&cp, rq)) != 0)
 		goto out;
-	/* search: the order number in hand (on its receipt or mail) */
+	if (day_load(cp.st, &cp.w, &cp.c, &d) != 0) {
+		r = page_error(&cp.pg, 503);
+		goto out;
+	}
 	q = rp_str_trim(page_arg(&cp.pg, "q"));
-	if (q.n > 0) {
+	kind = q.n > 0 && q.n <= 254 ? query_kind(q) : RP_VAULT_FIND_ORDER;
+	if (kind != RP_VAULT_FIND_ORDER) {
+		/* search: the traveller's phone or e-mail, today's orders */
+		if ((found = find_in_day(&cp, &d, kind, q, num,
+		    sizeof(num))) == 1) {
+			snprintf(url, sizeof(url), "/counter/%s/orders/%s",
+			    cp.c.code, num);
+			r = page_redirect_to(&cp.pg, url);
+			goto out;
+		}
+		rp_tmpl_set_bool(cp.pg.root, "has_matches", found > 1);
+		if (found == 0)
+			fail(&res, 404, "traveller_not_found",
+			    "本日のこのカウンターの注文に、この電話番号・メールアドレスのお客様はいません。",
+			    "No traveller with this phone number or e-mail "
+			    "among today's orders at this counter.");
+		rp_tmpl_set(cp.pg.root, "q", q);
+	} else if (q.n > 0) {
+		/* search: the order number in hand (on its receipt or mail) */
 		snprintf(num, sizeof(num), "%.*s", (int)(q.n < sizeof(num) - 1 ?
 		    q.n : sizeof(num) - 1), q.p);
 		for (char *p = num; *p; p++)
@@ -1091,10 +1393,6 @@ counter_home(struct rp_req *rq)
 		    "No order with this number at this counter.");
 		rp_tmpl_set(cp.pg.root, "q", q);
 	}
-	if (day_load(cp.st, &cp.w, &cp.c, &d) != 0) {
-		r = page_error(&cp.pg, 503);
-		goto out;
-	}
 	rp_tmpl_set_c(cp.pg.root, "date", d.date);
 	rp_tmpl_set_u64(cp.pg.root, "no_shows", d.no_shows);
 	list_vars(&cp, "pickups", d.l[0], d.n[0], &d);
@@ -1106,37 +1404,6 @@ counter_home(struct rp_req *rq)
 	day_free(&d);
 	page_end(&cp.pg);
 	return r < 0 ? r : 0;
-}
-
-/* The traveller's name and phone for the order in hand: a vault get with
- * purpose counter, under a capability scoped to this order (logged). */
-static void
-traveller_vars(struct cpage *cp, const struct rp_order *o)
-{
-	struct rp_vault_caller c;
-	struct rp_vault_record rec;
-	struct rp_auth_who w2;
-
-	if (rp_auth_client_who(rp_worker.conf->data_dir, cp->token, o->number,
-	    &w2) != 0 || w2.cap_len > sizeof(c.cap) ||
-	    rp_vault_caller_init(&c, "counter", "console", "staff",
-	    "counter") != 0)
-		return;
-	snprintf(c.scope_order, sizeof(c.scope_order), "%s", o->number);
-	sodium_hex2bin(c.request_id, sizeof(c.request_id), cp->pg.rq->id,
-	    strlen(cp->pg.rq->id), NULL, NULL, NULL);
-	memcpy(c.cap, w2.cap, w2.cap_len);
-	c.cap_len = (uint32_t)w2.cap_len;
-	if (rp_web_vault_get(&c, (uint64_t)o->person_id, RP_FIELD_NAME |
-	    RP_FIELD_KANA | RP_FIELD_PHONE, &rec) == 0) {
-		rp_tmpl_set(cp->pg.root, "name", rec.f[RP_VF_NAME]);
-		rp_tmpl_set(cp->pg.root, "kana", rec.f[RP_VF_KANA]);
-		rp_tmpl_set(cp->pg.root, "phone", rec.f[RP_VF_PHONE]);
-		rp_vault_record_release(&rec);
-	} else
-		rp_tmpl_set_bool(cp->pg.root, "no_traveller", true);
-	sodium_memzero(c.cap, sizeof(c.cap));
-	sodium_memzero(&w2, sizeof(w2));
 }
 
 static void

@@ -138,6 +138,58 @@ def main():
         sims = [u["serial"] for u in units if u["device"] == "sim"]
         hnd_routers = [u["serial"] for u in hnd_units if u["device"] == "router"]
 
+        # ---- transfers between counters --------------------------------------
+        def units_at(code, key):
+            s, j = api_call(cbase, "GET", "/counters/%s/units" % code, key=key)
+            return {u["serial"]: u["status"] for u in j.get("units", [])}
+        moved = [u["serial"] for u in units if u["device"] == "router"][-1]
+        tpath = "/units/%s/transfer" % moved
+        s, j = api_call(cbase, "POST", tpath, key=nrt, body={"counter": "HND3"})
+        ok(s == 200 and j["counter"] == "HND3" and j["serial"] == moved,
+           "a counter sends an available unit to another counter: %s" % j)
+        ok(moved in units_at("HND3", hnd) and moved not in units_at("NRT1", nrt),
+           "…it is in HND3's stock, no longer in NRT1's")
+        s, j = api_call(cbase, "POST", tpath, key=nrt, body={"counter": "NRT1"})
+        ok(s == 403 and j["error"]["code"] == "forbidden",
+           "a unit kept at another counter cannot be moved from here → 403")
+        s, j = api_call(cbase, "POST", tpath, key=hnd, body={"counter": "HND3"})
+        ok(s == 409 and j["error"]["code"] == "same_counter",
+           "to where it already is → 409 same_counter")
+        s, j = api_call(cbase, "POST", tpath, key=hnd, body={"counter": "XXX9"})
+        ok(s == 422 and j["error"]["code"] == "invalid_counter",
+           "an unknown destination → 422 invalid_counter")
+        s, j = api_call(cbase, "POST", tpath, key=hnd,
+                        body={"counter": "NRT1", "x": 1})
+        ok(s == 400, "an unknown key → 400")
+        s, j = api_call(cbase, "POST", "/units/NOPE-000/transfer", key=bo,
+                        body={"counter": "NRT1"})
+        ok(s == 422 and j["error"]["code"] == "unknown_serial",
+           "an unknown serial → 422 unknown_serial")
+        s, j = api_call(cbase, "POST", tpath, key=bo,
+                        body={"counter": "warehouse"})
+        ok(s == 200 and j["counter"] == "warehouse",
+           "the back office sends it to the warehouse")
+        s, j = api_call(cbase, "POST", tpath, key=bo, body={"counter": "NRT1"})
+        ok(s == 200 and moved in units_at("NRT1", nrt),
+           "…and back to NRT1")
+        s, j = api_call(cbase, "GET", "/units/" + moved, key=nrt)
+        h = j.get("history", [])
+        ok(s == 200 and j["counter"] == "NRT1" and j["status"] == "available"
+           and [e["counter"] for e in h[:4] if e["note"] == "transfer"] ==
+           ["NRT1", "warehouse", "HND3"] and
+           all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00",
+                            e["at"]) and e["actor"].startswith("staff:")
+               for e in h[:3]),
+           "GET /units/{serial}: where it is and its history, newest "
+           "first, who and when (Japan time): %s" % h[:3])
+        s, j = api_call(cbase, "GET", "/units/" + hnd_routers[0], key=nrt)
+        ok(s == 403, "another counter's unit → 403")
+        s, j = api_call(cbase, "GET", "/units/" + hnd_routers[0], key=bo)
+        ok(s == 200 and j["counter"] == "HND3", "the back office sees it")
+        s, j = api_call(cbase, "GET", "/units/NOPE-000", key=bo)
+        ok(s == 422 and j["error"]["code"] == "unknown_serial",
+           "an unknown serial → 422")
+
         # ---- pickup and its bad input ---------------------------------------
         p1 = day["pickups"][0]["number"]
         p2 = day["pickups"][1]["number"]

@@ -6,7 +6,8 @@
 // policy gives; settlement at the counter terminal (paysim's simulated
 // terminal is tapped) and by the card on file (a card order placed
 // through the corporate API with the agent's token); a walk-in order
-// picked up, returned and settled at the counter — screenshots kept.
+// found by the traveller's phone and e-mail, picked up, returned and
+// settled at the counter — screenshots kept.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -188,6 +189,20 @@ async function counterDay(browser, srv, L, lang, user, code) {
   await page.click('#walkin-go');
   await page.waitForURL(/\/orders\/RP-/);
   assert.match(await page.textContent('#billing'), /counter/);
+  // the traveller without the order number: found by phone (written
+  // another way) or e-mail among the day's orders; an unknown one is not
+  const walkin = page.url();
+  for (const q of ['09077778888', 'WalkIn@Example.jp']) {
+    await page.goto(base + '/counter/' + code);
+    await page.fill('#q', q);
+    await page.click('#search');
+    await page.waitForURL(walkin);
+  }
+  await page.goto(base + '/counter/' + code);
+  await page.fill('#q', '090-0000-0001');
+  await page.click('#search');
+  assert.strictEqual(await page.getAttribute('#error', 'data-code'), 'traveller_not_found');
+  await page.goto(walkin);
   const ws = await pickup(page);
   await page.fill('#serial', ws);
   await page.click('#return');

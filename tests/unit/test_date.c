@@ -227,6 +227,19 @@ test_iso(void)
 
 		ok(r == RP_E_INVAL && t == 0, bad[i]);
 	}
+	{
+		char o[RP_TIME_ISO_STRLEN];
+
+		is_int(rp_time_format_iso(1796635800, 540, o), 0, "format JST");
+		is_str(o, "2026-12-07T18:30:00+09:00", "… with its offset");
+		is_int(rp_time_format_iso(1796635800, 0, o), 0, "format UTC");
+		is_str(o, "2026-12-07T09:30:00Z", "… as Z");
+		is_int(rp_time_format_iso(1796635800, -600, o), 0, "format west");
+		is_str(o, "2026-12-06T23:30:00-10:00", "… a western offset");
+		is_int(rp_time_format_iso(1796635800, 24 * 60, o), RP_E_RANGE,
+		    "an offset out of range");
+		is_str(o, "", "… leaves \"\"");
+	}
 }
 
 int
