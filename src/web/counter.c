@@ -1203,6 +1203,19 @@ yen_var(struct rp_tmpl_scope *s, const char *name, int64_t yen)
 	rp_tmpl_set_c(s, name, b);
 }
 
+/* A state or kind: its code under name (for scripts and tests), and its
+ * name in the page's language under name_text ("status.returned"). */
+static void
+code_vars(struct cpage *cp, struct rp_tmpl_scope *s, const char *name,
+    const char *prefix, const char *code)
+{
+	char key[40];
+
+	rp_tmpl_set_c(s, name, code);
+	snprintf(key, sizeof(key), "%s_text", name);
+	rp_tmpl_set(s, key, rp_i18n_name(cp->pg.lang, prefix, code, code));
+}
+
 static void
 list_vars(struct cpage *cp, const char *name, const struct rp_order *os,
     size_t n, const struct day_lists *d)
@@ -1218,8 +1231,10 @@ list_vars(struct cpage *cp, const char *name, const struct rp_order *os,
 		rp_tmpl_set_c(it, "plan", plan_code(d->plans, d->nplans,
 		    os[i].plan_id));
 		rp_tmpl_set_u64(it, "qty", (uint64_t)os[i].qty);
-		rp_tmpl_set_c(it, "billing", billing_of(cp->st, &os[i]));
-		rp_tmpl_set_c(it, "status", rp_order_status_name(os[i].status));
+		code_vars(cp, it, "billing", "billing", billing_of(cp->st,
+		    &os[i]));
+		code_vars(cp, it, "status", "status",
+		    rp_order_status_name(os[i].status));
 	}
 	rp_tmpl_set_u64(cp->pg.root, name[0] == 'p' ? "n_pickups" :
 	    name[0] == 'r' ? "n_returns" : "n_overdue", n);
@@ -1406,6 +1421,37 @@ counter_home(struct rp_req *rq)
 	return r < 0 ? r : 0;
 }
 
+/* "damage:device" → "破損（端末本体）" / "Damage (the device)"; an unknown
+ * code stays as it is. */
+static void
+fee_label(struct cpage *cp, struct rp_tmpl_scope *it, const char *code)
+{
+	const char *colon = strchr(code, ':');
+	char key[80], label[160];
+	struct rp_str kind, item = RP_STR_NULL;
+
+	snprintf(key, sizeof(key), "counter.fee.%.*s", colon != NULL ?
+	    (int)(colon - code) : (int)strlen(code), code);
+	if (!rp_i18n_has(rp_str_c(key))) {
+		rp_tmpl_set_c(it, "label", code);
+		return;
+	}
+	kind = rp_i18n_str(cp->pg.lang, key);
+	if (colon != NULL) {
+		snprintf(key, sizeof(key), "counter.item.%s", colon + 1);
+		item = rp_i18n_has(rp_str_c(key)) ?
+		    rp_i18n_str(cp->pg.lang, key) : rp_str_c(colon + 1);
+	}
+	if (item.n == 0)
+		rp_tmpl_set(it, "label", kind);
+	else {
+		snprintf(label, sizeof(label), cp->pg.lang == RP_LANG_EN ?
+		    "%.*s (%.*s)" : "%.*s（%.*s）", (int)kind.n, kind.p,
+		    (int)item.n, item.p);
+		rp_tmpl_set_c(it, "label", label);
+	}
+}
+
 static void
 fees_vars(struct cpage *cp, const char *name, const struct rp_counter_fee *f,
     size_t n)
@@ -1416,6 +1462,7 @@ fees_vars(struct cpage *cp, const char *name, const struct rp_counter_fee *f,
 		if (rp_tmpl_push(cp->pg.root, name, &it) != 0)
 			return;
 		rp_tmpl_set_c(it, "code", f[i].code);
+		fee_label(cp, it, f[i].code);
 		rp_tmpl_set_u64(it, "qty", (uint64_t)f[i].qty);
 		yen_var(it, "amount", f[i].amount_yen);
 	}
@@ -1431,6 +1478,7 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
 	struct rp_counter_due due;
 	struct rp_tmpl_scope *it;
 	struct rp_plan *plans = NULL;
+	struct rp_option cov;
 	struct rp_order o;
 	size_t n = 0, np = 0, nd = 0;
 	char t[32];
@@ -1439,12 +1487,14 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
 	if (rp_store_order_get_id(cp->st, o0->id, &o) != 0)
 		o = *o0;
 	rp_tmpl_set_c(cp->pg.root, "number", o.number);
-	rp_tmpl_set_c(cp->pg.root, "status", rp_order_status_name(o.status));
+	code_vars(cp, cp->pg.root, "status", "status",
+	    rp_order_status_name(o.status));
 	rp_tmpl_set_c(cp->pg.root, "depart", o.depart_date);
 	rp_tmpl_set_c(cp->pg.root, "return", o.return_date);
 	rp_tmpl_set_u64(cp->pg.root, "qty", (uint64_t)o.qty);
-	rp_tmpl_set_c(cp->pg.root, "billing", billing_of(cp->st, &o));
-	rp_tmpl_set_c(cp->pg.root, "channel", rp_channel_name(o.channel));
+	code_vars(cp, cp->pg.root, "billing", "billing", billing_of(cp->st, &o));
+	code_vars(cp, cp->pg.root, "channel", "channel",
+	    rp_channel_name(o.channel));
 	if (rp_store_plan_list(cp->st, NULL, -1, false, &plans, &np) == 0) {
 		rp_tmpl_set_c(cp->pg.root, "plan", plan_code(plans, np,
 		    o.plan_id));
@@ -1479,13 +1529,14 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
 			if (rp_tmpl_push(cp->pg.root, "units", &it) != 0)
 				break;
 			rp_tmpl_set_c(it, "serial", u[i].serial);
-			rp_tmpl_set_c(it, "device", rp_device_kind_name(u[i].kind));
+			code_vars(cp, it, "device", "device",
+			    rp_device_kind_name(u[i].kind));
 			console_time_text(u[i].out_at, t);
 			rp_tmpl_set_c(it, "out_at", t);
 			if (u[i].back_at > 0) {
 				console_time_text(u[i].back_at, t);
 				rp_tmpl_set_c(it, "back_at", t);
-				rp_tmpl_set_c(it, "condition",
+				code_vars(cp, it, "condition", "counter.cond",
 				    rp_unit_condition_name(u[i].condition));
 			}
 			if (u[i].tracking[0] != '\0')
@@ -1498,8 +1549,15 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
 		yen_var(cp->pg.root, "extra", due.extra_yen);
 		yen_var(cp->pg.root, "extra_tax", due.extra_tax_yen);
 		yen_var(cp->pg.root, "total_due", due.total_due_yen);
-		rp_tmpl_set_c(cp->pg.root, "cover", due.cover[0] ? due.cover :
-		    "-");
+		if (due.cover[0] == '\0')
+			rp_tmpl_set(cp->pg.root, "cover_text", rp_i18n_str(
+			    cp->pg.lang, "counter.cover_none"));
+		else if (rp_store_option_get(cp->st, due.cover, &cov) == 0)
+			rp_tmpl_set(cp->pg.root, "cover_text", rp_i18n_name(
+			    cp->pg.lang, "option", cov.code, cov.name));
+		else
+			rp_tmpl_set_c(cp->pg.root, "cover_text", due.cover);
+		rp_tmpl_set_c(cp->pg.root, "cover", due.cover);
 	}
 	if (ret != NULL) {
 		struct rp_tmpl_scope *rs;
@@ -1514,7 +1572,7 @@ order_page(struct cpage *cp, const struct rp_order *o0, const struct cres *res,
 		struct rp_tmpl_scope *ss;
 
 		if (rp_tmpl_object(cp->pg.root, "settled", &ss) == 0) {
-			rp_tmpl_set_c(ss, "status", so->status);
+			code_vars(cp, ss, "status", "status", so->status);
 			yen_var(ss, "total_due", so->total_due_yen);
 			if (so->terminal_url[0] != '\0')
 				rp_tmpl_set_c(ss, "terminal_url", so->terminal_url);

@@ -10,6 +10,7 @@
  * (may not be empty).  Entries are kept sorted by key for binary search.
  */
 #include "util/common.h"
+#include <ctype.h>
 #include "util/embed.h"
 #include "web/i18n.h"
 
@@ -307,4 +308,20 @@ rp_i18n_pick(struct rp_str query_lang, struct rp_str cookie_lang,
 		}
 	}
 	return bestq > 0 ? best : RP_LANG_JA;
+}
+
+struct rp_str
+rp_i18n_name(enum rp_lang lang, const char *prefix, const char *code,
+    const char *fallback)
+{
+	char key[96];
+	struct rp_str m;
+	size_t i, n;
+
+	n = (size_t)snprintf(key, sizeof(key), "%s.%s", prefix, code);
+	for (i = strlen(prefix); i < n && i < sizeof(key); i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	if (rp_i18n_get(lang, rp_str_c(key), &m) == 0)
+		return m;
+	return rp_str_c(fallback);
 }

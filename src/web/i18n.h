@@ -41,6 +41,14 @@ int rp_i18n_get(enum rp_lang lang, struct rp_str key, struct rp_str *msg)
     RP_WARN_UNUSED;
 /* The message, or the key itself when missing (never NULL; for logs/tests). */
 struct rp_str rp_i18n_str(enum rp_lang lang, const char *key);
+/*
+ * A localised name of a catalogue entry or a state: the message
+ * "prefix.code" (code lower-cased: "dest.us", "counter.nrt1",
+ * "option.battery", "status.returned") in lang if the catalogue has it,
+ * else fallback (the store's name, or the code itself).
+ */
+struct rp_str rp_i18n_name(enum rp_lang lang, const char *prefix,
+    const char *code, const char *fallback);
 /* True if key is in the catalogue. */
 bool rp_i18n_has(struct rp_str key);
 /* Number of keys, and the i-th key in sorted order (i < count). */

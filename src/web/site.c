@@ -643,31 +643,16 @@ site_alt_vars(struct page *pg, const struct rp_order_errors *errs)
 			    &where) != 0)
 				where = rp_str_c("courier");
 		} else if (rp_store_counter_get(pg->st, a->counter, &c) == 0)
-			where = site_local_name(pg->lang, "counter", c.code,
+			where = rp_i18n_name(pg->lang, "counter", c.code,
 			    c.name);
 		else
 			where = rp_str_c(a->counter);
 		rp_tmpl_set(it, "where", where);
 		rp_tmpl_set_c(it, "counter", a->counter);
 		rp_tmpl_set_c(it, "plan", a->plan);
-		rp_tmpl_set(it, "device", site_local_name(pg->lang, "device",
+		rp_tmpl_set(it, "device", rp_i18n_name(pg->lang, "device",
 		    a->device, a->device));
 		rp_tmpl_set_u64(it, "available", (uint64_t)a->available);
 	}
 }
 
-struct rp_str
-site_local_name(enum rp_lang lang, const char *prefix, const char *code,
-    const char *fallback)
-{
-	char key[96];
-	struct rp_str m;
-	size_t i, n;
-
-	n = (size_t)snprintf(key, sizeof(key), "%s.%s", prefix, code);
-	for (i = strlen(prefix); i < n && i < sizeof(key); i++)
-		key[i] = (char)tolower((unsigned char)key[i]);
-	if (rp_i18n_get(lang, rp_str_c(key), &m) == 0)
-		return m;
-	return rp_str_c(fallback);
-}

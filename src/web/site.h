@@ -119,14 +119,6 @@ struct rp_str page_arg(const struct page *pg, const char *name);
 bool page_access_ok(struct page *pg);
 
 /*
- * A localised name of a catalogue entry: the message "prefix.code" (code
- * lower-cased: "dest.us", "counter.nrt1", "option.battery") in lang if
- * the catalogue has it, else fallback (the store's name).
- */
-struct rp_str site_local_name(enum rp_lang lang, const char *prefix,
-    const char *code, const char *fallback);
-
-/*
  * Sold out: errs' alternatives under "alts" (where: the counter's local
  * name or courier delivery; plan; device; available) and "alts_any".
  */

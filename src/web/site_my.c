@@ -93,11 +93,11 @@ order_vars(struct page *pg, const struct rp_order_view *ov)
 	rp_tmpl_set_c(o, "return", ov->ret);
 	rp_tmpl_set_u64(o, "qty", (uint64_t)ov->qty);
 	if (rp_store_plan_get(pg->st, ov->plan, &p) == 0) {
-		struct rp_str dn = site_local_name(pg->lang, "dest",
+		struct rp_str dn = rp_i18n_name(pg->lang, "dest",
 		    p.destination, p.destination_name);
 		char lab[300];
 
-		struct rp_str dev = site_local_name(pg->lang, "device",
+		struct rp_str dev = rp_i18n_name(pg->lang, "device",
 		    rp_device_kind_name(p.device), rp_device_kind_name(p.device));
 
 		snprintf(lab, sizeof(lab), "%.*s — %.*s %s", (int)dn.n, dn.p,
@@ -107,7 +107,7 @@ order_vars(struct page *pg, const struct rp_order_view *ov)
 	rp_tmpl_set_bool(o, "courier", strcmp(ov->pickup, "courier") == 0);
 	if (ov->pickup_counter[0] &&
 	    rp_store_counter_get(pg->st, ov->pickup_counter, &c) == 0) {
-		rp_tmpl_set(o, "pickup_counter", site_local_name(pg->lang,
+		rp_tmpl_set(o, "pickup_counter", rp_i18n_name(pg->lang,
 		    "counter", c.code, c.name));
 	}
 	snprintf(key, sizeof(key), "return.%s", ov->return_method);
@@ -116,7 +116,7 @@ order_vars(struct page *pg, const struct rp_order_view *ov)
 		if (rp_tmpl_push(o, "options", &it) != 0)
 			break;
 		if (rp_store_option_get(pg->st, ov->options[i].code, &opt) == 0)
-			rp_tmpl_set(it, "name", site_local_name(pg->lang,
+			rp_tmpl_set(it, "name", rp_i18n_name(pg->lang,
 			    "option", opt.code, opt.name));
 	}
 	yen_format(ov->subtotal_yen, y);
@@ -411,7 +411,7 @@ change_form(struct page *pg, const struct rp_order_view *ov,
 		if (rp_tmpl_push(pg->root, "options", &it) != 0)
 			break;
 		rp_tmpl_set_c(it, "code", opts[i].code);
-		rp_tmpl_set(it, "name", site_local_name(pg->lang, "option",
+		rp_tmpl_set(it, "name", rp_i18n_name(pg->lang, "option",
 		    opts[i].code, opts[i].name));
 		yen_format(opts[i].daily_yen, y);
 		rp_tmpl_set_c(it, "price", y);

@@ -205,9 +205,9 @@ choice_vars(struct page *pg, const struct rp_order_req *rq)
 	    (r = rp_store_counter_list(pg->st, &ctrs, &nc)) != 0)
 		goto out;
 	for (i = 0; i < np; i++) {
-		struct rp_str dn = site_local_name(pg->lang, "dest",
+		struct rp_str dn = rp_i18n_name(pg->lang, "dest",
 		    plans[i].destination, plans[i].destination_name);
-		struct rp_str dev = site_local_name(pg->lang, "device",
+		struct rp_str dev = rp_i18n_name(pg->lang, "device",
 		    plans[i].device, plans[i].device);
 
 		if (rp_tmpl_push(pg->root, "plans", &it) != 0)
@@ -229,7 +229,7 @@ choice_vars(struct page *pg, const struct rp_order_req *rq)
 			break;
 		yen_format(opts[i].daily_yen, price);
 		rp_tmpl_set_c(it, "code", opts[i].code);
-		rp_tmpl_set(it, "name", site_local_name(pg->lang, "option",
+		rp_tmpl_set(it, "name", rp_i18n_name(pg->lang, "option",
 		    opts[i].code, opts[i].name));
 		rp_tmpl_set_c(it, "price", price);
 		rp_tmpl_set_bool(it, "checked", on);
@@ -238,7 +238,7 @@ choice_vars(struct page *pg, const struct rp_order_req *rq)
 		if (rp_tmpl_push(pg->root, "counters", &it) != 0)
 			break;
 		rp_tmpl_set_c(it, "code", ctrs[i].code);
-		rp_tmpl_set(it, "name", site_local_name(pg->lang, "counter",
+		rp_tmpl_set(it, "name", rp_i18n_name(pg->lang, "counter",
 		    ctrs[i].code, ctrs[i].name));
 		rp_tmpl_set_u64(it, "days", (uint64_t)ctrs[i].deadline_days);
 		rp_tmpl_set_u64(it, "hour", (uint64_t)ctrs[i].deadline_hour);
@@ -274,10 +274,10 @@ quote_vars(struct page *pg, const struct rp_order_quote *q)
 		switch (l->kind) {
 		case RP_ORDER_LINE_RENTAL:
 			if (rp_store_plan_get(pg->st, l->code, &p) == 0) {
-				struct rp_str dn = site_local_name(pg->lang, "dest",
+				struct rp_str dn = rp_i18n_name(pg->lang, "dest",
 				    p.destination, p.destination_name);
 				const char *dk = rp_device_kind_name(p.device);
-				struct rp_str dv = site_local_name(pg->lang,
+				struct rp_str dv = rp_i18n_name(pg->lang,
 				    "device", dk, dk);
 				char lab[300];
 
@@ -293,10 +293,10 @@ quote_vars(struct page *pg, const struct rp_order_quote *q)
 			break;
 		default:
 			if (rp_store_option_get(pg->st, l->code, &o) == 0)
-				rp_tmpl_set(it, "name", site_local_name(pg->lang,
+				rp_tmpl_set(it, "name", rp_i18n_name(pg->lang,
 				    "option", o.code, o.name));
 			else
-				rp_tmpl_set(it, "name", site_local_name(pg->lang,
+				rp_tmpl_set(it, "name", rp_i18n_name(pg->lang,
 				    "option", l->code, l->code));
 		}
 		yen_format(l->unit_yen, y);
@@ -369,7 +369,7 @@ site_plans(struct rp_req *rq)
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s",
 			    plans[i].destination);
 			rp_tmpl_set_c(it, "code", plans[i].destination);
-			rp_tmpl_set(it, "name", site_local_name(pg.lang, "dest",
+			rp_tmpl_set(it, "name", rp_i18n_name(pg.lang, "dest",
 			    plans[i].destination, plans[i].destination_name));
 			rp_tmpl_set_bool(it, "selected", rp_str_eq_c(dest,
 			    plans[i].destination));
@@ -383,9 +383,9 @@ site_plans(struct rp_req *rq)
 		shown++;
 		yen_format(plans[i].daily_yen, price);
 		rp_tmpl_set_c(it, "code", plans[i].code);
-		rp_tmpl_set(it, "dest", site_local_name(pg.lang, "dest",
+		rp_tmpl_set(it, "dest", rp_i18n_name(pg.lang, "dest",
 		    plans[i].destination, plans[i].destination_name));
-		rp_tmpl_set(it, "device", site_local_name(pg.lang, "device",
+		rp_tmpl_set(it, "device", rp_i18n_name(pg.lang, "device",
 		    plans[i].device, plans[i].device));
 		rp_tmpl_set_c(it, "tier", plans[i].tier);
 		rp_tmpl_set_c(it, "price", price);
@@ -515,12 +515,12 @@ review_vars(struct page *pg, const struct rp_order_req *rq)
 	snprintf(code, sizeof(code), "%.*s", (int)(rq->pickup_counter.n <
 	    sizeof(code) ? rq->pickup_counter.n : 0), rq->pickup_counter.p);
 	if (code[0] && rp_store_counter_get(pg->st, code, &c) == 0)
-		rp_tmpl_set(r, "pickup_counter", site_local_name(pg->lang, "counter",
+		rp_tmpl_set(r, "pickup_counter", rp_i18n_name(pg->lang, "counter",
 		    c.code, c.name));
 	snprintf(code, sizeof(code), "%.*s", (int)(rq->return_counter.n <
 	    sizeof(code) ? rq->return_counter.n : 0), rq->return_counter.p);
 	if (code[0] && rp_store_counter_get(pg->st, code, &c) == 0)
-		rp_tmpl_set(r, "return_counter", site_local_name(pg->lang, "counter",
+		rp_tmpl_set(r, "return_counter", rp_i18n_name(pg->lang, "counter",
 		    c.code, c.name));
 	(void)it;
 }

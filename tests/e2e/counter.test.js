@@ -129,12 +129,13 @@ async function counterDay(browser, srv, L, lang, user, code) {
   await screenshot(page, 'counter-pickup-' + lang);
 
   // returns two days late, damaged, under each cover
-  const damage = { '-': 7500, light: 1500, full: 0 };
+  const damage = { none: 7500, light: 1500, full: 0 };
   const covers = new Set();
   let terminalDone = false;
   for (const number of overdue.slice(0, 3)) {
     await openOrder(page, base, code, number);
-    const cover = (await page.textContent('#cover')).trim();
+    const cover = (await page.getAttribute('#cover', 'data-cover')) || 'none';
+    assert.ok((await page.textContent('#cover')).trim().length > 0, 'the cover, by name');
     const serial = await page.getAttribute('#units tbody tr >> nth=0', 'data-serial');
     await page.fill('#serial', serial);
     await page.check('#cond-damaged');
@@ -157,7 +158,7 @@ async function counterDay(browser, srv, L, lang, user, code) {
       terminalDone = true;
     }
   }
-  assert.deepStrictEqual([...covers].sort(), ['-', 'full', 'light'], 'each cover option');
+  assert.deepStrictEqual([...covers].sort(), ['full', 'light', 'none'], 'each cover option');
 
   // settlement by the card on file
   const number = await cardOrder(srv, code);
@@ -188,7 +189,8 @@ async function counterDay(browser, srv, L, lang, user, code) {
   await screenshot(page, 'counter-walkin-' + lang);
   await page.click('#walkin-go');
   await page.waitForURL(/\/orders\/RP-/);
-  assert.match(await page.textContent('#billing'), /counter/);
+  assert.strictEqual(await page.getAttribute('#billing', 'data-billing'), 'counter');
+  assert.match(await page.textContent('#billing'), lang === 'ja' ? /店頭精算/ : /Paid at the counter/);
   // the traveller without the order number: found by phone (written
   // another way) or e-mail among the day's orders; an unknown one is not
   const walkin = page.url();
