@@ -85,6 +85,8 @@ struct order_trip {
 	int pickup, ret;
 	int64_t counter_id;		/* the pickup counter; 0 = courier */
 	struct rp_date dep, retd;
+	int64_t now;			/* for the counters' order deadlines
+					 * (alternatives); 0 = at the desk */
 };
 
 /* The hold of qty units of device kind for a trip: the pool and window

@@ -44,9 +44,9 @@ struct prep {
 	struct rp_stock_hold hold;	/* qty 0: none (ctx->no_stock) */
 };
 
-/* p's trip as stock sees it. */
+/* p's trip as stock sees it, ordered at now (0: at the counter itself). */
 static struct order_trip
-trip_of(const struct prep *p)
+trip_of(const struct prep *p, int64_t now)
 {
 	struct order_trip t;
 
@@ -57,6 +57,7 @@ trip_of(const struct prep *p)
 	t.counter_id = p->pickup == RP_HANDOVER_COUNTER ? p->pc.id : 0;
 	t.dep = p->dep;
 	t.retd = p->retd;
+	t.now = now;
 	return t;
 }
 
@@ -311,7 +312,7 @@ resolve(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		return r;
 	if (ctx->no_stock)
 		return 0;
-	t = trip_of(p);
+	t = trip_of(p, ctx->at_counter ? 0 : now);
 	return order_stock_check(ctx->st, p->pol, &p->plan, &t, &p->hold, errs);
 }
 
@@ -634,7 +635,8 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	o->hold = p->hold;
 	if ((r = rp_store_order_insert(ctx->st, o, hist, 2)) == RP_E_FULL) {
 		/* the last units went to a concurrent order since the count */
-		struct order_trip t = trip_of(p);
+		struct order_trip t = trip_of(p, ctx->at_counter ? 0 :
+		    ctx_now(ctx));
 
 		r = order_stock_sold_out(ctx->st, p->pol, &p->plan, &t, -1,
 		    errs);
@@ -928,7 +930,7 @@ rp_order_change(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	o->total_yen = p->q.total_yen;
 	/* the new window's stock (the store lets the old hold go first) */
 	p->pc.id = o->pickup_counter_id;
-	t = trip_of(p);
+	t = trip_of(p, now);
 	if (!ctx->no_stock && (r = order_stock_window(p->pol, p->plan.device,
 	    p->qty, p->pickup, t.counter_id, p->ret, p->dep, p->retd,
 	    &o->hold)) != 0)

@@ -88,6 +88,11 @@ try_alt(struct rp_store *st, const struct order_policy *pol,
 	int64_t free = 0;
 	int r;
 
+	/* a counter whose order deadline for this departure has passed is
+	 * no alternative (the order there would be refused) */
+	if (c != NULL && t->now != 0 && order_counter_deadline(pol,
+	    c->deadline_days, c->deadline_hour, t->dep, t->now) == RP_E_DENIED)
+		return 0;
 	if ((r = order_stock_window(pol, pl->device, t->qty, c != NULL ?
 	    RP_HANDOVER_COUNTER : RP_HANDOVER_COURIER, c != NULL ? c->id : 0,
 	    t->ret, t->dep, t->retd, &h)) != 0 ||

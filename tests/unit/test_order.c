@@ -450,6 +450,61 @@ test_quote(struct rp_order_ctx *ctx, int64_t corp_tenant)
 	ctx->now = save;
 }
 
+/* The alternatives of a sold-out order are counters that still take it:
+ * routers left only at HND3 (orders close at noon the day before) and
+ * CTS (three days before); at NRT1 two days before departure, HND3 is
+ * offered and CTS is not — four days before, both are. */
+static void
+test_alternatives(struct rp_order_ctx *ctx)
+{
+	struct rp_counter hnd, cts;
+	struct rp_device *ds = NULL;
+	struct rp_order_req rq;
+	struct rp_order_quote q;
+	struct rp_order_errors e;
+	bool at_hnd, at_cts;
+	int64_t save = ctx->now;
+	size_t n = 0, lost = 0;
+
+	ok(rp_store_counter_get(ctx->st, "HND3", &hnd) == 0 &&
+	    rp_store_counter_get(ctx->st, "CTS", &cts) == 0, "HND3 and CTS");
+	ok(rp_store_device_list(ctx->st, -1, -1, &ds, &n) == 0 && n > 0,
+	    "the units");
+	for (size_t i = 0; i < n; i++)
+		if (ds[i].kind == RP_DEVICE_ROUTER && ds[i].status ==
+		    RP_DEVSTAT_AVAILABLE && ds[i].counter_id != hnd.id &&
+		    ds[i].counter_id != cts.id && rp_store_device_update(
+		    ctx->st, ds[i].id, RP_DEVSTAT_LOST, ds[i].counter_id) == 0)
+			lost++;
+	ok(lost > 0, "routers elsewhere lost");
+	for (int k = 0; k < 2; k++) {
+		req_ja(&rq);
+		rq.depart = S("2026-12-10");
+		ctx->now = jst(2026, 12, k == 0 ? 8 : 6, 11);
+		is_int(rp_order_quote(ctx, 0, &rq, &q, &e), RP_E_FULL,
+		    "NRT1 sold out");
+		at_hnd = at_cts = false;
+		for (size_t i = 0; i < e.n_alt; i++) {
+			at_hnd |= strcmp(e.alt[i].counter, "HND3") == 0;
+			at_cts |= strcmp(e.alt[i].counter, "CTS") == 0;
+		}
+		ok(at_hnd, "HND3 offered");
+		ok(k == 0 ? !at_cts : at_cts, k == 0 ?
+		    "CTS, closed for this departure, not offered" :
+		    "CTS offered while it still takes orders");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ds[i].kind == RP_DEVICE_ROUTER && ds[i].status ==
+		    RP_DEVSTAT_AVAILABLE && ds[i].counter_id != hnd.id &&
+		    ds[i].counter_id != cts.id && rp_store_device_update(
+		    ctx->st, ds[i].id, RP_DEVSTAT_AVAILABLE,
+		    ds[i].counter_id) == 0)
+			lost--;
+	is_int(lost, 0, "and found again");
+	free(ds);
+	ctx->now = save;
+}
+
 /* ---- placing, idempotency -------------------------------------------------- */
 
 static void
@@ -806,6 +861,7 @@ main(void)
 	ctx.now = now;
 
 	test_quote(&ctx, ti.id);
+	test_alternatives(&ctx);
 	test_place(&ctx, &fv, ti.id, tc.id);
 	test_cancel_change(&ctx, ti.id, tc.id);
 	test_reads(&ctx, ti.id, tc.id);
