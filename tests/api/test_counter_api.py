@@ -19,15 +19,17 @@ import datetime
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
-from harness import Server, Tap, api_call, pg_store  # noqa: E402
+from harness import Server, Tap, api_call, pg_store, started_pid  # noqa: E402
 
 BIN = os.environ["RENTPORT_BIN"]
 T = Tap()
@@ -66,7 +68,8 @@ def main():
     ok(seed.returncode == 0 and "demo counter day" in seed.stdout,
        "demo seed with a counter day")
     L = logins(d)
-    srv = Server(workers=2, data_dir=d,
+    # the agent, killed below, is started again after 12 s
+    srv = Server(workers=2, data_dir=d, args=["--restart-backoff-ms=12000"],
                  env={"RENTPORT_STORE": store} if store else None)
     srv.start()
     cbase = "http://127.0.0.1:%d/api/v1" % srv.console_port
@@ -451,6 +454,77 @@ def main():
         st = subprocess.run([BIN, "pay", "show", num, "--data-dir=" + d],
                             capture_output=True, text=True, env=env).stdout
         ok("capture" in st and "charge" in st, "a capture and a charge")
+
+        # ---- the agent down at settlement -----------------------------------
+        dep = (today + datetime.timedelta(days=14)).isoformat()
+        ret = (today + datetime.timedelta(days=16)).isoformat()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/v1/tokens" % srv.paysim_port,
+            data=json.dumps({"number": "4242424242424242", "exp_month": 12,
+                             "exp_year": today.year + 3,
+                             "cvc": "123"}).encode(),
+            headers={"Authorization": "Bearer " + pk,
+                     "Content-Type": "application/json"})
+        tok = json.loads(urllib.request.urlopen(req, timeout=10).read())["id"]
+        s, o = api_call(base, "POST", "/orders", key=keys["seiso-eng"], body={
+            "plan": plan, "departure": dep, "return": ret,
+            "pickup": {"method": "counter", "counter": "NRT1"},
+            "dropoff": {"method": "counter", "counter": "NRT1"},
+            "traveller": {"name": "停止 花子", "kana": "テイシ ハナコ",
+                          "email": "teishi@seiso-eng.example",
+                          "phone": "090-1212-3434"},
+            "billing": "card", "payment_token": tok})
+        num2, placed = o.get("number"), s
+        s, j = api_call(cbase, "GET", "/counters/NRT1/units?status=available",
+                        key=nrt)
+        u2 = [u["serial"] for u in j["units"] if u["device"] == "router"][-1]
+        s1, _ = api_call(cbase, "POST", "/orders/%s/pickup" % num2, key=nrt,
+                         body={"serial": u2})
+        s2, _ = api_call(cbase, "POST", "/orders/%s/return" % num2, key=nrt,
+                         body={"serial": u2, "condition": "damaged"})
+        ok(placed == 201 and s1 == 200 and s2 == 200,
+           "another card order, picked up and returned damaged")
+        def agent_up():
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/healthz" %
+                                       srv.paysim_port, timeout=1)
+                return True
+            except urllib.error.HTTPError:
+                return True
+            except OSError:
+                return False
+        pid = started_pid(d, "paysim")
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+        for _ in range(50):
+            if not agent_up():
+                break
+            time.sleep(0.1)
+        ok(not agent_up(), "the agent (paysim, pid %s) is down" % pid)
+        s, j = api_call(cbase, "POST", "/orders/%s/settle" % num2, key=nrt,
+                        body={"method": "card_on_file"})
+        ok(pid and s == 200 and j["status"] == "settle_pending",
+           "the agent down at settlement: settle_pending (%s)" % j)
+        time.sleep(1)
+        s, g = api_call(base, "GET", "/orders/" + num2, key=keys["seiso-eng"])
+        ok(g.get("status") == "settle_pending",
+           "…and it waits while the agent is down (%s)" % g.get("status"))
+        s, j = api_call(cbase, "POST", "/orders/%s/settle" % num2, key=nrt,
+                        body={"method": "card_on_file"})
+        ok(s == 409, "a second settlement while it waits → 409")
+        for _ in range(200):
+            s, g = api_call(base, "GET", "/orders/" + num2,
+                            key=keys["seiso-eng"])
+            if s == 200 and g["status"] == "settled":
+                break
+            time.sleep(0.2)
+        ok(g.get("status") == "settled" and started_pid(d, "paysim") != pid,
+           "the agent back: paylink retries and the order is settled")
+        st = subprocess.run([BIN, "pay", "show", num2, "--data-dir=" + d],
+                            capture_output=True, text=True, env=env).stdout
+        ops = re.findall(r"\b(authorize|capture|charge|void|refund)\b", st)
+        ok(ops.count("capture") == 1 and ops.count("charge") == 1,
+           "never charged twice: one capture, one charge (%s)" % ops)
 
         # ---- pickup after cancellation ------------------------------------
         dep = (today + datetime.timedelta(days=20)).isoformat()
