@@ -97,14 +97,23 @@ rp_pay_cmd(const struct rp_conf *conf, int argc, char **argv)
 	int64_t extra = 0, yen = -1;
 	int rc = 2, r, i;
 
-	if (argc < 2 || strcmp(argv[0], "--help") == 0) {
+	bool help = false, known;
+
+	for (i = 0; i < argc; i++)
+		help |= strcmp(argv[i], "--help") == 0;
+	known = argc >= 1 && (strcmp(argv[0], "show") == 0 ||
+	    strcmp(argv[0], "capture") == 0 || strcmp(argv[0], "refund") == 0);
+	if (help || argc < 2 || !known) {
+		/* before the store is opened: a wrong call changes nothing */
+		if (!help && argc >= 1 && !known)
+			fprintf(stderr, "rentport pay: unknown command \"%s\"\n",
+			    argv[0]);
 		printf("usage: rentport pay show NUMBER\n"
 		    "       rentport pay capture NUMBER [--extra-yen=N]\n"
 		    "       rentport pay refund NUMBER --yen=N\n"
 		    "Records settlement money operations in the payment outbox;\n"
 		    "paylink (in rentport serve) sends them to the payment agent.\n");
-		return argc < 2 && (argc == 0 || strcmp(argv[0], "--help") != 0) ?
-		    2 : 0;
+		return help ? 0 : 2;
 	}
 	for (i = 2; i < argc; i++)
 		if (parse_yen(argv[i], "--extra-yen=", &extra) != 0 &&

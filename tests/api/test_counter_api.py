@@ -525,6 +525,17 @@ def main():
         ops = re.findall(r"\b(authorize|capture|charge|void|refund)\b", st)
         ok(ops.count("capture") == 1 and ops.count("charge") == 1,
            "never charged twice: one capture, one charge (%s)" % ops)
+        # `rentport pay` asked for help or given a wrong command opens no
+        # store (an empty directory stays empty)
+        empty = tempfile.mkdtemp(prefix="rentport-pay-")
+        h = subprocess.run([BIN, "pay", "show", "--help",
+                            "--data-dir=" + empty], capture_output=True,
+                           text=True)
+        w = subprocess.run([BIN, "pay", "bogus", num2, "--data-dir=" + empty],
+                           capture_output=True, text=True)
+        ok(h.returncode == 0 and "usage:" in h.stdout and w.returncode == 2
+           and "unknown command" in w.stderr and not os.listdir(empty),
+           "rentport pay --help / a wrong command: usage, nothing opened")
 
         # ---- pickup after cancellation ------------------------------------
         dep = (today + datetime.timedelta(days=20)).isoformat()
