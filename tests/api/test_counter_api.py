@@ -403,14 +403,19 @@ def main():
 
         # card on file: a card-billed client's order with a saved card
         pk = open(os.path.join(d, "paysim", "publishable.key")).read().strip()
-        req = urllib.request.Request(
-            "http://127.0.0.1:%d/v1/tokens" % srv.paysim_port,
-            data=json.dumps({"number": "4242424242424242", "exp_month": 12,
-                             "exp_year": today.year + 3,
-                             "cvc": "123"}).encode(),
-            headers={"Authorization": "Bearer " + pk,
-                     "Content-Type": "application/json"})
-        tok = json.loads(urllib.request.urlopen(req, timeout=10).read())["id"]
+
+        def card_token():
+            # the agent's test card, straight to the agent (its hosted field)
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/v1/tokens" % srv.paysim_port,
+                data=json.dumps({"number": "4242424242424242",
+                                 "exp_month": 12, "exp_year": today.year + 3,
+                                 "cvc": "123"}).encode(),
+                headers={"Authorization": "Bearer " + pk,
+                         "Content-Type": "application/json"})
+            return json.loads(urllib.request.urlopen(req, timeout=10)
+                              .read())["id"]
+        tok = card_token()
         s, pl = api_call(base, "GET", "/plans?destination=US",
                          key=keys["seiso-eng"])
         plan = [p for p in pl["plans"] if p["device"] == "router"][0]["code"] \
@@ -458,14 +463,7 @@ def main():
         # ---- the agent down at settlement -----------------------------------
         dep = (today + datetime.timedelta(days=14)).isoformat()
         ret = (today + datetime.timedelta(days=16)).isoformat()
-        req = urllib.request.Request(
-            "http://127.0.0.1:%d/v1/tokens" % srv.paysim_port,
-            data=json.dumps({"number": "4242424242424242", "exp_month": 12,
-                             "exp_year": today.year + 3,
-                             "cvc": "123"}).encode(),
-            headers={"Authorization": "Bearer " + pk,
-                     "Content-Type": "application/json"})
-        tok = json.loads(urllib.request.urlopen(req, timeout=10).read())["id"]
+        tok = card_token()
         s, o = api_call(base, "POST", "/orders", key=keys["seiso-eng"], body={
             "plan": plan, "departure": dep, "return": ret,
             "pickup": {"method": "counter", "counter": "NRT1"},
