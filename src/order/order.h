@@ -160,6 +160,9 @@ int rp_order_validate(const struct rp_order_req *rq, int64_t now,
 struct rp_order_vault {
 	int (*put)(void *arg, const struct rp_vault_person *p, uint32_t tenant,
 	    int channel, struct rp_str number, uint64_t *id);
+	/* optional: erases record id that put stored, when the order is not
+	 * placed after all (sold out in a race, the store failing) */
+	int (*withdraw)(void *arg, uint64_t id);
 	void *arg;
 };
 
@@ -177,6 +180,10 @@ int rp_order_vault_client_put(struct rp_vault_client *vc, const uint8_t *cap,
     size_t cap_len, const struct rp_vault_person *p, uint32_t tenant,
     int channel, struct rp_str number, uint64_t *id,
     struct rp_vault_receipt *rc);
+/* The real withdraw: erases record id under the put's receipt rc
+ * (purpose "order_withdrawn"; the vault allows it for that order only). */
+int rp_order_vault_client_withdraw(struct rp_vault_client *vc,
+    const struct rp_vault_receipt *rc, uint64_t id);
 
 /* A priced order: rp_quote's result (domain/pricing.h), field for field. */
 #define RP_ORDER_QUOTE_LINES	16

@@ -628,10 +628,6 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 	    p->billing == RP_BILLING_INVOICE ? "billing: invoice" :
 	    channel == RP_CHANNEL_COUNTER ? "billing: counter" :
 	    "billing: card");
-	/*
-	 * XXX: if this insert fails the person stays in the vault without
-	 * an order (the vault has no "erase" for web roles yet).
-	 */
 	o->hold = p->hold;
 	if ((r = rp_store_order_insert(ctx->st, o, hist, 2)) == RP_E_FULL) {
 		/* the last units went to a concurrent order since the count */
@@ -641,8 +637,15 @@ rp_order_place(const struct rp_order_ctx *ctx, int64_t tenant_id,
 		r = order_stock_sold_out(ctx->st, p->pol, &p->plan, &t, -1,
 		    errs);
 	}
-	if (r != 0)
+	if (r != 0) {
+		/* not placed: the traveller just stored goes again (logged),
+		 * so that the vault keeps no one without an order */
+		if (ctx->vault.withdraw != NULL &&
+		    ctx->vault.withdraw(ctx->vault.arg, pid) != 0)
+			rp_log_warn("order: a traveller stored for an order "
+			    "not placed could not be withdrawn");
 		goto out;
+	}
 	memcpy(res->number, o->number, sizeof(res->number));
 	res->status = o->status;
 	res->total_yen = o->total_yen;
@@ -690,6 +693,26 @@ rp_order_vault_client_put(struct rp_vault_client *vc, const uint8_t *cap,
 	c.cap_len = (uint32_t)cap_len;
 	r = rp_vault_client_put(vc, &c, p, tenant, &number,
 	    number.n > 0 ? 1 : 0, id, rc);
+	sodium_memzero(c.cap, sizeof(c.cap));
+	return r;
+}
+
+int
+rp_order_vault_client_withdraw(struct rp_vault_client *vc,
+    const struct rp_vault_receipt *rc, uint64_t id)
+{
+	struct rp_vault_caller c;
+	int r;
+
+	if (rc == NULL || rc->n == 0 || rc->n > sizeof(c.cap))
+		return RP_E_INVAL;
+	/* the receipt names the role, tenant and order; the vault says so */
+	if ((r = rp_vault_caller_init(&c, "public_web", "web", "web",
+	    "order_withdrawn")) != 0)
+		return r;
+	memcpy(c.cap, rc->b, rc->n);
+	c.cap_len = rc->n;
+	r = rp_vault_client_erase(vc, &c, id);
 	sodium_memzero(c.cap, sizeof(c.cap));
 	return r;
 }

@@ -21,10 +21,17 @@ static const struct vk_rule rules[] = {
 	/* customer's own order, bound to the session */
 	{ RP_ROLE_PUBLIC_WEB, "order_view", VK_OP_GET, ORDER_VIEW, VK_SCOPE_ORDER },
 	{ RP_ROLE_PUBLIC_WEB, "order_new", VK_OP_PUT, 0, VK_SCOPE_ORDER },
+	/* a new order that was not placed after all (sold out in a race,
+	 * the store down): its traveller withdrawn, under the put's receipt
+	 * only (server.c) */
+	{ RP_ROLE_PUBLIC_WEB, "order_withdrawn", VK_OP_ERASE, 0,
+	  VK_SCOPE_ORDER },
 	/* a corporate client's site: its tenant only */
 	{ RP_ROLE_CORPORATE_WEB, "order_view", VK_OP_GET, RP_FIELD_ALL,
 	  VK_SCOPE_TENANT },
 	{ RP_ROLE_CORPORATE_WEB, "order_new", VK_OP_PUT, 0, VK_SCOPE_TENANT },
+	{ RP_ROLE_CORPORATE_WEB, "order_withdrawn", VK_OP_ERASE, 0,
+	  VK_SCOPE_ORDER },
 	/* airport counter: the order being handled */
 	{ RP_ROLE_COUNTER, "counter", VK_OP_GET | VK_OP_FIND | VK_OP_PUT,
 	  COUNTER_VIEW, VK_SCOPE_ORDER },

@@ -641,13 +641,17 @@ handle_request(struct server *s, unsigned ci)
 		    c->cls == CL_MAILER ? "job:mail" : "anonymous");
 	if (c->cls == CL_WEB) {
 		/* A site worker: one record per get, of the order its
-		 * traveller's capability names; no search, no erasure; a put
-		 * only of a new traveller on orders no record has yet (so
-		 * that it cannot tie itself to someone else's order). */
+		 * traveller's capability names; no search; a put only of a
+		 * new traveller on orders no record has yet (so that it
+		 * cannot tie itself to someone else's order); an erasure only
+		 * under a put's receipt — the traveller of an order that was
+		 * not placed after all, by the flow that stored it. */
 		q->caller.order_bound = true;
 		q->caller.new_orders_only = true;
 		web_ok = (verified && q->type == RP_MSG_VAULT_GET &&
-		    q->nids == 1) || (q->type == RP_MSG_VAULT_PUT && q->id == 0);
+		    q->nids == 1) || (q->type == RP_MSG_VAULT_PUT && q->id == 0) ||
+		    (verified && q->type == RP_MSG_VAULT_ERASE &&
+		    strncmp(q->caller.actor, "put:", 4) == 0);
 	} else if (c->cls == CL_MAILER) {
 		/* the mailer writes to the traveller of the message's order */
 		q->caller.order_bound = true;
@@ -677,10 +681,15 @@ handle_request(struct server *s, unsigned ci)
 		send_status(s, ci, q->cookie, r);
 		return;
 	}
+	/* every site worker's put of a new traveller gets its receipt (an
+	 * API key's too: what it may withdraw if the order is not placed) */
 	if (c->cls == CL_WEB && q->type == RP_MSG_VAULT_PUT &&
-	    q->norders == 1 && !verified &&
-	    mint_receipt(s, q, put_sid, receipt, &rlen) != 0)
-		rlen = 0;	/* the put stands; no session comes of it */
+	    q->norders == 1) {
+		if (verified)
+			randombytes_buf(put_sid, sizeof(put_sid));
+		if (mint_receipt(s, q, put_sid, receipt, &rlen) != 0)
+			rlen = 0;	/* the put stands; no session of it */
+	}
 	enqueue(s, ci, q->cookie, op, q->type == RP_MSG_VAULT_PUT, receipt,
 	    rlen);
 	sodium_memzero(receipt, sizeof(receipt));

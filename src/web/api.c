@@ -136,6 +136,7 @@ begin(struct rp_req *rq, struct rp_order_ctx *ctx, int64_t *tenant)
 	if ((r = authenticate(rq, tenant)) != 0)
 		return r;
 	ctx->vault.put = rp_web_vault_put;
+	ctx->vault.withdraw = rp_web_vault_withdraw;
 	ctx->vault.arg = &tl_put;
 	ctx->actor = "api";
 	ctx->idem_stale_s = rp_worker.conf->order_idem_stale_s;

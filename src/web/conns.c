@@ -4,6 +4,8 @@
  */
 #include "util/common.h"
 
+#include <sodium.h>
+
 #include "mail/mail.h"
 #include "store/store.h"
 #include "web/conns.h"
@@ -66,6 +68,21 @@ rp_web_vault_put(void *arg, const struct rp_vault_person *p, uint32_t tenant,
 	return settle(rp_order_vault_client_put(tl_vault, io ? io->cap : NULL,
 	    io ? io->cap_len : 0, p, tenant, channel, number, id,
 	    io ? &io->receipt : NULL));
+}
+
+int
+rp_web_vault_withdraw(void *arg, uint64_t id)
+{
+	struct rp_web_put *io = arg;
+	int r;
+
+	if (io == NULL || io->receipt.n == 0)
+		return RP_E_INVAL;
+	if (vault() == NULL)
+		return RP_E_AGAIN;
+	r = settle(rp_order_vault_client_withdraw(tl_vault, &io->receipt, id));
+	sodium_memzero(&io->receipt, sizeof(io->receipt));
+	return r;
 }
 
 int

@@ -34,6 +34,8 @@ struct rp_web_put {
 };
 int rp_web_vault_put(void *arg, const struct rp_vault_person *p,
     uint32_t tenant, int channel, struct rp_str number, uint64_t *id);
+/* The withdraw hook beside it: record id, under io's receipt. */
+int rp_web_vault_withdraw(void *arg, uint64_t id);
 
 /*
  * Reads fields `mask` of vault record id as caller c (rp_vault_client_get

@@ -435,6 +435,7 @@ page_order_ctx(struct page *pg, struct rp_order_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->st = pg->st;
 	ctx->vault.put = rp_web_vault_put;
+	ctx->vault.withdraw = rp_web_vault_withdraw;
 	ctx->vault.arg = &pg->put;	/* the receipt of a new traveller */
 	ctx->actor = pg->site.tenant_id > 0 ? "web:corporate" : "web";
 	ctx->idem_stale_s = rp_worker.conf->order_idem_stale_s;

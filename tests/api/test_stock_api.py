@@ -139,6 +139,18 @@ def main():
         ok(s == 409 and j["error"]["code"] == "sold_out",
            "a quote for 11 of the 10 → 409 sold_out")
 
+        def live_travellers():
+            # the vault's live records (its file: read-only, beside it)
+            import sqlite3
+            v = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+                d, "vault", "vault.db"), uri=True, timeout=10)
+            try:
+                return v.execute("SELECT count(*) FROM records WHERE "
+                                 "erased = 0").fetchone()[0]
+            finally:
+                v.close()
+        travellers = live_travellers()
+
         def one(i):
             return call(base, "POST", "/orders", key=key, body=trip,
                         headers={"Idempotency-Key": "race-%d" % i})
@@ -153,6 +165,11 @@ def main():
            "out, %d other %s" % (len(placed), len(sold), len(other),
                                  other[:1]))
         ok(len({j["number"] for j in placed}) == 10, "10 distinct orders")
+        after = live_travellers()
+        ok(after - travellers == len(placed),
+           "the vault keeps the placed orders' travellers only: %d new "
+           "records for %d orders (a race's losers are withdrawn)" % (
+               after - travellers, len(placed)))
         e = sold[0]["error"] if sold else {}
         ok(e.get("fields", {}).get("pickup_counter") == "sold_out" and
            e["message"]["ja"] and e["message"]["en"],

@@ -545,6 +545,59 @@ main(void)
 	caller(&c, RP_ROLE_BACKOFFICE, "backoffice");
 	is_int(rp_vault_client_erase(vc, &c, id), RP_E_DENIED,
 	    "a web worker may not erase");
+	{
+		/* an order not placed after all (sold out in a race): the
+		 * traveller just stored is withdrawn under the put's receipt,
+		 * and under nothing else */
+		struct rp_str ord3 = RP_STR_LIT("RP-SRV00003");
+		struct rp_vault_receipt r3;
+		uint64_t id3 = 0;
+
+		struct rp_cap tc;
+		size_t tlen;
+
+		/* a traveller's own capability erases nothing */
+		memset(&tc, 0, sizeof(tc));
+		tc.role = RP_ROLE_PUBLIC_WEB;
+		tc.expires_ms = rp_cap_now_ms() + 60000;
+		snprintf(tc.principal, sizeof(tc.principal),
+		    "traveller:RP-SRV00001");
+		snprintf(tc.scope_order, sizeof(tc.scope_order), "RP-SRV00001");
+		caller(&c, RP_ROLE_PUBLIC_WEB, "order_withdrawn");
+		is_int(rp_cap_encode(&tc, capkey, c.cap, &tlen), 0,
+		    "a traveller's capability");
+		c.cap_len = (uint32_t)tlen;
+		is_int(rp_vault_client_erase(vc, &c, id), RP_E_DENIED,
+		    "a traveller's capability withdraws nothing");
+		caller(&c, RP_ROLE_PUBLIC_WEB, "order_new");
+		snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00003");
+		is_int(rp_vault_client_put(vc, &c, &p, 0, &ord3, 1, &id3, &r3),
+		    0, "a put for an order that will not be placed");
+		caller(&c, RP_ROLE_PUBLIC_WEB, "order_withdrawn");
+		snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00003");
+		is_int(rp_vault_client_erase(vc, &c, id3), RP_E_DENIED,
+		    "withdrawal without a capability: refused");
+		memcpy(c.cap, rcpt.b, rcpt.n);
+		c.cap_len = rcpt.n;
+		is_int(rp_vault_client_erase(vc, &c, id3), RP_E_DENIED,
+		    "another order's receipt withdraws nothing");
+		before = fw_entries(&f, NULL, NULL);
+		memcpy(c.cap, r3.b, r3.n);
+		c.cap_len = r3.n;
+		is_int(rp_vault_client_erase(vc, &c, id3), 0,
+		    "withdrawn under its own receipt");
+		ok(fw_entries(&f, &action, node) == before + 1 &&
+		    action == RP_ALOG_ERASE && strcmp(node, "web/3") == 0 &&
+		    strncmp(f.last_actor, "put:RP-SRV00003;session=", 24) == 0,
+		    "logged as an erasure by the receipt's principal");
+		caller(&c, RP_ROLE_PUBLIC_WEB, "order_view");
+		memcpy(c.cap, r3.b, r3.n);
+		c.cap_len = r3.n;
+		ok(rp_vault_client_get(vc, &c, &id3, 1, RP_FIELD_NAME, rec) != 0
+		    && rec[0].mem == NULL, "nothing left to read");
+		memset(c.cap, 0, sizeof(c.cap));
+		c.cap_len = 0;
+	}
 
 	/* a malformed message drops the client */
 	{
