@@ -93,6 +93,7 @@ struct child {
 	uint64_t window_start;	/* crash accounting */
 	unsigned window_restarts;
 	int violation;		/* syscall a seccomp trap reported; -1 none */
+	bool ready;		/* sent READY since it was started */
 };
 
 struct parent {
@@ -102,8 +103,16 @@ struct parent {
 	int listen_fd, metrics_fd, console_fd, sig_fd, access_fd, oplog_fd;
 	struct rp_metrics *metrics;
 	bool stopping;
+	/* the sites (web and console workers) wait for the services they
+	 * call until they are READY, or until sites_at at the latest */
+	bool sites_held;
+	uint64_t sites_at;
 	uint8_t rbuf[RP_MSG_MAX_FRAME];
 };
+
+/* How long the sites wait for the services at start (then start anyway:
+ * they answer 503 for what is missing). */
+#define SITES_WAIT_MS		15000
 
 static uint64_t
 now_ms(void)
@@ -369,6 +378,7 @@ spawn(struct parent *pp, struct child *c)
 	c->fd = sv[0];
 	c->restart_at = 0;
 	c->violation = -1;
+	c->ready = false;
 	rp_log_info("started %s/%u as pid %ld", kind_names[c->kind], c->index,
 	    (long)pid);
 	register_child(pp, c);
@@ -487,6 +497,7 @@ handle_child_input(struct parent *pp, struct child *c)
 				return;
 			}
 			rp_log_info("%s/%u ready", kind_names[c->kind], c->index);
+			c->ready = true;
 			break;
 		default:
 			reject_peer(pp, c, "unexpected message type");
@@ -575,10 +586,58 @@ restart_due(struct parent *pp)
 	}
 }
 
+/* A site worker: started once the services it calls are ready. */
+static bool
+is_site(enum child_kind k)
+{
+	return k == CHILD_WEB || k == CHILD_CONSOLE;
+}
+
+/* What a site worker calls on this node: the vault, the log writer
+ * behind it, the identity holder, or the gate to the core node's. */
+static bool
+site_needs(enum child_kind k)
+{
+	return k == CHILD_VAULT || k == CHILD_ALOG || k == CHILD_AUTH ||
+	    k == CHILD_GATE;
+}
+
+/*
+ * Starts the held site workers once every service they call is READY (so
+ * that no request is answered 401/503 for a service still starting), or
+ * at sites_at whatever the services say.
+ */
+static void
+release_sites(struct parent *pp)
+{
+	unsigned waiting = 0;
+	uint64_t now = now_ms();
+
+	if (!pp->sites_held || pp->stopping)
+		return;
+	for (unsigned i = 0; i < pp->nchildren; i++)
+		if (site_needs(pp->children[i].kind) && !pp->children[i].ready)
+			waiting++;
+	if (waiting > 0 && now < pp->sites_at)
+		return;
+	if (waiting > 0)
+		rp_log_warn("%u service(s) not ready after %u ms: starting the "
+		    "sites anyway", waiting, SITES_WAIT_MS);
+	pp->sites_held = false;
+	for (unsigned i = 0; i < pp->nchildren; i++) {
+		struct child *c = &pp->children[i];
+
+		if (is_site(c->kind) && c->pid == 0 && c->restart_at == 0 &&
+		    spawn(pp, c) != 0)
+			c->restart_at = now + MAX_BACKOFF_MS;
+	}
+}
+
 static int
 poll_timeout(struct parent *pp)
 {
-	uint64_t now = now_ms(), soonest = UINT64_MAX;
+	uint64_t now = now_ms(), soonest = pp->sites_held ? pp->sites_at :
+	    UINT64_MAX;
 
 	for (unsigned i = 0; i < pp->nchildren; i++)
 		if (pp->children[i].restart_at != 0 &&
@@ -724,8 +783,10 @@ loop(struct parent *pp)
 				handle_child_input(pp, who[i]);
 		if (pfd[0].revents & POLLIN)
 			handle_signals(pp);
-		if (!pp->stopping)
+		if (!pp->stopping) {
+			release_sites(pp);
 			restart_due(pp);
+		}
 	}
 }
 
@@ -942,9 +1003,15 @@ rp_proc_serve(const struct rp_conf *conf)
 		    pp->nchildren < MAX_CHILDREN; i++)
 			add_child(pp, CHILD_CONSOLE, i + 1);
 	}
+	/* the services first; the sites when those are ready (loop) */
 	for (i = 0; i < pp->nchildren; i++)
-		if (spawn(pp, &pp->children[i]) != 0)
+		pp->sites_held |= is_site(pp->children[i].kind);
+	pp->sites_at = now_ms() + SITES_WAIT_MS;
+	for (i = 0; i < pp->nchildren; i++)
+		if (!is_site(pp->children[i].kind) &&
+		    spawn(pp, &pp->children[i]) != 0)
 			pp->children[i].restart_at = now_ms() + MAX_BACKOFF_MS;
+	release_sites(pp);	/* nothing to wait for (a node without them) */
 	if (core)
 		rp_log_info("core node: the vault, log writer and identity "
 		    "holder for the web nodes over mutual TLS on %s port %u, "

@@ -6,6 +6,8 @@ Process model, end to end: `rentport serve` with two web workers.
 - SIGKILL one web worker while a client keeps sending requests: the parent
   restarts it, records the restart (operational log and /metrics), and
   requests keep being answered.
+- The web and console workers start only once the services they call
+  (vault, log writer, identity holder) are ready.
 - SIGTERM to the parent stops every process, and the access log has one
   line per request without the raw path or query.
 Prints TAP.
@@ -53,6 +55,18 @@ def main():
     srv.start()
     try:
         base = srv.url
+        # the sites start once the services they call are ready: no
+        # request meets an identity holder or vault still starting
+        import re
+        lines = open(os.path.join(srv.data_dir, "log", "rentport.log")).read().splitlines()
+
+        def first(pattern):
+            return next((i for i, l in enumerate(lines) if re.search(pattern, l)), None)
+        ready = [first(r"\b%s/1 ready" % k) for k in ("vault", "alog", "auth")]
+        sites = [first(r"started %s/1 as pid" % k) for k in ("web", "console")]
+        ok(None not in ready and None not in sites and max(ready) < min(sites),
+           "web and console workers start after the vault, log writer and "
+           "identity holder are ready (log lines %s < %s)" % (ready, sites))
         kids = kind_pids(srv.data_dir, "web")
         ok(len(kids) == 2 and set(kids) <= set(children(srv.proc.pid)),
            "two web workers running (%s)" % kids)
