@@ -334,7 +334,20 @@ def test_metrics_count_requests(srv):
         srv.get("/healthz")
     for _ in range(3):
         srv.get("/definitely/not/here")
+
+    def grown(after, route, status):
+        return (metric(after, "rentport_http_requests_total", route=route,
+                       status=status) -
+                metric(before, "rentport_http_requests_total", route=route,
+                       status=status))
+    # a request is counted when it completes, just after its answer has
+    # gone out: wait (briefly) for the last ones to be counted
+    deadline = time.time() + 5
     after = srv.metrics()
+    while (grown(after, "/healthz", "200") < 7 or
+           grown(after, "unmatched", "404") < 3) and time.time() < deadline:
+        time.sleep(0.05)
+        after = srv.metrics()
     d = (metric(after, "rentport_http_requests_total", route="/healthz",
                 status="200") -
          metric(before, "rentport_http_requests_total", route="/healthz",
