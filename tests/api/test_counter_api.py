@@ -415,22 +415,26 @@ def main():
                          "Content-Type": "application/json"})
             return json.loads(urllib.request.urlopen(req, timeout=10)
                               .read())["id"]
-        tok = card_token()
         s, pl = api_call(base, "GET", "/plans?destination=US",
                          key=keys["seiso-eng"])
         plan = [p for p in pl["plans"] if p["device"] == "router"][0]["code"] \
             if s == 200 and all("device" in p for p in pl["plans"]) else \
             pl["plans"][0]["code"]
-        dep = (today + datetime.timedelta(days=10)).isoformat()
-        ret = (today + datetime.timedelta(days=12)).isoformat()
-        s, o = api_call(base, "POST", "/orders", key=keys["seiso-eng"], body={
-            "plan": plan, "departure": dep, "return": ret,
-            "pickup": {"method": "counter", "counter": "NRT1"},
-            "dropoff": {"method": "counter", "counter": "NRT1"},
-            "traveller": {"name": "精算 花子", "kana": "セイサン ハナコ",
-                          "email": "hanako@seiso-eng.example",
-                          "phone": "090-1111-2222"},
-            "billing": "card", "payment_token": tok})
+
+        def card_order(days, name, kana, email, phone):
+            # a card-billed client's order at NRT1 with a saved card
+            return api_call(base, "POST", "/orders", key=keys["seiso-eng"],
+                            body={
+                "plan": plan,
+                "departure": (today + datetime.timedelta(days=days)).isoformat(),
+                "return": (today + datetime.timedelta(days=days + 2)).isoformat(),
+                "pickup": {"method": "counter", "counter": "NRT1"},
+                "dropoff": {"method": "counter", "counter": "NRT1"},
+                "traveller": {"name": name, "kana": kana, "email": email,
+                              "phone": phone},
+                "billing": "card", "payment_token": card_token()})
+        s, o = card_order(10, "精算 花子", "セイサン ハナコ",
+                          "hanako@seiso-eng.example", "090-1111-2222")
         ok(s == 201 and o["status"] == "confirmed", "a card order, authorized")
         num = o["number"]
         s, j = api_call(cbase, "GET", "/counters/NRT1/units?status=available",
@@ -461,17 +465,8 @@ def main():
         ok("capture" in st and "charge" in st, "a capture and a charge")
 
         # ---- the agent down at settlement -----------------------------------
-        dep = (today + datetime.timedelta(days=14)).isoformat()
-        ret = (today + datetime.timedelta(days=16)).isoformat()
-        tok = card_token()
-        s, o = api_call(base, "POST", "/orders", key=keys["seiso-eng"], body={
-            "plan": plan, "departure": dep, "return": ret,
-            "pickup": {"method": "counter", "counter": "NRT1"},
-            "dropoff": {"method": "counter", "counter": "NRT1"},
-            "traveller": {"name": "停止 花子", "kana": "テイシ ハナコ",
-                          "email": "teishi@seiso-eng.example",
-                          "phone": "090-1212-3434"},
-            "billing": "card", "payment_token": tok})
+        s, o = card_order(14, "停止 花子", "テイシ ハナコ",
+                          "teishi@seiso-eng.example", "090-1212-3434")
         num2, placed = o.get("number"), s
         s, j = api_call(cbase, "GET", "/counters/NRT1/units?status=available",
                         key=nrt)

@@ -49,11 +49,16 @@ async function orderStatus(page) {
   return page.getAttribute('#status', 'data-status');
 }
 
+// Types q into the counter's search box (order number, phone or e-mail).
+async function search(page, base, code, q) {
+  await page.goto(base + '/counter/' + code);
+  await page.fill('#q', q);
+  await page.click('#search');
+}
+
 // Opens the order page of number (search by order number).
 async function openOrder(page, base, code, number) {
-  await page.goto(base + '/counter/' + code);
-  await page.fill('#q', number);
-  await page.click('#search');
+  await search(page, base, code, number);
   await page.waitForURL(new RegExp('/orders/' + number + '$'));
 }
 
@@ -65,6 +70,17 @@ async function pickup(page) {
   assert.strictEqual(await orderStatus(page), 'picked_up');
   assert.ok(await page.locator('#units tr[data-serial="' + serial + '"]').count() === 1, 'the unit is bound');
   return serial;
+}
+
+// Takes serial back in condition cond and settles by method (card or
+// terminal): the return's page, then the settlement's.
+async function takeBackAndSettle(page, serial, cond, method) {
+  await page.fill('#serial', serial);
+  await page.check('#cond-' + cond);
+  await page.click('#return');
+  await page.waitForSelector('#returned');
+  await page.click('#settle-' + method);
+  await page.waitForSelector('#settled');
 }
 
 // Taps the visa test card on paysim's simulated terminal, then waits for
@@ -163,13 +179,7 @@ async function counterDay(browser, srv, L, lang, user, code) {
   // settlement by the card on file
   const number = await cardOrder(srv, code);
   await openOrder(page, base, code, number);
-  const serial = await pickup(page);
-  await page.fill('#serial', serial);
-  await page.check('#cond-damaged');
-  await page.click('#return');
-  await page.waitForSelector('#returned');
-  await page.click('#settle-card');
-  await page.waitForSelector('#settled');
+  await takeBackAndSettle(page, await pickup(page), 'damaged', 'card');
   const back = page.url().replace(/\/settle$/, '');
   for (let i = 0; i < 50 && (await orderStatus(page)) !== 'settled'; i++) {
     await new Promise((r) => setTimeout(r, 300));
@@ -195,22 +205,13 @@ async function counterDay(browser, srv, L, lang, user, code) {
   // another way) or e-mail among the day's orders; an unknown one is not
   const walkin = page.url();
   for (const q of ['09077778888', 'WalkIn@Example.jp']) {
-    await page.goto(base + '/counter/' + code);
-    await page.fill('#q', q);
-    await page.click('#search');
+    await search(page, base, code, q);
     await page.waitForURL(walkin);
   }
-  await page.goto(base + '/counter/' + code);
-  await page.fill('#q', '090-0000-0001');
-  await page.click('#search');
+  await search(page, base, code, '090-0000-0001');
   assert.strictEqual(await page.getAttribute('#error', 'data-code'), 'traveller_not_found');
   await page.goto(walkin);
-  const ws = await pickup(page);
-  await page.fill('#serial', ws);
-  await page.click('#return');
-  await page.waitForSelector('#returned');
-  await page.click('#settle-terminal');
-  await page.waitForSelector('#settled');
+  await takeBackAndSettle(page, await pickup(page), 'ok', 'terminal');
   await payAtTerminal(browser, page);
   await screenshot(page, 'counter-walkin-settled-' + lang);
   assert.deepStrictEqual(errors, [], 'no console errors');

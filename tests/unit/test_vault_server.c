@@ -257,6 +257,25 @@ caller(struct rp_vault_caller *c, unsigned role, const char *purpose)
 	snprintf(c->purpose, sizeof(c->purpose), "%s", purpose);
 }
 
+/* A traveller's capability on order (minted with key, as auth would) into
+ * *cap and c's cap field; rp_cap_encode's result. */
+static int
+traveller_cap(const uint8_t *key, const char *order, struct rp_cap *cap,
+    struct rp_vault_caller *c)
+{
+	size_t len = 0;
+	int r;
+
+	memset(cap, 0, sizeof(*cap));
+	cap->role = RP_ROLE_PUBLIC_WEB;
+	cap->expires_ms = rp_cap_now_ms() + 60000;
+	snprintf(cap->principal, sizeof(cap->principal), "traveller:%s", order);
+	snprintf(cap->scope_order, sizeof(cap->scope_order), "%s", order);
+	r = rp_cap_encode(cap, key, c->cap, &len);
+	c->cap_len = (uint32_t)len;
+	return r;
+}
+
 static int
 send_parent(int fd, uint32_t type, uint32_t a, uint32_t b, uint32_t c,
     int nargs)
@@ -481,15 +500,8 @@ main(void)
 		struct rp_cap oc;
 		size_t olen;
 
-		memset(&oc, 0, sizeof(oc));
-		oc.role = RP_ROLE_PUBLIC_WEB;
-		oc.expires_ms = rp_cap_now_ms() + 60000;
-		snprintf(oc.principal, sizeof(oc.principal),
-		    "traveller:RP-SRV00009");
-		snprintf(oc.scope_order, sizeof(oc.scope_order), "RP-SRV00009");
-		is_int(rp_cap_encode(&oc, capkey, c.cap, &olen), 0,
+		is_int(traveller_cap(capkey, "RP-SRV00009", &oc, &c), 0,
 		    "a traveller's capability on another order");
-		c.cap_len = (uint32_t)olen;
 		snprintf(c.scope_order, sizeof(c.scope_order), "RP-SRV00001");
 		is_int(rp_vault_client_get(vc, &c, &id, 1, RP_FIELD_NAME, rec),
 		    RP_E_DENIED, "it reads nothing of this order (the "
@@ -554,19 +566,11 @@ main(void)
 		uint64_t id3 = 0;
 
 		struct rp_cap tc;
-		size_t tlen;
 
 		/* a traveller's own capability erases nothing */
-		memset(&tc, 0, sizeof(tc));
-		tc.role = RP_ROLE_PUBLIC_WEB;
-		tc.expires_ms = rp_cap_now_ms() + 60000;
-		snprintf(tc.principal, sizeof(tc.principal),
-		    "traveller:RP-SRV00001");
-		snprintf(tc.scope_order, sizeof(tc.scope_order), "RP-SRV00001");
 		caller(&c, RP_ROLE_PUBLIC_WEB, "order_withdrawn");
-		is_int(rp_cap_encode(&tc, capkey, c.cap, &tlen), 0,
+		is_int(traveller_cap(capkey, "RP-SRV00001", &tc, &c), 0,
 		    "a traveller's capability");
-		c.cap_len = (uint32_t)tlen;
 		is_int(rp_vault_client_erase(vc, &c, id), RP_E_DENIED,
 		    "a traveller's capability withdraws nothing");
 		caller(&c, RP_ROLE_PUBLIC_WEB, "order_new");
