@@ -452,12 +452,16 @@ def main():
                         body={"method": "card_on_file"})
         ok(s == 200 and j["status"] in ("settled", "settle_pending") and
            j["total_due"] == due, "card on file: %s" % j)
-        for _ in range(100):
-            s, g = api_call(base, "GET", "/orders/" + num,
-                            key=keys["seiso-eng"])
-            if s == 200 and g["status"] == "settled":
-                break
-            time.sleep(0.2)
+        def wait_settled(number, tries):
+            # paylink's outbox at work: the order as the client sees it
+            for _ in range(tries):
+                s, g = api_call(base, "GET", "/orders/" + number,
+                                key=keys["seiso-eng"])
+                if s == 200 and g["status"] == "settled":
+                    break
+                time.sleep(0.2)
+            return g
+        g = wait_settled(num, 100)
         ok(g.get("status") == "settled",
            "paylink captures the hold and charges the rest: settled")
         st = subprocess.run([BIN, "pay", "show", num, "--data-dir=" + d],
@@ -505,12 +509,7 @@ def main():
         s, j = api_call(cbase, "POST", "/orders/%s/settle" % num2, key=nrt,
                         body={"method": "card_on_file"})
         ok(s == 409, "a second settlement while it waits → 409")
-        for _ in range(200):
-            s, g = api_call(base, "GET", "/orders/" + num2,
-                            key=keys["seiso-eng"])
-            if s == 200 and g["status"] == "settled":
-                break
-            time.sleep(0.2)
+        g = wait_settled(num2, 200)
         ok(g.get("status") == "settled" and started_pid(d, "paysim") != pid,
            "the agent back: paylink retries and the order is settled")
         st = subprocess.run([BIN, "pay", "show", num2, "--data-dir=" + d],
